@@ -1,0 +1,129 @@
+// Package client starts, observes and controls orchestrations on any
+// engine: start, wait, status, list, raise event, terminate, suspend,
+// resume, purge and history export. Application code picks an engine by
+// configuration only; the Client interface is the same on all.
+package client
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/codec"
+)
+
+// RuntimeStatus is the lifecycle state of an orchestration instance.
+type RuntimeStatus string
+
+// Runtime statuses.
+const (
+	StatusPending    RuntimeStatus = "Pending"    // created, not yet run
+	StatusRunning    RuntimeStatus = "Running"    // started, not finished
+	StatusSuspended  RuntimeStatus = "Suspended"  // paused by Suspend
+	StatusCompleted  RuntimeStatus = "Completed"  // returned a result
+	StatusFailed     RuntimeStatus = "Failed"     // returned an error or failed
+	StatusTerminated RuntimeStatus = "Terminated" // ended by Terminate
+)
+
+// Terminal reports whether s is a final state.
+func (s RuntimeStatus) Terminal() bool {
+	return s == StatusCompleted || s == StatusFailed || s == StatusTerminated
+}
+
+// Sentinel errors; match them with errors.Is.
+var (
+	ErrNotFound      = errors.New("client: instance not found")
+	ErrAlreadyExists = errors.New("client: instance already exists")
+	ErrUnknownName   = errors.New("client: no orchestrator registered under that name")
+	ErrNotRunning    = errors.New("client: instance is not running")
+	ErrEngineClosed  = errors.New("client: engine closed")
+)
+
+// ReusePolicy says what Start does when the instance id is taken.
+type ReusePolicy int
+
+const (
+	// ReuseIfFinished (the default) starts a new run over an instance
+	// that is completed, failed or terminated, and refuses a live one.
+	ReuseIfFinished ReusePolicy = iota
+	// RejectDuplicate refuses any existing id.
+	RejectDuplicate
+	// TerminateIfRunning terminates a live instance and starts anew.
+	TerminateIfRunning
+)
+
+// StartOptions configures Start.
+type StartOptions struct {
+	// InstanceID; empty means a new random id.
+	InstanceID string
+	// Reuse is the id-reuse policy.
+	Reuse ReusePolicy
+	// StartAt delays the start (a scheduled start); zero means now.
+	StartAt time.Time
+}
+
+// Failure describes why an instance failed.
+type Failure struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+	Stack   string `json:"stack,omitempty"`
+}
+
+// Status is a snapshot of an instance.
+type Status struct {
+	InstanceID       string        `json:"instanceId"`
+	Name             string        `json:"name"`
+	RuntimeStatus    RuntimeStatus `json:"runtimeStatus"`
+	Input            []byte        `json:"input,omitempty"`
+	Output           []byte        `json:"output,omitempty"`
+	CustomStatus     []byte        `json:"customStatus,omitempty"`
+	Failure          *Failure      `json:"failure,omitempty"`
+	ParentInstanceID string        `json:"parentInstanceId,omitempty"`
+	CreatedAt        time.Time     `json:"createdAt"`
+	UpdatedAt        time.Time     `json:"updatedAt"`
+	CompletedAt      time.Time     `json:"completedAt,omitzero"`
+	// Progress counts activities: completed (or failed) and scheduled.
+	ActivitiesDone  int `json:"activitiesDone"`
+	ActivitiesTotal int `json:"activitiesTotal"`
+}
+
+// Filter selects instances for List; zero fields match everything.
+type Filter struct {
+	Name          string
+	Statuses      []RuntimeStatus
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+	Limit         int
+}
+
+// Client controls orchestrations on one engine. Implementations are safe
+// for concurrent use.
+type Client interface {
+	// StartRaw starts the orchestrator registered as name with encoded
+	// input and returns the instance id. Prefer the typed Start.
+	StartRaw(ctx context.Context, name string, input []byte, opts StartOptions) (string, error)
+	// Status returns a snapshot; ErrNotFound for an unknown id.
+	Status(ctx context.Context, instanceID string) (*Status, error)
+	// Wait blocks until the instance is terminal (or ctx ends).
+	Wait(ctx context.Context, instanceID string) (*Status, error)
+	// List returns instances matching f, newest first.
+	List(ctx context.Context, f Filter) ([]*Status, error)
+	// RaiseEventRaw delivers an external event with an encoded payload.
+	RaiseEventRaw(ctx context.Context, instanceID, name string, payload []byte) error
+	// Terminate cancels the instance and its sub-orchestrations: waits in
+	// orchestrator code return orchestration.ErrCanceled so it can clean
+	// up, and the instance ends Terminated.
+	Terminate(ctx context.Context, instanceID, reason string) error
+	// Suspend pauses an instance; events queue until Resume.
+	Suspend(ctx context.Context, instanceID, reason string) error
+	// Resume continues a suspended instance.
+	Resume(ctx context.Context, instanceID, reason string) error
+	// Purge deletes a finished instance and its history.
+	Purge(ctx context.Context, instanceID string) error
+	// ExportHistory writes the instance's history as JSON, in the format
+	// orchestrationtest replays.
+	ExportHistory(ctx context.Context, instanceID string, w io.Writer) error
+	// Codec is the payload codec of the engine.
+	Codec() codec.Codec
+}

@@ -1,0 +1,66 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+)
+
+// Start starts orchestrator o with input in. Options set the instance id
+// and reuse policy.
+func Start[In, Out any](ctx context.Context, c Client, o *orchestration.Orchestrator[In, Out], in In, opts ...StartOption) (string, error) {
+	var so StartOptions
+	for _, opt := range opts {
+		opt(&so)
+	}
+	data, err := codec.Encode(c.Codec(), codec.Limits{}, fmt.Sprintf("input of orchestration %q", o.Name()), in)
+	if err != nil {
+		return "", err
+	}
+	return c.StartRaw(ctx, o.Name(), data, so)
+}
+
+// StartOption configures Start.
+type StartOption func(*StartOptions)
+
+// WithInstanceID sets the instance id.
+func WithInstanceID(id string) StartOption { return func(o *StartOptions) { o.InstanceID = id } }
+
+// WithReusePolicy sets the id-reuse policy.
+func WithReusePolicy(p ReusePolicy) StartOption { return func(o *StartOptions) { o.Reuse = p } }
+
+// Result waits for the instance and decodes its output as o's result. A
+// failed or terminated instance gives an *InstanceError.
+func Result[In, Out any](ctx context.Context, c Client, o *orchestration.Orchestrator[In, Out], instanceID string) (Out, error) {
+	var zero Out
+	st, err := c.Wait(ctx, instanceID)
+	if err != nil {
+		return zero, err
+	}
+	if st.RuntimeStatus != StatusCompleted {
+		return zero, &InstanceError{Status: st}
+	}
+	return codec.Decode[Out](c.Codec(), fmt.Sprintf("output of orchestration %q", o.Name()), st.Output)
+}
+
+// RaiseEvent delivers an external event with payload v.
+func RaiseEvent[T any](ctx context.Context, c Client, instanceID, name string, v T) error {
+	data, err := codec.Encode(c.Codec(), codec.Limits{}, fmt.Sprintf("payload of event %q", name), v)
+	if err != nil {
+		return err
+	}
+	return c.RaiseEventRaw(ctx, instanceID, name, data)
+}
+
+// InstanceError reports an instance that did not complete successfully.
+type InstanceError struct{ Status *Status }
+
+func (e *InstanceError) Error() string {
+	s := e.Status
+	if s.Failure != nil {
+		return fmt.Sprintf("orchestration %q (%s) %s: %s: %s", s.InstanceID, s.Name, s.RuntimeStatus, s.Failure.Type, s.Failure.Message)
+	}
+	return fmt.Sprintf("orchestration %q (%s) %s", s.InstanceID, s.Name, s.RuntimeStatus)
+}

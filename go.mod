@@ -1,0 +1,3 @@
+module github.com/cloudbutton/cloudbutton
+
+go 1.26

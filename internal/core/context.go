@@ -1,0 +1,182 @@
+package core
+
+import (
+	"errors"
+	"log/slog"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/codec"
+)
+
+// ErrCanceled is returned by a cancelable wait once the orchestration was
+// asked to terminate.
+var ErrCanceled = errors.New("orchestration canceled")
+
+// DefaultVersion is what GetVersion returns for code that ran before the
+// change it guards (history has no marker for it).
+const DefaultVersion = 0
+
+// Info describes the running orchestration.
+type Info struct {
+	InstanceID       string
+	Name             string
+	ParentInstanceID string
+	// Generation counts continue-as-new restarts, from 0.
+	Generation int
+}
+
+// RetryPolicy says how an activity (or sub-orchestration) is retried.
+type RetryPolicy struct {
+	// MaxAttempts is the total number of attempts; 0 or 1 means no retry.
+	MaxAttempts int `json:"maxAttempts,omitempty"`
+	// InitialInterval is the delay before the second attempt (default 1s).
+	InitialInterval time.Duration `json:"initialInterval,omitempty"`
+	// BackoffCoefficient multiplies the delay after each attempt (default 2).
+	BackoffCoefficient float64 `json:"backoffCoefficient,omitempty"`
+	// MaxInterval caps the delay (default 100 x InitialInterval).
+	MaxInterval time.Duration `json:"maxInterval,omitempty"`
+	// NonRetryableErrorTypes lists failure types that are never retried.
+	NonRetryableErrorTypes []string `json:"nonRetryableErrorTypes,omitempty"`
+}
+
+// Delay returns the backoff before attempt number next (2 for the first
+// retry).
+func (p *RetryPolicy) Delay(next int) time.Duration {
+	if p == nil || next < 2 {
+		return 0
+	}
+	initial := p.InitialInterval
+	if initial <= 0 {
+		initial = time.Second
+	}
+	coef := p.BackoffCoefficient
+	if coef < 1 {
+		coef = 2
+	}
+	maxI := p.MaxInterval
+	if maxI <= 0 {
+		maxI = 100 * initial
+	}
+	d := float64(initial) * math.Pow(coef, float64(next-2))
+	if d > float64(maxI) {
+		return maxI
+	}
+	return time.Duration(d)
+}
+
+// ShouldRetry reports whether an attempt that ended in f is retried.
+func (p *RetryPolicy) ShouldRetry(attempt int, f *Failure) bool {
+	if p == nil || f == nil || f.NonRetryable || attempt >= p.MaxAttempts {
+		return false
+	}
+	switch f.Type {
+	case FailureActivityNotFound, FailureDecode, FailureEncode, FailurePayloadTooLarge, FailureCanceled:
+		return false
+	}
+	return !slices.Contains(p.NonRetryableErrorTypes, f.Type)
+}
+
+// ActivityOptions are the per-call options of an activity.
+type ActivityOptions struct {
+	Retry *RetryPolicy `json:"retry,omitempty"`
+	// StartToClose bounds each attempt; 0 means the worker's default.
+	StartToClose time.Duration `json:"startToClose,omitempty"`
+	// HeartbeatTimeout fails an attempt that stops heartbeating.
+	HeartbeatTimeout time.Duration `json:"heartbeatTimeout,omitempty"`
+}
+
+// SubOptions are the options of a sub-orchestration call.
+type SubOptions struct {
+	// InstanceID of the child; empty means "<parent>:<task id>".
+	InstanceID string `json:"instanceId,omitempty"`
+}
+
+// Waitable is anything a coroutine can wait on: engine futures, and the
+// derived futures of the public API (All, Go). Ready must be cheap and
+// deterministic.
+type Waitable interface {
+	// Ready reports whether the result is available.
+	Ready() bool
+}
+
+// Future is an engine-level result: bytes or a failure.
+type Future interface {
+	Waitable
+	// Result returns the result; valid once Ready.
+	Result() ([]byte, *Failure)
+}
+
+// Promise is a Future that orchestrator-side code settles itself.
+type Promise interface {
+	Future
+	Resolve(data []byte, f *Failure)
+}
+
+// Context is what an engine implements for orchestrator code. One Context
+// belongs to one coroutine; Go gives the new coroutine its own.
+// Implementations embed Sealed.
+type Context interface {
+	Info() Info
+	Codec() codec.Codec
+	Limits() codec.Limits
+	Now() time.Time
+	IsReplaying() bool
+	Logger() *slog.Logger
+	// Canceled reports whether terminate was requested.
+	Canceled() bool
+	// Cancelable reports whether waits on this context end on cancellation.
+	Cancelable() bool
+	// WithoutCancel returns a context whose waits ignore cancellation,
+	// for clean-up and compensation.
+	WithoutCancel() Context
+
+	ScheduleActivity(name string, input []byte, opts ActivityOptions) Future
+	NewTimer(d time.Duration) Future
+	// WaitEvent resolves with the next event of that name, or a
+	// FailureTimeout failure after timeout (0: wait forever).
+	WaitEvent(name string, timeout time.Duration) Future
+	CallSubOrchestration(name string, input []byte, opts SubOptions) Future
+	SideEffect(fn func() ([]byte, error)) ([]byte, *Failure)
+	// GetVersion returns the version recorded for changeID, maxSupported
+	// when new, DefaultVersion for code that ran before the change. It
+	// ends the orchestration with a nondeterminism failure when the
+	// recorded version is outside [minSupported, maxSupported].
+	GetVersion(changeID string, minSupported, maxSupported int) int
+	NewUUID() string
+	SetCustomStatus(data []byte)
+
+	// Go starts fn as a new coroutine of the orchestration.
+	Go(fn func(Context))
+	NewPromise() Promise
+	// Wait blocks until one of ws is ready and returns its index. On a
+	// cancelable context it returns ErrCanceled once cancel was requested.
+	Wait(ws ...Waitable) (int, error)
+
+	sealed()
+}
+
+// Sealed is embedded by engine Context implementations; code outside this
+// module cannot implement Context.
+type Sealed struct{}
+
+func (Sealed) sealed() {}
+
+// OrchestratorDef is a registered orchestrator, type-erased.
+type OrchestratorDef interface {
+	Name() string
+	// Execute runs the orchestrator on ctx with the encoded input and
+	// returns the encoded output. A *ContinueAsNewError error asks for a
+	// restart with new input.
+	Execute(ctx Context, input []byte) ([]byte, error)
+}
+
+// ContinueAsNewError ends a run and starts the orchestration again with
+// Input; KeepEvents carries unconsumed external events over.
+type ContinueAsNewError struct {
+	Input      []byte
+	KeepEvents bool
+}
+
+func (e *ContinueAsNewError) Error() string { return "orchestration continued as new" }

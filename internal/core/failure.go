@@ -1,0 +1,89 @@
+// Package core is the contract between the public orchestration API and the
+// engines that run it (the replay engine, the Temporal adapter, the test
+// harness). It is byte-level and untyped on purpose: typing happens in the
+// public packages, encoding in the codec, execution in the engines.
+package core
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Failure types recorded in history for failures that are not application
+// errors. Application errors keep the type their activity gave them.
+const (
+	FailureError                = "Error"                // a plain Go error
+	FailurePanic                = "Panic"                // a recovered panic
+	FailureTimeout              = "Timeout"              // a timeout (activity start-to-close, event wait)
+	FailureCanceled             = "Canceled"             // canceled by terminate
+	FailureActivityNotFound     = "ActivityNotFound"     // no activity registered under the name
+	FailureOrchestratorNotFound = "OrchestratorNotFound" // no orchestrator registered under the name
+	FailureDecode               = "DecodeError"          // a payload that does not decode into the declared type
+	FailureEncode               = "EncodeError"          // a value that cannot be encoded
+	FailurePayloadTooLarge      = "PayloadTooLarge"      // a payload over the size limit
+	FailureNondeterminism       = "Nondeterminism"       // code diverged from history
+	FailureDeadlock             = "Deadlock"             // orchestrator blocked outside the engine
+	FailureThrottled            = "Throttled"            // the FaaS platform throttled the invocation
+	FailureCrash                = "RuntimeCrash"         // the function's runtime crashed
+)
+
+// Failure is an error as recorded in history: serialisable and engine
+// neutral.
+type Failure struct {
+	Type         string   `json:"type"`
+	Message      string   `json:"message"`
+	Stack        string   `json:"stack,omitempty"`
+	NonRetryable bool     `json:"nonRetryable,omitempty"`
+	Cause        *Failure `json:"cause,omitempty"`
+}
+
+// Error formats the failure as "Type: message".
+func (f *Failure) Error() string {
+	if f == nil {
+		return "<nil failure>"
+	}
+	var b strings.Builder
+	b.WriteString(f.Type)
+	b.WriteString(": ")
+	b.WriteString(f.Message)
+	if f.Cause != nil {
+		b.WriteString(": ")
+		b.WriteString(f.Cause.Error())
+	}
+	return b.String()
+}
+
+// Failer is implemented by errors that know their own recorded form, such
+// as activity.Error.
+type Failer interface {
+	Failure() *Failure
+}
+
+// FailureFrom converts any error to its recorded form. Errors implementing
+// Failer describe themselves; others become type FailureError (or the type
+// of a well-known sentinel).
+func FailureFrom(err error) *Failure {
+	if err == nil {
+		return nil
+	}
+	var fe Failer
+	if errors.As(err, &fe) {
+		f := fe.Failure()
+		if f != nil {
+			// Keep the outer message when the error wraps the Failer.
+			if msg := err.Error(); msg != f.Error() && msg != f.Message && !strings.HasSuffix(msg, f.Message) {
+				cp := *f
+				cp.Message = msg
+				return &cp
+			}
+			return f
+		}
+	}
+	return &Failure{Type: FailureError, Message: err.Error()}
+}
+
+// PanicFailure records a recovered panic with its stack.
+func PanicFailure(v any, stack []byte) *Failure {
+	return &Failure{Type: FailurePanic, Message: fmt.Sprint(v), Stack: string(stack)}
+}

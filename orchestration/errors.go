@@ -1,0 +1,132 @@
+package orchestration
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+)
+
+var (
+	// ErrCanceled is returned by waits once the orchestration was asked to
+	// terminate; see WithoutCancel for clean-up.
+	ErrCanceled = core.ErrCanceled
+	// ErrTimeout is matched (errors.Is) by timeouts: an event wait that
+	// timed out, an activity attempt over its start-to-close timeout.
+	ErrTimeout = errors.New("orchestration: timeout")
+	// ErrNotFound is matched by calls to an activity or orchestrator name
+	// that no worker registered.
+	ErrNotFound = errors.New("orchestration: not registered")
+	// ErrPanic is matched by failures that were panics.
+	ErrPanic = errors.New("orchestration: panic")
+)
+
+// NondeterminismError reports orchestrator code that diverged from its
+// recorded history. Its message starts with the stable code [CB1100].
+type NondeterminismError = core.NondeterminismError
+
+// DeadlockError reports orchestrator code that blocked outside the engine.
+// Its message starts with the stable code [CB1200].
+type DeadlockError = core.DeadlockError
+
+// ActivityError is what Await returns for a failed activity, after its
+// retries. It unwraps to an *activity.Error with the same Type and Message,
+// and to ErrTimeout, ErrNotFound, ErrPanic or ErrCanceled where they apply.
+type ActivityError struct {
+	Activity     string
+	Type         string
+	Message      string
+	Stack        string
+	NonRetryable bool
+}
+
+func (e *ActivityError) Error() string {
+	return fmt.Sprintf("activity %q failed: %s: %s", e.Activity, e.Type, e.Message)
+}
+
+// Unwrap returns the application error and any matching sentinel.
+func (e *ActivityError) Unwrap() []error {
+	return unwrapFailure(e.Type, e.Message, e.Stack, e.NonRetryable)
+}
+
+// SubOrchestrationError is what Await returns for a failed
+// sub-orchestration; it unwraps like ActivityError.
+type SubOrchestrationError struct {
+	Orchestration string
+	Type          string
+	Message       string
+	Stack         string
+}
+
+func (e *SubOrchestrationError) Error() string {
+	return fmt.Sprintf("sub-orchestration %q failed: %s: %s", e.Orchestration, e.Type, e.Message)
+}
+
+// Unwrap returns the application error and any matching sentinel.
+func (e *SubOrchestrationError) Unwrap() []error {
+	return unwrapFailure(e.Type, e.Message, e.Stack, false)
+}
+
+// IndexedError reports which future of a fan-in failed first.
+type IndexedError struct {
+	Index int
+	Total int
+	Err   error
+}
+
+func (e *IndexedError) Error() string {
+	return fmt.Sprintf("future %d of %d failed: %v", e.Index, e.Total, e.Err)
+}
+
+// Unwrap returns the future's error.
+func (e *IndexedError) Unwrap() error { return e.Err }
+
+// TimeoutError reports an event wait that timed out; it matches ErrTimeout.
+type TimeoutError struct{ What string }
+
+func (e *TimeoutError) Error() string { return e.What + " timed out" }
+
+// Is matches ErrTimeout.
+func (e *TimeoutError) Is(target error) bool { return target == ErrTimeout }
+
+func unwrapFailure(typ, msg, stack string, nonRetryable bool) []error {
+	errs := []error{activity.FromFailure(typ, msg, stack, nonRetryable)}
+	switch typ {
+	case core.FailureTimeout:
+		errs = append(errs, ErrTimeout)
+	case core.FailureCanceled:
+		errs = append(errs, ErrCanceled)
+	case core.FailureActivityNotFound, core.FailureOrchestratorNotFound:
+		errs = append(errs, ErrNotFound)
+	case core.FailurePanic:
+		errs = append(errs, ErrPanic)
+	}
+	return errs
+}
+
+// failureError turns an engine failure into the error user code sees.
+func failureError(kind, name string, f *core.Failure) error {
+	if f.Type == core.FailureCanceled && f.Message == core.ErrCanceled.Error() {
+		return ErrCanceled
+	}
+	switch kind {
+	case kindActivity:
+		return &ActivityError{Activity: name, Type: f.Type, Message: f.Message, Stack: f.Stack, NonRetryable: f.NonRetryable}
+	case kindSub:
+		return &SubOrchestrationError{Orchestration: name, Type: f.Type, Message: f.Message, Stack: f.Stack}
+	case kindEvent:
+		if f.Type == core.FailureTimeout {
+			return &TimeoutError{What: name}
+		}
+	}
+	return activity.FromFailure(f.Type, f.Message, f.Stack, f.NonRetryable)
+}
+
+const (
+	kindActivity = "activity"
+	kindSub      = "sub-orchestration"
+	kindEvent    = "event"
+	kindTimer    = "timer"
+	kindSide     = "side effect"
+)

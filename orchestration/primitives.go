@@ -1,0 +1,133 @@
+package orchestration
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+)
+
+// NewTimer returns a Future that is ready after d of orchestration time.
+// The timer is durable: it survives restarts of the worker.
+func NewTimer(ctx Context, d time.Duration) Future[struct{}] {
+	if err := ctx.Err(); err != nil {
+		return failed[struct{}](err)
+	}
+	if d < 0 {
+		d = 0
+	}
+	f := ctx.engine().NewTimer(d)
+	return Future[struct{}]{&futureState[struct{}]{w: f, get: func() (struct{}, error) {
+		if _, fail := f.Result(); fail != nil {
+			return struct{}{}, failureError(kindTimer, "timer", fail)
+		}
+		return struct{}{}, nil
+	}}}
+}
+
+// Sleep blocks for d of orchestration time on a durable timer.
+func Sleep(ctx Context, d time.Duration) error {
+	_, err := NewTimer(ctx, d).Await(ctx)
+	return err
+}
+
+// WaitEvent returns a Future of the next external event named name, raised
+// by a client. Events that arrive before the wait are buffered in order.
+// With timeout > 0 the Future fails with a *TimeoutError (matching
+// ErrTimeout) if no event arrives in time; the event, if it comes later,
+// stays buffered for the next wait.
+func WaitEvent[T any](ctx Context, name string, timeout time.Duration) Future[T] {
+	if err := ctx.Err(); err != nil {
+		return failed[T](err)
+	}
+	c := ctx.engine()
+	return fromEngine[T](c, c.WaitEvent(name, timeout), kindEvent, fmt.Sprintf("event %q", name))
+}
+
+// SideEffect runs fn once, records its result in history and returns the
+// recorded value on every replay. Use it for non-deterministic values
+// (random numbers, environment reads) that are cheap and safe to compute
+// in the orchestrator; do I/O in activities. The value goes through the
+// codec, so first run and replay see the same value.
+func SideEffect[T any](ctx Context, fn func() (T, error)) (T, error) {
+	c := ctx.engine()
+	var zero T
+	data, fail := c.SideEffect(func() ([]byte, error) {
+		v, err := fn()
+		if err != nil {
+			return nil, err
+		}
+		return codec.Encode(c.Codec(), c.Limits(), "side effect value", v)
+	})
+	if fail != nil {
+		return zero, failureError(kindSide, "side effect", fail)
+	}
+	return codec.Decode[T](c.Codec(), "side effect value", data)
+}
+
+// NewUUID returns a random-looking UUID that is the same on every replay.
+func NewUUID(ctx Context) string { return ctx.engine().NewUUID() }
+
+// GetVersion guards a change to orchestrator code under running instances
+// (as Temporal's GetVersion). Instances that started before the change get
+// DefaultVersion (0); new ones get maxSupported, recorded in history so
+// every replay takes the same branch:
+//
+//	v := orchestration.GetVersion(ctx, "add-fraud-check", orchestration.DefaultVersion, 1)
+//	if v == 1 {
+//		... new code ...
+//	}
+//
+// A recorded version outside [minSupported, maxSupported] ends the
+// orchestration with a *NondeterminismError.
+func GetVersion(ctx Context, changeID string, minSupported, maxSupported int) int {
+	return ctx.engine().GetVersion(changeID, minSupported, maxSupported)
+}
+
+// DefaultVersion is what GetVersion returns to code that ran before a
+// change.
+const DefaultVersion = core.DefaultVersion
+
+// SetCustomStatus publishes v as the orchestration's custom status, which
+// clients read with the status call. It is not part of history.
+func SetCustomStatus[T any](ctx Context, v T) error {
+	c := ctx.engine()
+	data, err := codec.Encode(c.Codec(), c.Limits(), "custom status", v)
+	if err != nil {
+		return err
+	}
+	c.SetCustomStatus(data)
+	return nil
+}
+
+// ContinueAsNewOption configures ContinueAsNew.
+type ContinueAsNewOption interface{ applyCAN(*core.ContinueAsNewError) }
+
+type canOptionFunc func(*core.ContinueAsNewError)
+
+func (f canOptionFunc) applyCAN(e *core.ContinueAsNewError) { f(e) }
+
+// KeepUnprocessedEvents carries external events that arrived but were not
+// consumed over to the new run.
+func KeepUnprocessedEvents() ContinueAsNewOption {
+	return canOptionFunc(func(e *core.ContinueAsNewError) { e.KeepEvents = true })
+}
+
+// ContinueAsNew returns an error that, returned by the orchestrator, ends
+// this run and starts the orchestration again with input in and a fresh
+// history: the way to write eternal orchestrations with bounded history.
+func ContinueAsNew[In any](ctx Context, in In, opts ...ContinueAsNewOption) error {
+	c := ctx.engine()
+	data, err := codec.Encode(c.Codec(), c.Limits(), "continue-as-new input", in)
+	if err != nil {
+		return err
+	}
+	e := &core.ContinueAsNewError{Input: data}
+	for _, o := range opts {
+		if o != nil {
+			o.applyCAN(e)
+		}
+	}
+	return e
+}
