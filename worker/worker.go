@@ -1,0 +1,203 @@
+// Package worker hosts orchestrators and activities on an engine: the
+// embedded SQLite engine (engine/embedded) or Temporal (engine/temporal).
+//
+//	eng, err := embedded.Open("app.db", embedded.Options{})
+//	w := worker.New(eng, worker.Options{})
+//	w.RegisterOrchestrators(WordCount)
+//	w.RegisterActivities(SplitInput, CountWords)
+//	if err := w.Start(ctx); err != nil { ... }
+//	defer w.Stop(context.Background())
+//
+// Activities run through a faas.Invoker: in-process by default, or AWS
+// Lambda / the local function host when Options.Invoker says so.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+)
+
+// ErrDuplicateName is returned when two definitions share a name.
+var ErrDuplicateName = errors.New("worker: duplicate registration")
+
+// Registry maps names to orchestrators and activities. It is safe for
+// concurrent use.
+type Registry struct {
+	mu            sync.RWMutex
+	orchestrators map[string]orchestration.Definition
+	activities    map[string]activity.Definition
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{orchestrators: map[string]orchestration.Definition{}, activities: map[string]activity.Definition{}}
+}
+
+// AddOrchestrators registers orchestrators by name.
+func (r *Registry) AddOrchestrators(defs ...orchestration.Definition) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range defs {
+		if d == nil {
+			return errors.New("worker: nil orchestrator")
+		}
+		if _, dup := r.orchestrators[d.Name()]; dup {
+			return fmt.Errorf("%w: orchestrator %q", ErrDuplicateName, d.Name())
+		}
+		r.orchestrators[d.Name()] = d
+	}
+	return nil
+}
+
+// AddActivities registers activities by name.
+func (r *Registry) AddActivities(defs ...activity.Definition) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range defs {
+		if d == nil {
+			return errors.New("worker: nil activity")
+		}
+		if _, dup := r.activities[d.Name()]; dup {
+			return fmt.Errorf("%w: activity %q", ErrDuplicateName, d.Name())
+		}
+		r.activities[d.Name()] = d
+	}
+	return nil
+}
+
+// Orchestrator returns the orchestrator registered as name.
+func (r *Registry) Orchestrator(name string) (orchestration.Definition, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	d, ok := r.orchestrators[name]
+	return d, ok
+}
+
+// Activity returns the activity registered as name.
+func (r *Registry) Activity(name string) (activity.Definition, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	d, ok := r.activities[name]
+	return d, ok
+}
+
+// OrchestratorNames lists registered orchestrator names, sorted.
+func (r *Registry) OrchestratorNames() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.orchestrators))
+	for n := range r.orchestrators {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ActivityDefinitions returns the registered activities, sorted by name.
+func (r *Registry) ActivityDefinitions() []activity.Definition {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	defs := make([]activity.Definition, 0, len(r.activities))
+	for _, d := range r.activities {
+		defs = append(defs, d)
+	}
+	sort.Slice(defs, func(i, j int) bool { return defs[i].Name() < defs[j].Name() })
+	return defs
+}
+
+// Options configures a Worker. The zero value is usable.
+type Options struct {
+	// Invoker runs activity attempts; nil means in-process over the
+	// registered activities.
+	Invoker faas.Invoker
+	// MaxConcurrentActivities bounds activities in flight (default 256).
+	MaxConcurrentActivities int
+	// DefaultStartToClose bounds an activity attempt that set no timeout
+	// (default 10 minutes).
+	DefaultStartToClose time.Duration
+	// CacheSize bounds the live orchestration instances kept in memory
+	// between steps (default 10,000; least recently used are evicted).
+	CacheSize int
+	// Logger receives the worker's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Engine is implemented by engines that can host a worker.
+type Engine interface {
+	// StartWorker begins processing with reg until the returned stop
+	// function is called. stop finishes in-flight work or leaves it to
+	// be redelivered, then returns.
+	StartWorker(ctx context.Context, reg *Registry, opts Options) (stop func(context.Context) error, err error)
+}
+
+// Worker hosts orchestrators and activities on an engine.
+type Worker struct {
+	eng  Engine
+	opts Options
+	reg  *Registry
+
+	mu   sync.Mutex
+	stop func(context.Context) error
+}
+
+// New returns a worker for eng; register definitions, then Start.
+func New(eng Engine, opts Options) *Worker {
+	return &Worker{eng: eng, opts: opts, reg: NewRegistry()}
+}
+
+// RegisterOrchestrators registers orchestrators; it panics on a duplicate
+// or nil definition, a programming error.
+func (w *Worker) RegisterOrchestrators(defs ...orchestration.Definition) {
+	if err := w.reg.AddOrchestrators(defs...); err != nil {
+		panic(err)
+	}
+}
+
+// RegisterActivities registers activities; it panics on a duplicate or nil
+// definition, a programming error.
+func (w *Worker) RegisterActivities(defs ...activity.Definition) {
+	if err := w.reg.AddActivities(defs...); err != nil {
+		panic(err)
+	}
+}
+
+// Registry returns the worker's registry.
+func (w *Worker) Registry() *Registry { return w.reg }
+
+// Start begins processing. It returns an error if the engine refuses (for
+// example another worker already owns the embedded store).
+func (w *Worker) Start(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stop != nil {
+		return errors.New("worker: already started")
+	}
+	stop, err := w.eng.StartWorker(ctx, w.reg, w.opts)
+	if err != nil {
+		return err
+	}
+	w.stop = stop
+	return nil
+}
+
+// Stop shuts the worker down gracefully: in-flight work finishes or is
+// left to be redelivered; ctx bounds the wait.
+func (w *Worker) Stop(ctx context.Context) error {
+	w.mu.Lock()
+	stop := w.stop
+	w.stop = nil
+	w.mu.Unlock()
+	if stop == nil {
+		return nil
+	}
+	return stop(ctx)
+}
