@@ -1,0 +1,155 @@
+// Package replay is the event-sourced replay engine: history events, the
+// cooperative scheduler that runs orchestrator coroutines one at a time,
+// the executor that applies new events to a live instance (or rebuilds one
+// from history), and the determinism checks.
+package replay
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/internal/core"
+)
+
+// EventType names a history event: <Subject><Verb>ed.
+type EventType string
+
+// History event types. "Incoming" events are delivered to the
+// orchestrator (by the engine); "outgoing" ones record what the code did.
+const (
+	// incoming
+	OrchestrationStarted      EventType = "OrchestrationStarted"
+	ActivityCompleted         EventType = "ActivityCompleted"
+	ActivityFailed            EventType = "ActivityFailed"
+	TimerFired                EventType = "TimerFired"
+	EventRaised               EventType = "EventRaised"
+	SubOrchestrationCompleted EventType = "SubOrchestrationCompleted"
+	SubOrchestrationFailed    EventType = "SubOrchestrationFailed"
+	TerminationRequested      EventType = "TerminationRequested"
+	// outgoing
+	ActivityScheduled           EventType = "ActivityScheduled"
+	TimerCreated                EventType = "TimerCreated"
+	SubOrchestrationScheduled   EventType = "SubOrchestrationScheduled"
+	SideEffectRecorded          EventType = "SideEffectRecorded"
+	VersionMarked               EventType = "VersionMarked"
+	OrchestrationCompleted      EventType = "OrchestrationCompleted"
+	OrchestrationFailed         EventType = "OrchestrationFailed"
+	OrchestrationContinuedAsNew EventType = "OrchestrationContinuedAsNew"
+	OrchestrationTerminated     EventType = "OrchestrationTerminated"
+)
+
+// Incoming reports whether t is delivered to the orchestrator rather than
+// produced by it.
+func (t EventType) Incoming() bool {
+	switch t {
+	case OrchestrationStarted, ActivityCompleted, ActivityFailed, TimerFired, EventRaised,
+		SubOrchestrationCompleted, SubOrchestrationFailed, TerminationRequested:
+		return true
+	}
+	return false
+}
+
+// Terminal reports whether t ends a run.
+func (t EventType) Terminal() bool {
+	switch t {
+	case OrchestrationCompleted, OrchestrationFailed, OrchestrationContinuedAsNew, OrchestrationTerminated:
+		return true
+	}
+	return false
+}
+
+// Event is one entry of an orchestration's history. One flat struct keeps
+// storage and export simple; each type uses the fields it needs.
+type Event struct {
+	// Index is the event's position in the run's history, from 0.
+	Index int64     `json:"index"`
+	Type  EventType `json:"type"`
+	Time  time.Time `json:"time"`
+	// TaskID is the sequence number of the action the event belongs to.
+	TaskID int64 `json:"taskId,omitempty"`
+	// Name is the activity, orchestrator, event, or change id.
+	Name string `json:"name,omitempty"`
+	// InstanceID is the child's id (sub-orchestrations) or the instance's
+	// own id (OrchestrationStarted).
+	InstanceID string `json:"instanceId,omitempty"`
+	// ParentID and ParentTaskID link a child to its parent (Started).
+	ParentID     string `json:"parentId,omitempty"`
+	ParentTaskID int64  `json:"parentTaskId,omitempty"`
+	// Generation counts continue-as-new restarts (Started).
+	Generation int `json:"generation,omitempty"`
+	// Payload is an input, result or event payload, codec-encoded.
+	Payload Payload `json:"payload,omitempty"`
+	// Failure describes a failure.
+	Failure *core.Failure `json:"failure,omitempty"`
+	// FireAt is a timer's due time.
+	FireAt time.Time `json:"fireAt,omitzero"`
+	// Options are an activity's call options.
+	Options *core.ActivityOptions `json:"options,omitempty"`
+	// Attempt is the attempt that produced an activity result.
+	Attempt int `json:"attempt,omitempty"`
+	// Version is the version recorded by VersionMarked.
+	Version int `json:"version,omitempty"`
+	// Carried are events carried over by continue-as-new.
+	Carried []Event `json:"carried,omitempty"`
+}
+
+// Payload is codec-encoded bytes. In JSON it is embedded as-is when it is
+// valid JSON (the default codec), else as {"$b64": "..."}.
+type Payload []byte
+
+// MarshalJSON implements json.Marshaler.
+func (p Payload) MarshalJSON() ([]byte, error) {
+	if len(p) == 0 {
+		return []byte("null"), nil
+	}
+	if json.Valid(p) {
+		return p, nil
+	}
+	return json.Marshal(map[string]string{"$b64": base64.StdEncoding.EncodeToString(p)})
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (p *Payload) UnmarshalJSON(data []byte) error {
+	if bytes.Equal(data, []byte("null")) {
+		*p = nil
+		return nil
+	}
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte(`{"$b64"`)) {
+		var m map[string]string
+		if err := json.Unmarshal(data, &m); err == nil && len(m) == 1 {
+			if s, ok := m["$b64"]; ok {
+				b, err := base64.StdEncoding.DecodeString(s)
+				if err != nil {
+					return err
+				}
+				*p = b
+				return nil
+			}
+		}
+	}
+	// Compact so that a round trip is byte-stable.
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, data); err != nil {
+		return err
+	}
+	*p = buf.Bytes()
+	return nil
+}
+
+// describe renders an action event for nondeterminism messages.
+func describe(e *Event) string {
+	if e == nil {
+		return ""
+	}
+	switch e.Type {
+	case TimerCreated:
+		return string(e.Type)
+	case SideEffectRecorded:
+		return string(e.Type)
+	}
+	return string(e.Type) + " " + quote(e.Name)
+}
+
+func quote(s string) string { return `"` + s + `"` }

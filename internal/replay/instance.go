@@ -1,0 +1,385 @@
+package replay
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+)
+
+// Options configures instances. The zero value is usable.
+type Options struct {
+	// Codec encodes payloads (default codec.JSON).
+	Codec codec.Codec
+	// Limits bounds payload sizes.
+	Limits codec.Limits
+	// DeadlockTimeout is how long a coroutine may run without yielding
+	// before the orchestration fails with a DeadlockError (default 2s).
+	DeadlockTimeout time.Duration
+	// Logger is the base of the orchestrator's replay-aware logger.
+	Logger *slog.Logger
+}
+
+// StepResult is what applying events produced.
+type StepResult struct {
+	// Events to append to history, in order: the incoming events that were
+	// applied (duplicates and stale completions are dropped) and the
+	// events the code produced in response.
+	Events []Event
+	// Done is set once the run ended; the last event is terminal.
+	Done bool
+	// CustomStatus is the latest custom status; CustomStatusChanged says
+	// whether this step set it.
+	CustomStatus        []byte
+	CustomStatusChanged bool
+	// Unapplied are incoming events that came after the run ended; an
+	// engine carries them over to the next run after continue-as-new.
+	Unapplied []Event
+}
+
+// Instance is a live orchestration run: its coroutines, pending futures
+// and buffered events. Apply feeds it new events; Replay rebuilds it from
+// history. An Instance is not safe for concurrent use; Close it when done.
+type Instance struct {
+	def   core.OrchestratorDef
+	opts  Options
+	info  core.Info
+	sched *scheduler
+	log   *slog.Logger
+
+	now       time.Time
+	seq       int64
+	nextIndex int64
+	replaying bool
+	canceled  bool
+	// cancelReason is the reason given with the termination request.
+	cancelReason string
+	arrivals     int64
+
+	recorded         map[int64]*Event // outgoing events of the history being replayed, by task id
+	recordedVersions map[string]int
+	versions         map[string]int
+
+	pending map[int64]*promise
+	events  map[string]*eventQueue
+	uuids   int
+
+	customStatus  []byte
+	statusChanged bool
+
+	out      []Event
+	done     bool
+	terminal *Event
+	abortErr error
+}
+
+// New returns an instance of def that has seen no events yet.
+func New(def core.OrchestratorDef, opts Options) *Instance {
+	if opts.Codec == nil {
+		opts.Codec = codec.JSON
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	x := &Instance{
+		def:      def,
+		opts:     opts,
+		sched:    newScheduler(opts.DeadlockTimeout),
+		versions: map[string]int{},
+		pending:  map[int64]*promise{},
+		events:   map[string]*eventQueue{},
+	}
+	x.info.Name = def.Name()
+	x.sched.onPanic = func(v any, stack []byte) {
+		x.finish(&Event{Type: OrchestrationFailed, Failure: core.PanicFailure(v, stack)})
+	}
+	x.sched.stopped = func() bool { return x.done }
+	x.log = slog.New(&replayHandler{inner: opts.Logger.Handler(), x: x})
+	return x
+}
+
+// Info returns the instance's identity (known after OrchestrationStarted).
+func (x *Instance) Info() core.Info { return x.info }
+
+// Done reports whether the run ended.
+func (x *Instance) Done() bool { return x.done }
+
+// NextIndex is the index the next history event will get.
+func (x *Instance) NextIndex() int64 { return x.nextIndex }
+
+// Replay rebuilds the instance from a run's history, re-running the
+// orchestrator code against it. It returns a *core.NondeterminismError if
+// the code diverges from history (the instance is then done, failed, and
+// the failure event is returned by the next Apply), or a
+// *core.DeadlockError.
+func (x *Instance) Replay(history []Event) error {
+	x.recorded = make(map[int64]*Event)
+	x.recordedVersions = map[string]int{}
+	for i := range history {
+		e := &history[i]
+		switch {
+		case e.Type == VersionMarked:
+			x.recordedVersions[e.Name] = e.Version
+		case !e.Type.Incoming() && e.TaskID > 0:
+			x.recorded[e.TaskID] = e
+		}
+	}
+	x.replaying = true
+	defer func() { x.replaying, x.recorded = false, nil }()
+	for i := range history {
+		if x.done {
+			break
+		}
+		e := &history[i]
+		x.nextIndex = e.Index + 1
+		if e.Type.Incoming() {
+			x.deliver(e)
+			continue
+		}
+		x.checkRecorded(e)
+	}
+	if x.abortErr == nil && x.done && (len(history) == 0 || !history[len(history)-1].Type.Terminal()) && x.terminal != nil {
+		x.nondeterministic(x.seq, "no completion", "complete the orchestration ("+string(x.terminal.Type)+")", "")
+	}
+	if len(history) > 0 {
+		// Events produced by an abort go after the whole history.
+		x.nextIndex = history[len(history)-1].Index + 1
+		for i := range x.out {
+			x.out[i].Index = x.nextIndex
+			x.nextIndex++
+		}
+	}
+	return x.abortErr
+}
+
+// checkRecorded verifies, while replaying, that the code already did what
+// an outgoing history event says it did.
+func (x *Instance) checkRecorded(e *Event) {
+	switch {
+	case e.Type == VersionMarked:
+	case e.Type.Terminal():
+		if x.terminal == nil {
+			x.nondeterministic(x.seq, string(e.Type), "not complete the orchestration", "")
+		} else if x.terminal.Type != e.Type {
+			x.nondeterministic(x.seq, string(e.Type), string(x.terminal.Type), "")
+		}
+	case e.TaskID > x.seq:
+		x.nondeterministic(e.TaskID, describe(e), "", fmt.Sprintf("the code stopped after step %d", x.seq))
+	}
+}
+
+// Apply delivers new incoming events, runs the orchestrator until it waits
+// again, and returns the events to append to history.
+func (x *Instance) Apply(events []Event) StepResult {
+	var unapplied []Event
+	for i := range events {
+		if x.done {
+			unapplied = events[i:]
+			break
+		}
+		e := events[i]
+		if !e.Type.Incoming() {
+			continue
+		}
+		x.deliver(&e)
+	}
+	res := StepResult{Events: x.out, Done: x.done, CustomStatus: x.customStatus, CustomStatusChanged: x.statusChanged, Unapplied: unapplied}
+	x.out, x.statusChanged = nil, false
+	return res
+}
+
+// Close unwinds the instance's coroutines. The instance is unusable after.
+func (x *Instance) Close() { x.sched.close() }
+
+// deliver applies one incoming event and runs the code until it waits.
+func (x *Instance) deliver(e *Event) {
+	switch e.Type {
+	case OrchestrationStarted:
+		if x.info.InstanceID != "" {
+			return // duplicate start
+		}
+		x.info = core.Info{InstanceID: e.InstanceID, Name: e.Name, ParentInstanceID: e.ParentID, Generation: e.Generation}
+		if e.Name != "" && e.Name != x.def.Name() {
+			x.record(e)
+			x.finish(&Event{Type: OrchestrationFailed, Failure: &core.Failure{Type: core.FailureOrchestratorNotFound,
+				Message: fmt.Sprintf("history is of orchestrator %q, not %q", e.Name, x.def.Name()), NonRetryable: true}})
+			return
+		}
+		x.now = e.Time
+		x.record(e)
+		input := []byte(e.Payload)
+		main := x.sched.spawn(nil)
+		ctx := &coreCtx{x: x, co: main, cancelable: true}
+		main.fn = func() { x.complete(x.def.Execute(ctx, input)) }
+	case ActivityCompleted, ActivityFailed, TimerFired, SubOrchestrationCompleted, SubOrchestrationFailed:
+		p := x.pending[e.TaskID]
+		if p == nil || !p.accepts(e.Type) {
+			return // duplicate or stale: recorded exactly once
+		}
+		delete(x.pending, e.TaskID)
+		x.now = e.Time
+		x.record(e)
+		if e.Type == ActivityCompleted || e.Type == SubOrchestrationCompleted {
+			p.resolve(e.Payload, nil)
+		} else if e.Type == TimerFired {
+			p.resolve(nil, nil)
+		} else {
+			f := e.Failure
+			if f == nil {
+				f = &core.Failure{Type: core.FailureError, Message: "failed without a reason"}
+			}
+			p.resolve(nil, f)
+		}
+	case EventRaised:
+		x.now = e.Time
+		x.record(e)
+		x.arrivals++
+		x.queue(e.Name).push(e.Payload, x.arrivals)
+	case TerminationRequested:
+		if x.canceled {
+			return
+		}
+		x.now = e.Time
+		x.record(e)
+		x.canceled = true
+		x.cancelReason = e.Name
+	default:
+		return
+	}
+	x.run()
+}
+
+// run drains the scheduler; a deadlock fails the orchestration.
+func (x *Instance) run() {
+	if err := x.sched.drain(x.canceled); err != nil {
+		var dl *core.DeadlockError
+		if errors.As(err, &dl) {
+			dl.InstanceID = x.info.InstanceID
+		}
+		x.abortErr = err
+		x.finish(&Event{Type: OrchestrationFailed, Failure: core.FailureFrom(err)})
+	}
+}
+
+// record appends an event to the step's output (live) or just advances
+// the index (replay: it is already in history).
+func (x *Instance) record(e *Event) {
+	if x.replaying {
+		return
+	}
+	e.Index = x.nextIndex
+	x.nextIndex++
+	if e.Time.IsZero() {
+		e.Time = x.now
+	}
+	x.out = append(x.out, *e)
+}
+
+// action issues the next action of the code. On replay it returns the
+// recorded event after checking it matches; a mismatch aborts the
+// coroutine with a NondeterminismError.
+func (x *Instance) action(e Event) *Event {
+	x.seq++
+	e.TaskID = x.seq
+	if x.replaying {
+		rec := x.recorded[x.seq]
+		if rec == nil || rec.Type != e.Type || rec.Name != e.Name {
+			x.nondeterministic(x.seq, describe(rec), describe(&e), "")
+			runtime.Goexit()
+		}
+		return rec
+	}
+	e.Time = x.now
+	x.record(&e)
+	return &x.out[len(x.out)-1]
+}
+
+// nondeterministic ends the run with a NondeterminismError. Called on a
+// coroutine, it unwinds that coroutine.
+func (x *Instance) nondeterministic(step int64, recorded, code, detail string) {
+	err := &core.NondeterminismError{InstanceID: x.info.InstanceID, Step: step, Recorded: recorded, Code: code, Detail: detail}
+	x.abort(err)
+}
+
+func (x *Instance) abort(err error) {
+	if x.abortErr == nil {
+		x.abortErr = err
+	}
+	x.terminal = nil
+	x.done = false
+	x.finish(&Event{Type: OrchestrationFailed, Failure: core.FailureFrom(err)})
+}
+
+// complete ends the run with the orchestrator's return values.
+func (x *Instance) complete(out []byte, err error) {
+	if x.done {
+		return
+	}
+	var can *core.ContinueAsNewError
+	var size *codec.SizeError
+	switch {
+	case errors.As(err, &can):
+		e := &Event{Type: OrchestrationContinuedAsNew, Payload: can.Input}
+		if can.KeepEvents {
+			e.Carried = x.unconsumedEvents()
+		}
+		x.finish(e)
+	case errors.As(err, &size):
+		x.finish(&Event{Type: OrchestrationFailed, Failure: &core.Failure{Type: core.FailurePayloadTooLarge, Message: err.Error(), NonRetryable: true}})
+	case err != nil:
+		x.finish(&Event{Type: OrchestrationFailed, Failure: core.FailureFrom(err)})
+	default:
+		x.finish(&Event{Type: OrchestrationCompleted, Payload: out})
+	}
+}
+
+// finish records the terminal event. After a termination request, every
+// ending is OrchestrationTerminated (keeping the output or failure).
+func (x *Instance) finish(e *Event) {
+	if x.done {
+		return
+	}
+	if x.canceled && e.Type != OrchestrationContinuedAsNew && x.abortErr == nil {
+		e.Type, e.Name = OrchestrationTerminated, x.cancelReason
+	}
+	x.done = true
+	if x.replaying && x.abortErr == nil {
+		x.terminal = e // compared with history by checkRecorded
+		return
+	}
+	wasReplaying := x.replaying
+	x.replaying = false
+	x.record(e)
+	x.replaying = wasReplaying
+	x.terminal = &x.out[len(x.out)-1]
+}
+
+func (x *Instance) queue(name string) *eventQueue {
+	q := x.events[name]
+	if q == nil {
+		q = &eventQueue{name: name}
+		x.events[name] = q
+	}
+	return q
+}
+
+// unconsumedEvents lists buffered events, in arrival order per name and
+// by name order of first arrival.
+func (x *Instance) unconsumedEvents() []Event {
+	var bufs []buffered
+	for _, q := range x.events {
+		bufs = append(bufs, q.buf...)
+	}
+	slices.SortFunc(bufs, func(a, b buffered) int { return cmp.Compare(a.arrival, b.arrival) })
+	out := make([]Event, len(bufs))
+	for i, b := range bufs {
+		out[i] = Event{Type: EventRaised, Name: b.name, Payload: b.payload, Time: x.now}
+	}
+	return out
+}

@@ -1,0 +1,216 @@
+package orchestrationtest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+)
+
+// Env is an in-memory engine for unit tests: orchestrators run on the real
+// replay engine, activities (real or mocked) run in the test's process,
+// and time is virtual. An Env runs one orchestration at a time; it is not
+// safe for concurrent use.
+type Env struct {
+	t      testing.TB
+	opts   options
+	orchs  map[string]orchestration.Definition
+	acts   map[string]activity.Definition
+	mocks  map[string]*mockEntry
+	clock  time.Time
+	seq    int
+	insts  map[string]*instance
+	order  []*instance
+	tasks  []*task
+	timed  []*timed
+	root   *instance
+	// pendingEvents were raised before the root instance existed.
+	pendingEvents []replay.Event
+	nowMu  sync.Mutex
+	logger *slog.Logger
+}
+
+type options struct {
+	start      time.Time
+	instanceID string
+	codec      codec.Codec
+	limits     codec.Limits
+	deadlock   time.Duration
+	maxSteps   int
+	noReplay   bool
+}
+
+// Option configures an Env.
+type Option func(*options)
+
+// WithStartTime sets the virtual clock's start (default 2026-01-01 UTC).
+func WithStartTime(t time.Time) Option { return func(o *options) { o.start = t } }
+
+// WithInstanceID sets the root instance id (default "test-instance").
+func WithInstanceID(id string) Option { return func(o *options) { o.instanceID = id } }
+
+// WithCodec sets the payload codec.
+func WithCodec(c codec.Codec) Option { return func(o *options) { o.codec = c } }
+
+// WithMaxPayload sets the payload size limit.
+func WithMaxPayload(n int) Option { return func(o *options) { o.limits.MaxPayload = n } }
+
+// WithDeadlockTimeout sets how long orchestrator code may block outside
+// the engine before the run fails with a DeadlockError (default 1s).
+func WithDeadlockTimeout(d time.Duration) Option { return func(o *options) { o.deadlock = d } }
+
+// WithoutReplayCheck skips the replay-from-scratch check after each run.
+func WithoutReplayCheck() Option { return func(o *options) { o.noReplay = true } }
+
+// New returns an empty environment bound to t.
+func New(t testing.TB, opts ...Option) *Env {
+	o := options{
+		start:      time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		instanceID: "test-instance",
+		codec:      codec.JSON,
+		deadlock:   time.Second,
+		maxSteps:   1_000_000,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	e := &Env{
+		t: t, opts: o, clock: o.start,
+		orchs: map[string]orchestration.Definition{},
+		acts:  map[string]activity.Definition{},
+		mocks: map[string]*mockEntry{},
+		insts: map[string]*instance{},
+		logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	t.Cleanup(e.close)
+	return e
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// RegisterOrchestrators makes orchestrators available, for the run and as
+// sub-orchestrations.
+func (e *Env) RegisterOrchestrators(defs ...orchestration.Definition) {
+	for _, d := range defs {
+		e.orchs[d.Name()] = d
+	}
+}
+
+// RegisterActivities makes real activities available.
+func (e *Env) RegisterActivities(defs ...activity.Definition) {
+	for _, d := range defs {
+		e.acts[d.Name()] = d
+	}
+}
+
+// Now returns the virtual clock.
+func (e *Env) Now() time.Time { return e.clock }
+
+// mockEntry is a mocked activity, type-erased.
+type mockEntry struct {
+	run func(ctx context.Context, c codec.Codec, lim codec.Limits, input []byte) ([]byte, error)
+}
+
+// Calls records the calls of a mocked activity.
+type Calls[In any] struct {
+	mu     sync.Mutex
+	inputs []In
+}
+
+// Count returns the number of calls (attempts included).
+func (c *Calls[In]) Count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.inputs)
+}
+
+// Inputs returns the inputs of every call, in call order.
+func (c *Calls[In]) Inputs() []In {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]In(nil), c.inputs...)
+}
+
+// MockActivity replaces activity a with fn for this environment and
+// returns a record of its calls. fn receives the decoded input; its result
+// goes through the codec like a real activity's.
+func MockActivity[In, Out any](e *Env, a *activity.Activity[In, Out], fn func(ctx context.Context, in In) (Out, error)) *Calls[In] {
+	return MockActivityNamed(e, a.Name(), fn)
+}
+
+// MockActivityNamed mocks an activity by name, for activities defined
+// elsewhere.
+func MockActivityNamed[In, Out any](e *Env, name string, fn func(ctx context.Context, in In) (Out, error)) *Calls[In] {
+	calls := &Calls[In]{}
+	def := activity.New(name, func(ctx context.Context, in In) (Out, error) {
+		calls.mu.Lock()
+		calls.inputs = append(calls.inputs, in)
+		calls.mu.Unlock()
+		return fn(ctx, in)
+	})
+	e.mocks[name] = &mockEntry{run: def.Execute}
+	return calls
+}
+
+// timed is something that happens at a virtual time.
+type timed struct {
+	at  time.Time
+	seq int
+	fn  func()
+}
+
+// After runs fn when the virtual clock reaches d from the start of the
+// run, e.g. to raise an event or terminate.
+func (e *Env) After(d time.Duration, fn func()) {
+	e.at(e.opts.start.Add(d), fn)
+}
+
+func (e *Env) at(t time.Time, fn func()) {
+	e.seq++
+	e.timed = append(e.timed, &timed{at: t, seq: e.seq, fn: fn})
+}
+
+// RaiseEvent delivers an external event to the root instance now (before
+// Run: buffered until the run starts).
+func RaiseEvent[T any](e *Env, name string, v T) {
+	e.raise(e.opts.instanceID, name, v)
+}
+
+// RaiseEventAfter delivers an external event to the root instance at d of
+// virtual time from the start.
+func RaiseEventAfter[T any](e *Env, d time.Duration, name string, v T) {
+	e.After(d, func() { e.raise(e.opts.instanceID, name, v) })
+}
+
+func (e *Env) raise(id, name string, v any) {
+	data, err := codec.Encode(e.opts.codec, e.opts.limits, fmt.Sprintf("payload of event %q", name), v)
+	if err != nil {
+		e.t.Errorf("orchestrationtest: %v", err)
+		return
+	}
+	in := e.insts[id]
+	if in == nil {
+		e.pendingEvents = append(e.pendingEvents, replay.Event{Type: replay.EventRaised, Name: name, Payload: data})
+		return
+	}
+	in.inbox = append(in.inbox, replay.Event{Type: replay.EventRaised, Name: name, Payload: data, Time: e.clock})
+}
+
+// TerminateAfter requests termination of the root instance (and its
+// sub-orchestrations) at d of virtual time.
+func (e *Env) TerminateAfter(d time.Duration, reason string) {
+	e.After(d, func() { e.terminate(e.opts.instanceID, reason) })
+}

@@ -1,0 +1,160 @@
+package orchestrationtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+)
+
+// FailureError is what Run returns for an orchestration that failed or was
+// terminated. It unwraps to an *activity.Error with the same Type, and to
+// orchestration.ErrCanceled when terminated.
+type FailureError struct {
+	// Status is "Failed" or "Terminated".
+	Status  string
+	Type    string
+	Message string
+	Stack   string
+}
+
+func (e *FailureError) Error() string {
+	return fmt.Sprintf("orchestration %s: %s: %s", e.Status, e.Type, e.Message)
+}
+
+// Unwrap returns the matching errors.
+func (e *FailureError) Unwrap() []error {
+	errs := []error{activity.FromFailure(e.Type, e.Message, e.Stack, true)}
+	if e.Status == "Terminated" {
+		errs = append(errs, orchestration.ErrCanceled)
+	}
+	return errs
+}
+
+func failureError(t *replay.Event) error {
+	fe := &FailureError{Status: "Failed"}
+	if t.Type == replay.OrchestrationTerminated {
+		fe.Status, fe.Type, fe.Message = "Terminated", core.FailureCanceled, "terminated: "+t.Name
+	}
+	if t.Failure != nil {
+		fe.Type, fe.Message, fe.Stack = t.Failure.Type, t.Failure.Message, t.Failure.Stack
+	}
+	return fe
+}
+
+// Event is one history event, for assertions.
+type Event struct {
+	Index   int64
+	Type    string
+	Name    string
+	TaskID  int64
+	Time    time.Time
+	Payload json.RawMessage
+	// Failure is "Type: message" for failure events.
+	Failure string
+	Attempt int
+}
+
+// History returns the root instance's history (its latest run).
+func (e *Env) History() []Event {
+	if e.root == nil {
+		return nil
+	}
+	return e.InstanceHistory(e.root.id)
+}
+
+// InstanceHistory returns the history of any instance of the run, such as
+// a sub-orchestration ("<parent>:<step>" unless its id was set).
+func (e *Env) InstanceHistory(id string) []Event {
+	in := e.insts[id]
+	if in == nil {
+		return nil
+	}
+	out := make([]Event, len(in.history))
+	for i, ev := range in.history {
+		out[i] = Event{Index: ev.Index, Type: string(ev.Type), Name: ev.Name, TaskID: ev.TaskID, Time: ev.Time,
+			Payload: json.RawMessage(ev.Payload), Attempt: ev.Attempt}
+		if ev.Failure != nil {
+			out[i].Failure = ev.Failure.Type + ": " + ev.Failure.Message
+		}
+	}
+	return out
+}
+
+// Generation returns how many times the root continued as new.
+func (e *Env) Generation() int {
+	if e.root == nil {
+		return 0
+	}
+	return e.root.generation
+}
+
+// ExportHistory writes the root instance's history in the format the
+// engines export and ReplayHistory reads: use it to record golden files.
+func (e *Env) ExportHistory(w io.Writer) error {
+	if e.root == nil {
+		return fmt.Errorf("orchestrationtest: nothing ran")
+	}
+	return replay.WriteHistory(w, replay.History{InstanceID: e.root.id, Name: e.root.def.Name(), Events: e.root.history})
+}
+
+// CustomStatus decodes the root instance's latest custom status.
+func CustomStatus[T any](e *Env) (T, error) {
+	var zero T
+	if e.root == nil || e.root.status == nil {
+		return zero, fmt.Errorf("orchestrationtest: no custom status was set")
+	}
+	return codec.Decode[T](e.opts.codec, "custom status", e.root.status)
+}
+
+// replayCheck replays an instance's history from scratch and fails the
+// test if the code does not reproduce it.
+func (e *Env) replayCheck(in *instance) {
+	if e.opts.noReplay {
+		return
+	}
+	x := replay.New(in.def, e.replayOptions())
+	defer x.Close()
+	if err := x.Replay(in.history); err != nil {
+		e.t.Errorf("orchestrationtest: replaying the history of %q from scratch diverged from the live run: %v", in.id, err)
+	}
+}
+
+// ReplayHistory replays an exported history against the current code of
+// the orchestrators in defs (the one named in the history is used). It
+// returns a *orchestration.NondeterminismError that names the step, what
+// history recorded and what the code did, when they diverge.
+func ReplayHistory(r io.Reader, defs ...orchestration.Definition) error {
+	h, err := replay.ReadHistory(r)
+	if err != nil {
+		return err
+	}
+	for _, d := range defs {
+		if d.Name() == h.Name {
+			x := replay.New(d, replay.Options{DeadlockTimeout: 5 * time.Second})
+			defer x.Close()
+			return x.Replay(h.Events)
+		}
+	}
+	return fmt.Errorf("orchestrationtest: history is of orchestrator %q, which is not among the definitions given", h.Name)
+}
+
+// ReplayHistoryFile is ReplayHistory on a file.
+func ReplayHistoryFile(path string, defs ...orchestration.Definition) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("orchestrationtest: %w", err)
+	}
+	if err := ReplayHistory(bytes.NewReader(data), defs...); err != nil {
+		return fmt.Errorf("replaying %s: %w", path, err)
+	}
+	return nil
+}
