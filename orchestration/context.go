@@ -44,11 +44,11 @@ type ctxImpl struct{ c core.Context }
 
 func wrap(c core.Context) Context { return ctxImpl{c} }
 
-func (x ctxImpl) engine() core.Context  { return x.c }
-func (x ctxImpl) Now() time.Time        { return x.c.Now() }
-func (x ctxImpl) IsReplaying() bool     { return x.c.IsReplaying() }
-func (x ctxImpl) Logger() *slog.Logger  { return x.c.Logger() }
-func (x ctxImpl) Info() Info            { return Info(x.c.Info()) }
+func (x ctxImpl) engine() core.Context { return x.c }
+func (x ctxImpl) Now() time.Time       { return x.c.Now() }
+func (x ctxImpl) IsReplaying() bool    { return x.c.IsReplaying() }
+func (x ctxImpl) Logger() *slog.Logger { return x.c.Logger() }
+func (x ctxImpl) Info() Info           { return Info(x.c.Info()) }
 func (x ctxImpl) Err() error {
 	if x.c.Cancelable() && x.c.Canceled() {
 		return ErrCanceled

@@ -102,7 +102,9 @@ func SetCustomStatus[T any](ctx Context, v T) error {
 }
 
 // ContinueAsNewOption configures ContinueAsNew.
-type ContinueAsNewOption interface{ applyCAN(*core.ContinueAsNewError) }
+type ContinueAsNewOption interface {
+	applyCAN(*core.ContinueAsNewError)
+}
 
 type canOptionFunc func(*core.ContinueAsNewError)
 

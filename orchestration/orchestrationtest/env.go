@@ -19,22 +19,22 @@ import (
 // and time is virtual. An Env runs one orchestration at a time; it is not
 // safe for concurrent use.
 type Env struct {
-	t      testing.TB
-	opts   options
-	orchs  map[string]orchestration.Definition
-	acts   map[string]activity.Definition
-	mocks  map[string]*mockEntry
-	clock  time.Time
-	seq    int
-	insts  map[string]*instance
-	order  []*instance
-	tasks  []*task
-	timed  []*timed
-	root   *instance
+	t     testing.TB
+	opts  options
+	orchs map[string]orchestration.Definition
+	acts  map[string]activity.Definition
+	mocks map[string]*mockEntry
+	clock time.Time
+	seq   int
+	insts map[string]*instance
+	order []*instance
+	tasks []*task
+	timed []*timed
+	root  *instance
 	// pendingEvents were raised before the root instance existed.
 	pendingEvents []replay.Event
-	nowMu  sync.Mutex
-	logger *slog.Logger
+	nowMu         sync.Mutex
+	logger        *slog.Logger
 }
 
 type options struct {
@@ -83,10 +83,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	e := &Env{
 		t: t, opts: o, clock: o.start,
-		orchs: map[string]orchestration.Definition{},
-		acts:  map[string]activity.Definition{},
-		mocks: map[string]*mockEntry{},
-		insts: map[string]*instance{},
+		orchs:  map[string]orchestration.Definition{},
+		acts:   map[string]activity.Definition{},
+		mocks:  map[string]*mockEntry{},
+		insts:  map[string]*instance{},
 		logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	t.Cleanup(e.close)
