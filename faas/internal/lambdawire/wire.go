@@ -76,16 +76,19 @@ func EncodeEnvelope(activityName string, input []byte, instanceID string, taskID
 	return json.Marshal(env)
 }
 
-// ErrNotEnvelope is returned by DecodeEnvelope for a payload without an
-// activity name.
+// ErrNotEnvelope is returned by DecodeEnvelope for valid JSON that is not
+// an envelope with an activity name.
 var ErrNotEnvelope = errors.New("lambdawire: payload is not an activity envelope (no \"activity\" field)")
 
 // DecodeEnvelope parses an Invoke payload. It returns ErrNotEnvelope
-// (wrapped) when the payload is a JSON object without "activity", and a
+// (wrapped) when the payload is JSON but not an envelope, and a
 // descriptive error for anything else it cannot read.
 func DecodeEnvelope(payload []byte) (Envelope, []byte, error) {
 	var env Envelope
 	if err := json.Unmarshal(payload, &env); err != nil {
+		if json.Valid(payload) {
+			return env, nil, fmt.Errorf("%w: %w", ErrNotEnvelope, err)
+		}
 		return env, nil, fmt.Errorf("lambdawire: invocation payload is not a JSON envelope: %w", err)
 	}
 	if env.Activity == "" {
