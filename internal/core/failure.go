@@ -72,7 +72,7 @@ func FailureFrom(err error) *Failure {
 		f := fe.Failure()
 		if f != nil {
 			// Keep the outer message when the error wraps the Failer.
-			if msg := err.Error(); msg != f.Error() && msg != f.Message && !strings.HasSuffix(msg, f.Message) {
+			if msg := err.Error(); msg != f.Error() && msg != f.Message {
 				cp := *f
 				cp.Message = msg
 				return &cp

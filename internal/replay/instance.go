@@ -133,16 +133,19 @@ func (x *Instance) Replay(history []Event) error {
 	x.replaying = true
 	defer func() { x.replaying, x.recorded = false, nil }()
 	for i := range history {
-		if x.done {
+		if x.abortErr != nil {
 			break
 		}
 		e := &history[i]
 		x.nextIndex = e.Index + 1
-		if e.Type.Incoming() {
+		switch {
+		case e.Type.Incoming() && x.done:
+			x.nondeterministic(x.seq, string(e.Type)+" after step "+fmt.Sprint(x.seq), "complete the orchestration ("+string(x.terminal.Type)+") before it", "")
+		case e.Type.Incoming():
 			x.deliver(e)
-			continue
+		default:
+			x.checkRecorded(e)
 		}
-		x.checkRecorded(e)
 	}
 	if x.abortErr == nil && x.done && (len(history) == 0 || !history[len(history)-1].Type.Terminal()) && x.terminal != nil {
 		x.nondeterministic(x.seq, "no completion", "complete the orchestration ("+string(x.terminal.Type)+")", "")
@@ -216,7 +219,12 @@ func (x *Instance) deliver(e *Event) {
 		input := []byte(e.Payload)
 		main := x.sched.spawn(nil)
 		ctx := &coreCtx{x: x, co: main, cancelable: true}
-		main.fn = func() { x.complete(x.def.Execute(ctx, input)) }
+		main.fn = func() {
+			out, err := x.def.Execute(ctx, input)
+			if !x.sched.broken.Load() {
+				x.complete(out, err)
+			}
+		}
 	case ActivityCompleted, ActivityFailed, TimerFired, SubOrchestrationCompleted, SubOrchestrationFailed:
 		p := x.pending[e.TaskID]
 		if p == nil || !p.accepts(e.Type) {

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"runtime"
+	"sync/atomic"
 	"runtime/debug"
 	"time"
 
@@ -54,7 +55,7 @@ type scheduler struct {
 	// stopped is checked after each resume: a finished orchestration stops
 	// the drain.
 	stopped func() bool
-	broken  bool
+	broken  atomic.Bool // a coroutine deadlocked: the instance is unusable
 }
 
 func newScheduler(deadlock time.Duration) *scheduler {
@@ -74,7 +75,7 @@ func (s *scheduler) spawn(fn func()) *coroutine {
 // drain runs coroutines until none is runnable. It returns a
 // *core.DeadlockError if one did not yield within the deadlock timeout.
 func (s *scheduler) drain(canceled bool) error {
-	if s.broken {
+	if s.broken.Load() {
 		return nil
 	}
 	for progress := true; progress; {
@@ -125,14 +126,14 @@ func (s *scheduler) run(c *coroutine) error {
 		s.timer.Stop()
 		return nil
 	case <-s.timer.C:
-		s.broken = true
+		s.broken.Store(true)
 		return &core.DeadlockError{Timeout: s.deadlock.String()}
 	}
 }
 
 func (s *scheduler) body(c *coroutine) {
 	defer func() {
-		if r := recover(); r != nil && !s.broken {
+		if r := recover(); r != nil && !s.broken.Load() {
 			if s.onPanic != nil {
 				s.onPanic(r, debug.Stack())
 			}
@@ -151,7 +152,7 @@ func (s *scheduler) body(c *coroutine) {
 // ready (or cancellation, when cancelable) and returns its index, -1 on
 // cancellation.
 func (s *scheduler) wait(c *coroutine, ws []core.Waitable, cancelable bool, canceled func() bool) int {
-	if c.exit || s.broken {
+	if c.exit || s.broken.Load() {
 		runtime.Goexit() // a deferred call waiting while the coroutine unwinds
 	}
 	for {
@@ -166,7 +167,7 @@ func (s *scheduler) wait(c *coroutine, ws []core.Waitable, cancelable bool, canc
 		c.waits, c.cancelable = ws, cancelable
 		c.yield <- struct{}{}
 		<-c.resume
-		if c.exit || s.broken {
+		if c.exit || s.broken.Load() {
 			runtime.Goexit()
 		}
 	}
@@ -183,7 +184,7 @@ func (s *scheduler) close() {
 		coros := s.coros
 		s.coros = nil
 		for _, c := range coros {
-			if c.done || !c.started || s.broken {
+			if s.broken.Load() || c.done || !c.started {
 				continue
 			}
 			c.exit = true
