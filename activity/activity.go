@@ -46,7 +46,7 @@ func (a *Activity[In, Out]) Execute(ctx context.Context, c codec.Codec, lim code
 			out, err = nil, &Error{Type: core.FailurePanic, Message: fmt.Sprintf("activity %q panicked: %v", a.name, r), stack: string(debug.Stack())}
 		}
 	}()
-	in, derr := codec.Decode[In](c, fmt.Sprintf("input of activity %q", a.name), input)
+	in, derr := codec.DecodeNamed[In](c, "input of activity", a.name, input)
 	if derr != nil {
 		return nil, &Error{Type: core.FailureDecode, Message: derr.Error(), NonRetryable: true, Cause: derr}
 	}
@@ -54,7 +54,7 @@ func (a *Activity[In, Out]) Execute(ctx context.Context, c codec.Codec, lim code
 	if err != nil {
 		return nil, err
 	}
-	out, eerr := codec.Encode(c, lim, fmt.Sprintf("result of activity %q", a.name), res)
+	out, eerr := codec.EncodeNamed(c, lim, "result of activity", a.name, res)
 	if eerr != nil {
 		typ := core.FailureEncode
 		if _, ok := eerr.(*codec.SizeError); ok {

@@ -138,3 +138,29 @@ func CheckSize(lim Limits, what string, data []byte) error {
 	}
 	return nil
 }
+
+// EncodeNamed is Encode for a payload described as `<kind> "<name>"` (for
+// example `input of activity "count-words"`); the description is only
+// formatted when there is an error, which keeps hot paths allocation-free.
+func EncodeNamed(c Codec, lim Limits, kind, name string, v any) ([]byte, error) {
+	data, err := c.Encode(v)
+	if err != nil {
+		return nil, &EncodeError{What: describe(kind, name), Type: fmt.Sprintf("%T", v), Err: err}
+	}
+	if max := lim.Max(); len(data) > max {
+		return nil, &SizeError{What: describe(kind, name), Size: len(data), Limit: max}
+	}
+	return data, nil
+}
+
+// DecodeNamed is Decode with a lazily formatted description, as
+// EncodeNamed.
+func DecodeNamed[T any](c Codec, kind, name string, data []byte) (T, error) {
+	var v T
+	if err := c.Decode(data, &v); err != nil {
+		return v, &DecodeError{What: describe(kind, name), Type: fmt.Sprintf("%T", v), Err: err}
+	}
+	return v, nil
+}
+
+func describe(kind, name string) string { return fmt.Sprintf("%s %q", kind, name) }

@@ -122,7 +122,7 @@ func CallNamed[In, Out any](ctx Context, name string, in In, opts ...CallOption)
 	if err := ctx.Err(); err != nil {
 		return failed[Out](err)
 	}
-	data, err := codec.Encode(c.Codec(), c.Limits(), fmt.Sprintf("input of activity %q", name), in)
+	data, err := codec.EncodeNamed(c.Codec(), c.Limits(), "input of activity", name, in)
 	if err != nil {
 		return failed[Out](fmt.Errorf("orchestration.Call(%q): %w", name, err))
 	}
@@ -163,7 +163,7 @@ func CallSubNamed[In, Out any](ctx Context, name string, in In, opts ...SubOptio
 	if err := ctx.Err(); err != nil {
 		return failed[Out](err)
 	}
-	data, err := codec.Encode(c.Codec(), c.Limits(), fmt.Sprintf("input of sub-orchestration %q", name), in)
+	data, err := codec.EncodeNamed(c.Codec(), c.Limits(), "input of sub-orchestration", name, in)
 	if err != nil {
 		return failed[Out](fmt.Errorf("orchestration.CallSub(%q): %w", name, err))
 	}

@@ -79,7 +79,7 @@ func fromEngine[T any](c core.Context, f core.Future, kind, name string) Future[
 			var zero T
 			return zero, failureError(kind, name, fail)
 		}
-		return codec.Decode[T](c.Codec(), fmt.Sprintf("result of %s %q", kind, name), data)
+		return codec.DecodeNamed[T](c.Codec(), resultOf(kind), name, data)
 	}}}
 }
 
@@ -149,4 +149,16 @@ func Go[T any](ctx Context, fn func(ctx Context) (T, error)) Future[T] {
 		p.Resolve(nil, nil)
 	})
 	return Future[T]{&futureState[T]{w: p, get: func() (T, error) { return val, ferr }}}
+}
+
+func resultOf(kind string) string {
+	switch kind {
+	case kindActivity:
+		return "result of activity"
+	case kindSub:
+		return "result of sub-orchestration"
+	case kindEvent:
+		return "payload of"
+	}
+	return "result of " + kind
 }

@@ -33,7 +33,7 @@ func (o *Orchestrator[In, Out]) Name() string { return o.name }
 // Execute runs the orchestrator on an engine context with encoded input and
 // returns its encoded output. Engines call it; user code does not.
 func (o *Orchestrator[In, Out]) Execute(c core.Context, input []byte) ([]byte, error) {
-	in, err := codec.Decode[In](c.Codec(), fmt.Sprintf("input of orchestration %q", o.name), input)
+	in, err := codec.DecodeNamed[In](c.Codec(), "input of orchestration", o.name, input)
 	if err != nil {
 		return nil, &decodeFailure{err}
 	}
@@ -41,7 +41,7 @@ func (o *Orchestrator[In, Out]) Execute(c core.Context, input []byte) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	return codec.Encode(c.Codec(), c.Limits(), fmt.Sprintf("output of orchestration %q", o.name), out)
+	return codec.EncodeNamed(c.Codec(), c.Limits(), "output of orchestration", o.name, out)
 }
 
 // Definition is an orchestrator with its types erased, as workers register

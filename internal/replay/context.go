@@ -39,17 +39,25 @@ func (c *coreCtx) WithoutCancel() core.Context {
 }
 
 func (c *coreCtx) ScheduleActivity(name string, input []byte, opts core.ActivityOptions) core.Future {
-	o := opts
-	e := c.x.action(Event{Type: ActivityScheduled, Name: name, Payload: input, Options: &o})
+	x := c.x
+	seq, rec := x.action(ActivityScheduled, name)
+	if rec == nil {
+		o := opts
+		x.issue(&Event{Type: ActivityScheduled, TaskID: seq, Name: name, Payload: input, Options: &o})
+	}
 	p := &promise{kind: ActivityScheduled}
-	c.x.pending[e.TaskID] = p
+	x.pend(seq, p)
 	return p
 }
 
 func (c *coreCtx) NewTimer(d time.Duration) core.Future {
-	e := c.x.action(Event{Type: TimerCreated, FireAt: c.x.now.Add(d)})
+	x := c.x
+	seq, rec := x.action(TimerCreated, "")
+	if rec == nil {
+		x.issue(&Event{Type: TimerCreated, TaskID: seq, FireAt: x.now.Add(d)})
+	}
 	p := &promise{kind: TimerCreated}
-	c.x.pending[e.TaskID] = p
+	x.pend(seq, p)
 	return p
 }
 
@@ -70,24 +78,28 @@ func (c *coreCtx) WaitEvent(name string, timeout time.Duration) core.Future {
 }
 
 func (c *coreCtx) CallSubOrchestration(name string, input []byte, opts core.SubOptions) core.Future {
-	id := opts.InstanceID
-	if id == "" {
-		id = fmt.Sprintf("%s:%d", c.x.info.InstanceID, c.x.seq+1)
+	x := c.x
+	seq, rec := x.action(SubOrchestrationScheduled, name)
+	if rec == nil {
+		id := opts.InstanceID
+		if id == "" {
+			id = fmt.Sprintf("%s:%d", x.info.InstanceID, seq)
+		}
+		x.issue(&Event{Type: SubOrchestrationScheduled, TaskID: seq, Name: name, InstanceID: id, Payload: input})
 	}
-	e := c.x.action(Event{Type: SubOrchestrationScheduled, Name: name, InstanceID: id, Payload: input})
 	p := &promise{kind: SubOrchestrationScheduled}
-	c.x.pending[e.TaskID] = p
+	x.pend(seq, p)
 	return p
 }
 
 func (c *coreCtx) SideEffect(fn func() ([]byte, error)) ([]byte, *core.Failure) {
 	x := c.x
-	if x.replaying {
-		e := x.action(Event{Type: SideEffectRecorded})
-		return e.Payload, e.Failure
+	seq, rec := x.action(SideEffectRecorded, "")
+	if rec != nil {
+		return rec.Payload, rec.Failure
 	}
 	data, err := safeCall(fn)
-	e := x.action(Event{Type: SideEffectRecorded, Payload: data, Failure: core.FailureFrom(err)})
+	e := x.issue(&Event{Type: SideEffectRecorded, TaskID: seq, Payload: data, Failure: core.FailureFrom(err)})
 	return e.Payload, e.Failure
 }
 

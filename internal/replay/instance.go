@@ -62,11 +62,11 @@ type Instance struct {
 	cancelReason string
 	arrivals     int64
 
-	recorded         map[int64]*Event // outgoing events of the history being replayed, by task id
+	recorded         []*Event // outgoing events of the history being replayed, by task id
 	recordedVersions map[string]int
 	versions         map[string]int
 
-	pending map[int64]*promise
+	pending []*promise // by task id; nil once resolved
 	events  map[string]*eventQueue
 	uuids   int
 
@@ -92,7 +92,6 @@ func New(def core.OrchestratorDef, opts Options) *Instance {
 		opts:     opts,
 		sched:    newScheduler(opts.DeadlockTimeout),
 		versions: map[string]int{},
-		pending:  map[int64]*promise{},
 		events:   map[string]*eventQueue{},
 	}
 	x.info.Name = def.Name()
@@ -119,7 +118,6 @@ func (x *Instance) NextIndex() int64 { return x.nextIndex }
 // the failure event is returned by the next Apply), or a
 // *core.DeadlockError.
 func (x *Instance) Replay(history []Event) error {
-	x.recorded = make(map[int64]*Event)
 	x.recordedVersions = map[string]int{}
 	for i := range history {
 		e := &history[i]
@@ -127,6 +125,9 @@ func (x *Instance) Replay(history []Event) error {
 		case e.Type == VersionMarked:
 			x.recordedVersions[e.Name] = e.Version
 		case !e.Type.Incoming() && e.TaskID > 0:
+			for int64(len(x.recorded)) <= e.TaskID {
+				x.recorded = append(x.recorded, nil)
+			}
 			x.recorded[e.TaskID] = e
 		}
 	}
@@ -226,11 +227,14 @@ func (x *Instance) deliver(e *Event) {
 			}
 		}
 	case ActivityCompleted, ActivityFailed, TimerFired, SubOrchestrationCompleted, SubOrchestrationFailed:
-		p := x.pending[e.TaskID]
+		var p *promise
+		if e.TaskID > 0 && e.TaskID < int64(len(x.pending)) {
+			p = x.pending[e.TaskID]
+		}
 		if p == nil || !p.accepts(e.Type) {
 			return // duplicate or stale: recorded exactly once
 		}
-		delete(x.pending, e.TaskID)
+		x.pending[e.TaskID] = nil
 		x.now = e.Time
 		x.record(e)
 		if e.Type == ActivityCompleted || e.Type == SubOrchestrationCompleted {
@@ -289,23 +293,39 @@ func (x *Instance) record(e *Event) {
 	x.out = append(x.out, *e)
 }
 
-// action issues the next action of the code. On replay it returns the
-// recorded event after checking it matches; a mismatch aborts the
-// coroutine with a NondeterminismError.
-func (x *Instance) action(e Event) *Event {
+// action issues the next action of the code, of type typ and name. On
+// replay it returns the recorded event after checking it matches (a
+// mismatch ends the run with a NondeterminismError and unwinds the
+// coroutine); live, it returns nil and the caller records the event with
+// issue.
+func (x *Instance) action(typ EventType, name string) (seq int64, rec *Event) {
 	x.seq++
-	e.TaskID = x.seq
-	if x.replaying {
-		rec := x.recorded[x.seq]
-		if rec == nil || rec.Type != e.Type || rec.Name != e.Name {
-			x.nondeterministic(x.seq, describe(rec), describe(&e), "")
-			runtime.Goexit()
-		}
-		return rec
+	if !x.replaying {
+		return x.seq, nil
 	}
+	if int(x.seq) < len(x.recorded) {
+		rec = x.recorded[x.seq]
+	}
+	if rec == nil || rec.Type != typ || rec.Name != name {
+		x.nondeterministic(x.seq, describe(rec), describe(&Event{Type: typ, Name: name}), "")
+		runtime.Goexit()
+	}
+	return x.seq, rec
+}
+
+// issue records a live action event.
+func (x *Instance) issue(e *Event) *Event {
 	e.Time = x.now
-	x.record(&e)
+	x.record(e)
 	return &x.out[len(x.out)-1]
+}
+
+// pend registers the promise of action seq.
+func (x *Instance) pend(seq int64, p *promise) {
+	for int64(len(x.pending)) <= seq {
+		x.pending = append(x.pending, nil)
+	}
+	x.pending[seq] = p
 }
 
 // nondeterministic ends the run with a NondeterminismError. Called on a
