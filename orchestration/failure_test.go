@@ -219,4 +219,3 @@ func TestPanicKeepsTheStack(t *testing.T) {
 	assert.Equal(t, "Panic", fe.Type)
 	assert.Contains(t, fe.Stack, "failure_test.go")
 }
-

@@ -2,8 +2,8 @@ package replay
 
 import (
 	"runtime"
-	"sync/atomic"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/internal/core"
