@@ -1,0 +1,365 @@
+// Package awslambda is a faas.Invoker that runs activity attempts as AWS
+// Lambda invocations (github.com/aws/aws-sdk-go-v2/service/lambda, Invoke
+// with InvocationType RequestResponse), on AWS or on the local function
+// host (faas/functionhost) through an endpoint override.
+//
+// # Functions
+//
+// Each attempt is sent as an envelope (activity name, input, instance id,
+// task id, attempt, idempotency key) to the function chosen for its
+// activity: Options.Functions[activity] if set, else
+// Options.DefaultFunction (one function hosting many activities, built with
+// faas/lambdahandler), else Options.Prefix + activity name. A function may
+// be a name, an ARN, or "name:alias"; Options.Qualifier applies to names
+// without one.
+//
+// # Errors and retries
+//
+// A function error (the X-Amz-Function-Error header, or defensively a body
+// of Lambda's {"errorType","errorMessage"} shape) becomes a *faas.Error:
+// KindApplication with the activity error's type, message, stack and
+// non-retryable flag; KindTimeout for Sandbox.Timedout; KindCrash for
+// Runtime.* errors; KindNotFound for an activity the function does not
+// host. Service errors map to KindNotFound (ResourceNotFoundException),
+// KindPayloadTooLarge (413), KindThrottled (429 TooManyRequestsException)
+// and KindUnavailable (5xx, network errors; other 4xx are non-retryable).
+//
+// The AWS SDK's own retryer is disabled on every call (aws.NopRetryer), so
+// attempts never multiply silently. Instead the invoker retries throttling
+// and unavailability itself, a bounded number of times (Options.Retry,
+// default 3 tries in all) with exponential backoff and full jitter, within
+// the attempt's deadline; when that budget is spent it returns
+// KindThrottled or KindUnavailable, which the worker's retry policy then
+// handles as a failed attempt. A throttled invocation never ran; a 5xx may
+// have, which the idempotency key lets activities detect.
+//
+// # Payload limit
+//
+// The envelope is checked against Lambda's 6 MB synchronous limit before
+// sending: over it, the attempt fails with KindPayloadTooLarge and a
+// message with the size and the limit.
+package awslambda
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/faas/internal/lambdawire"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+)
+
+// MaxPayload is Lambda's synchronous invocation payload limit, 6 MB.
+const MaxPayload = lambdawire.MaxSyncPayload
+
+// RetryOptions bounds the invoker's own retries of throttled and
+// unavailable invocations.
+type RetryOptions struct {
+	// MaxTries is the number of tries per attempt, the first included
+	// (default 3; 1 disables retrying in the invoker).
+	MaxTries int
+	// BaseDelay is the first backoff (default 50ms); it doubles per try.
+	BaseDelay time.Duration
+	// MaxDelay caps one backoff (default 1s).
+	MaxDelay time.Duration
+}
+
+// Options configures an Invoker. The zero value invokes a function named
+// after each activity.
+type Options struct {
+	// Functions maps activity names to function names, ARNs or
+	// "name:qualifier".
+	Functions map[string]string
+	// DefaultFunction hosts every activity not in Functions.
+	DefaultFunction string
+	// Prefix is prepended to the activity name when neither Functions nor
+	// DefaultFunction applies.
+	Prefix string
+	// Qualifier (a version or alias) applies to functions given without
+	// one.
+	Qualifier string
+	// MaxPayload bounds the request payload (default and maximum
+	// MaxPayload).
+	MaxPayload int
+	// Retry bounds retries of throttling and 5xx inside the invoker.
+	Retry RetryOptions
+	// LogTail asks Lambda for the invocation's log tail and logs it at
+	// debug level.
+	LogTail bool
+	// Logger receives the invoker's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Invoker invokes activities as Lambda functions. It is safe for
+// concurrent use.
+type Invoker struct {
+	client *lambda.Client
+	opts   Options
+	log    *slog.Logger
+}
+
+var _ faas.Invoker = (*Invoker)(nil)
+
+// New returns an invoker over client (see NewClient).
+func New(client *lambda.Client, opts Options) (*Invoker, error) {
+	if client == nil {
+		return nil, errors.New("awslambda: nil Lambda client")
+	}
+	if opts.MaxPayload <= 0 || opts.MaxPayload > MaxPayload {
+		opts.MaxPayload = MaxPayload
+	}
+	if opts.Retry.MaxTries <= 0 {
+		opts.Retry.MaxTries = 3
+	}
+	if opts.Retry.BaseDelay <= 0 {
+		opts.Retry.BaseDelay = 50 * time.Millisecond
+	}
+	if opts.Retry.MaxDelay <= 0 {
+		opts.Retry.MaxDelay = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	for act, fn := range opts.Functions {
+		if fn == "" {
+			return nil, fmt.Errorf("awslambda: Options.Functions[%q] is empty", act)
+		}
+	}
+	return &Invoker{client: client, opts: opts, log: opts.Logger}, nil
+}
+
+// ClientConfig says how NewClient builds a Lambda client.
+type ClientConfig struct {
+	// Region overrides the region of the default chain (AWS_REGION,
+	// profile); required when the chain has none.
+	Region string
+	// Endpoint overrides the service endpoint, e.g. the local function
+	// host's "http://127.0.0.1:9001".
+	Endpoint string
+	// AccessKeyID and SecretAccessKey, when set, are static credentials
+	// (handy for the local host, which does not check them); otherwise
+	// credentials come from the default chain (environment, shared
+	// config and credentials files, SSO, container and instance roles).
+	AccessKeyID, SecretAccessKey string
+	// Profile selects a shared-config profile.
+	Profile string
+	// MaxConnsPerHost sizes the HTTP connection pool (default 256).
+	MaxConnsPerHost int
+	// HTTPClient, when set, replaces the SDK's HTTP client (and
+	// MaxConnsPerHost is ignored).
+	HTTPClient aws.HTTPClient
+}
+
+// NewClient builds a Lambda client with the SDK's retries disabled (the
+// invoker retries itself, see the package doc).
+func NewClient(ctx context.Context, cc ClientConfig) (*lambda.Client, error) {
+	if cc.MaxConnsPerHost <= 0 {
+		cc.MaxConnsPerHost = 256
+	}
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = cc.MaxConnsPerHost
+		t.MaxIdleConnsPerHost = cc.MaxConnsPerHost
+	})
+	var hc aws.HTTPClient = httpClient
+	if cc.HTTPClient != nil {
+		hc = cc.HTTPClient
+	}
+	loaders := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(hc),
+		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
+	}
+	if cc.Region != "" {
+		loaders = append(loaders, config.WithRegion(cc.Region))
+	}
+	if cc.Profile != "" {
+		loaders = append(loaders, config.WithSharedConfigProfile(cc.Profile))
+	}
+	if (cc.AccessKeyID == "") != (cc.SecretAccessKey == "") {
+		return nil, errors.New("awslambda: set both AccessKeyID and SecretAccessKey, or neither")
+	}
+	if cc.AccessKeyID != "" {
+		loaders = append(loaders, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cc.AccessKeyID, cc.SecretAccessKey, "")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	if err != nil {
+		return nil, fmt.Errorf("awslambda: loading AWS config: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("awslambda: no AWS region: set ClientConfig.Region, AWS_REGION or a profile region")
+	}
+	return lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+		if cc.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cc.Endpoint)
+		}
+	}), nil
+}
+
+// FunctionFor returns the function name (or ARN) and qualifier an
+// activity is invoked as.
+func (inv *Invoker) FunctionFor(activityName string) (function, qualifier string) {
+	fn, ok := inv.opts.Functions[activityName]
+	switch {
+	case ok:
+	case inv.opts.DefaultFunction != "":
+		fn = inv.opts.DefaultFunction
+	default:
+		fn = inv.opts.Prefix + activityName
+	}
+	// "name:qualifier" or an ARN with a qualifier carries its own.
+	parts := strings.Split(fn, ":")
+	hasQualifier := (len(parts) == 2) || (len(parts) == 8 && parts[0] == "arn")
+	if !hasQualifier {
+		qualifier = inv.opts.Qualifier
+	}
+	return fn, qualifier
+}
+
+// Invoke runs one attempt as a Lambda invocation; see the package doc for
+// how failures map to *faas.Error.
+func (inv *Invoker) Invoke(ctx context.Context, req faas.Request) ([]byte, error) {
+	function, qualifier := inv.FunctionFor(req.Activity)
+	payload, err := lambdawire.EncodeEnvelope(req.Activity, req.Input, req.InstanceID, req.TaskID, req.Attempt, req.IdempotencyKey)
+	if err != nil {
+		return nil, &faas.Error{Kind: faas.KindApplication, Type: core.FailureEncode, Message: err.Error(), NonRetryable: true, Function: function}
+	}
+	if len(payload) > inv.opts.MaxPayload {
+		return nil, &faas.Error{Kind: faas.KindPayloadTooLarge, Type: core.FailurePayloadTooLarge, NonRetryable: true, Function: function,
+			Message: fmt.Sprintf("invocation payload of activity %q is %d bytes, over the Lambda synchronous invocation limit of %d bytes", req.Activity, len(payload), inv.opts.MaxPayload)}
+	}
+	in := &lambda.InvokeInput{FunctionName: aws.String(function), Payload: payload, InvocationType: types.InvocationTypeRequestResponse}
+	if qualifier != "" {
+		in.Qualifier = aws.String(qualifier)
+	}
+	if inv.opts.LogTail {
+		in.LogType = types.LogTypeTail
+	}
+	for try := 1; ; try++ {
+		out, err := inv.client.Invoke(ctx, in, noSDKRetries)
+		if err == nil {
+			return inv.result(function, out)
+		}
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return nil, fmt.Errorf("awslambda: invocation of %s abandoned: %w", function, ctx.Err())
+		}
+		fe := inv.classify(ctx, function, err)
+		if (fe.Kind != faas.KindThrottled && fe.Kind != faas.KindUnavailable) || fe.NonRetryable || try >= inv.opts.Retry.MaxTries {
+			return nil, fe
+		}
+		delay := inv.backoff(try)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
+			return nil, fe
+		}
+		inv.log.Debug("awslambda: retrying invocation", "function", function, "activity", req.Activity, "try", try, "kind", fe.Kind, "delay", delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return nil, fmt.Errorf("awslambda: invocation of %s abandoned: %w", function, ctx.Err())
+			}
+			return nil, inv.classify(ctx, function, ctx.Err())
+		}
+	}
+}
+
+// noSDKRetries disables the SDK's retryer for one call, whatever the
+// client was built with.
+func noSDKRetries(o *lambda.Options) {
+	o.Retryer = aws.NopRetryer{}
+	o.RetryMaxAttempts = 0
+}
+
+func (inv *Invoker) backoff(try int) time.Duration {
+	d := inv.opts.Retry.BaseDelay << (try - 1)
+	if d > inv.opts.Retry.MaxDelay || d <= 0 {
+		d = inv.opts.Retry.MaxDelay
+	}
+	return time.Duration(rand.Int64N(int64(d)) + 1) // full jitter
+}
+
+func (inv *Invoker) result(function string, out *lambda.InvokeOutput) ([]byte, error) {
+	if inv.opts.LogTail && out.LogResult != nil {
+		inv.log.Debug("awslambda: invocation log", "function", function, "log", decodeLog(*out.LogResult))
+	}
+	if out.FunctionError != nil {
+		er, ok := lambdawire.ParseErrorBody(out.Payload)
+		if !ok {
+			er = lambdawire.ErrorResponse{Type: *out.FunctionError, Message: string(out.Payload)}
+		}
+		return nil, er.ToError(function)
+	}
+	if er, ok := lambdawire.IsStrictErrorBody(out.Payload); ok {
+		return nil, er.ToError(function)
+	}
+	res, err := lambdawire.DecodeResult(out.Payload)
+	if err != nil {
+		return nil, &faas.Error{Kind: faas.KindApplication, Type: core.FailureDecode, Message: err.Error(), NonRetryable: true, Function: function}
+	}
+	return res, nil
+}
+
+// classify maps an Invoke error (service, transport or ctx) to *faas.Error.
+func (inv *Invoker) classify(ctx context.Context, function string, err error) *faas.Error {
+	fe := &faas.Error{Function: function, Message: err.Error()}
+	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		fe.Kind, fe.Type = faas.KindTimeout, core.FailureTimeout
+		fe.Message = fmt.Sprintf("Lambda invocation of %s did not finish within the attempt's timeout: %v", function, err)
+		return fe
+	}
+	status := 0
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		status = re.HTTPStatusCode()
+	}
+	code := ""
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code = ae.ErrorCode()
+		fe.Message = ae.ErrorMessage()
+	}
+	fe.Type = code
+	switch {
+	case code == "ResourceNotFoundException" || status == http.StatusNotFound:
+		fe.Kind, fe.NonRetryable = faas.KindNotFound, true
+	case code == "RequestTooLargeException" || code == "RequestEntityTooLargeException" || status == http.StatusRequestEntityTooLarge:
+		fe.Kind, fe.NonRetryable = faas.KindPayloadTooLarge, true
+	case code == "TooManyRequestsException" || status == http.StatusTooManyRequests:
+		fe.Kind = faas.KindThrottled
+	case status >= 500:
+		fe.Kind = faas.KindUnavailable
+	case status >= 400:
+		// Bad configuration or permissions (AccessDeniedException,
+		// InvalidParameterValueException...): retrying cannot fix it.
+		fe.Kind, fe.NonRetryable = faas.KindUnavailable, true
+	default:
+		fe.Kind = faas.KindUnavailable // connection refused, reset, DNS...
+	}
+	if fe.Type == "" {
+		fe.Type = string(fe.Kind)
+	}
+	return fe
+}
+
+func decodeLog(b64 string) string {
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return b64
+	}
+	return string(b)
+}

@@ -1,0 +1,376 @@
+package functionhost
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/faas/internal/lambdawire"
+	"github.com/cloudbutton/cloudbutton/faas/lambdahandler"
+)
+
+// MaxLogTail is how much of an invocation's log X-Amz-Log-Result carries.
+const MaxLogTail = 4096
+
+// Options configures a Host. The zero value is usable.
+type Options struct {
+	// Activities are the activities in-process functions can run.
+	Activities []activity.Definition
+	// Codec decodes and encodes in-process activity payloads (default
+	// codec.JSON); it must match the invoking worker's codec.
+	Codec codec.Codec
+	// Region and AccountID appear in function ARNs and the bootstrap's
+	// environment (defaults "us-east-1" and "000000000000").
+	Region, AccountID string
+	// Logger receives the host's own logs (default slog.Default()).
+	Logger *slog.Logger
+	// LogOutput receives the functions' logs (bootstrap stdout and stderr,
+	// one prefixed line at a time); nil discards them.
+	LogOutput io.Writer
+	// InitTimeout bounds a bootstrap's start-up, until it first polls
+	// /runtime/invocation/next (default DefaultInitTimeout).
+	InitTimeout time.Duration
+	// ReapInterval is how often idle environments are looked for (default
+	// one second).
+	ReapInterval time.Duration
+}
+
+// Host is a local, Lambda-compatible function host: it serves the Lambda
+// Invoke API and runs functions in-process or as bootstrap executables
+// through its own Runtime API. It is safe for concurrent use.
+type Host struct {
+	opts Options
+	log  *slog.Logger
+	fns  map[string]*function
+
+	mu      sync.Mutex
+	srv     *http.Server
+	closed  bool
+	stopped chan struct{}
+	bg      sync.WaitGroup
+	ctx     context.Context // canceled by Close
+	cancel  context.CancelFunc
+}
+
+// New returns a host for cfg. It validates the config and checks that the
+// activities named by in-process functions are among opts.Activities.
+func New(cfg *Config, opts Options) (*Host, error) {
+	if cfg == nil {
+		return nil, errors.New("functionhost: nil config")
+	}
+	cp := Config{Functions: make(map[string]FunctionConfig, len(cfg.Functions))}
+	for k, v := range cfg.Functions {
+		cp.Functions[k] = v
+	}
+	if err := cp.normalize(); err != nil {
+		return nil, fmt.Errorf("functionhost: %w", err)
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "000000000000"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.InitTimeout <= 0 {
+		opts.InitTimeout = DefaultInitTimeout
+	}
+	if opts.ReapInterval <= 0 {
+		opts.ReapInterval = time.Second
+	}
+	byName := map[string]activity.Definition{}
+	for _, d := range opts.Activities {
+		if d == nil {
+			return nil, errors.New("functionhost: nil activity in Options.Activities")
+		}
+		byName[d.Name()] = d
+	}
+	h := &Host{opts: opts, log: opts.Logger, fns: map[string]*function{}, stopped: make(chan struct{})}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	for name, fc := range cp.Functions {
+		fn := &function{
+			host: h, name: name, cfg: fc, slots: make(chan struct{}, fc.Concurrency), live: map[*environment]struct{}{},
+			arn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", opts.Region, opts.AccountID, name),
+		}
+		if fc.Bootstrap == "" {
+			handler, err := inProcessHandler(name, fc, byName, opts.Codec)
+			if err != nil {
+				return nil, err
+			}
+			fn.handler = handler
+		}
+		h.fns[name] = fn
+	}
+	go h.reapLoop()
+	return h, nil
+}
+
+func inProcessHandler(name string, fc FunctionConfig, byName map[string]activity.Definition, c codec.Codec) (*lambdahandler.Handler, error) {
+	want := fc.Activities
+	if fc.Activity != "" {
+		want = append([]string{fc.Activity}, want...)
+	}
+	var defs []activity.Definition
+	all := len(want) == 0 || (len(want) == 1 && want[0] == "*") || (fc.InProcess && len(fc.Activities) == 0)
+	if all {
+		for _, d := range byName {
+			defs = append(defs, d)
+		}
+	} else {
+		seen := map[string]bool{}
+		for _, a := range want {
+			d, ok := byName[a]
+			if !ok {
+				return nil, fmt.Errorf("functionhost: function %q: activity %q is not among the host's activities (%s)", name, a, strings.Join(sortedNames(byName), ", "))
+			}
+			if !seen[a] {
+				seen[a] = true
+				defs = append(defs, d)
+			}
+		}
+	}
+	if len(defs) == 0 {
+		return nil, fmt.Errorf("functionhost: function %q is in-process but the host has no activities (Options.Activities)", name)
+	}
+	handler, err := lambdahandler.New(defs, lambdahandler.Options{Codec: c, DefaultActivity: fc.Activity})
+	if err != nil {
+		return nil, fmt.Errorf("functionhost: function %q: %w", name, err)
+	}
+	return handler, nil
+}
+
+func sortedNames(m map[string]activity.Definition) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Start listens on addr, which must be a loopback address (the host has no
+// authentication), serves the Invoke API in the background and returns its
+// base URL, e.g. "http://127.0.0.1:9001". Use "127.0.0.1:0" for any port.
+func (h *Host) Start(addr string) (string, error) {
+	hostPart, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("functionhost: listen address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(hostPart); hostPart != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("functionhost: refusing to listen on %q: the host has no authentication, use a loopback address such as 127.0.0.1", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("functionhost: %w", err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		_ = ln.Close()
+		return "", errors.New("functionhost: host is closed")
+	}
+	if h.srv != nil {
+		_ = ln.Close()
+		return "", errors.New("functionhost: already started")
+	}
+	h.srv = &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.httpErrorLog()}
+	go func() { _ = h.srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	h.log.Info("functionhost: serving the Lambda Invoke API", "url", url, "functions", h.FunctionNames())
+	return url, nil
+}
+
+// Close stops serving, waits (bounded by ctx) for in-flight invocations,
+// then kills every bootstrap process.
+func (h *Host) Close(ctx context.Context) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	srv := h.srv
+	close(h.stopped)
+	h.cancel()
+	h.mu.Unlock()
+	var err error
+	if srv != nil {
+		if err = srv.Shutdown(ctx); err != nil {
+			_ = srv.Close()
+		}
+	}
+	for _, fn := range h.fns {
+		fn.close()
+	}
+	h.bg.Wait()
+	return err
+}
+
+// FunctionNames lists the configured functions, sorted.
+func (h *Host) FunctionNames() []string {
+	names := make([]string, 0, len(h.fns))
+	for n := range h.fns {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Stats returns a function's counters; ok is false for an unknown name.
+func (h *Host) Stats(name string) (stats FunctionStats, ok bool) {
+	fn, ok := h.fns[name]
+	if !ok {
+		return FunctionStats{}, false
+	}
+	return fn.snapshot(), true
+}
+
+func (h *Host) reapLoop() {
+	t := time.NewTicker(h.opts.ReapInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stopped:
+			return
+		case now := <-t.C:
+			for _, fn := range h.fns {
+				fn.reap(now)
+			}
+		}
+	}
+}
+
+func (h *Host) httpErrorLog() *log.Logger {
+	return slog.NewLogLogger(h.log.Handler(), slog.LevelDebug)
+}
+
+// Handler returns the Invoke API handler, for serving it on a server of
+// your own.
+func (h *Host) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", h.serveInvoke)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		awsError(w, http.StatusNotFound, "UnknownOperationException",
+			fmt.Sprintf("the local function host serves only POST /2015-03-31/functions/{name}/invocations, not %s %s", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// parseFunctionName accepts a name, "name:qualifier", a partial ARN
+// "account:function:name" or a full ARN.
+func parseFunctionName(s string) (name, qualifier string) {
+	parts := strings.Split(s, ":")
+	if i := indexOf(parts, "function"); i >= 0 && i+1 < len(parts) {
+		name = parts[i+1]
+		if i+2 < len(parts) {
+			qualifier = parts[i+2]
+		}
+		return name, qualifier
+	}
+	if len(parts) == 2 {
+		return parts[0], parts[1]
+	}
+	return s, ""
+}
+
+func indexOf(ss []string, s string) int {
+	for i, v := range ss {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request) {
+	name, _ := parseFunctionName(r.PathValue("name"))
+	w.Header().Set("X-Amzn-RequestId", requestID())
+	fn, ok := h.fns[name]
+	if !ok {
+		awsError(w, http.StatusNotFound, "ResourceNotFoundException",
+			fmt.Sprintf("Function not found: arn:aws:lambda:%s:%s:function:%s", h.opts.Region, h.opts.AccountID, name))
+		return
+	}
+	payload, tooLarge, err := readLimited(r.Body, lambdawire.MaxSyncPayload)
+	if err != nil {
+		awsError(w, http.StatusBadRequest, "InvalidRequestContentException", "reading the request payload: "+err.Error())
+		return
+	}
+	if tooLarge {
+		awsError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
+			fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", lambdawire.MaxSyncPayload))
+		return
+	}
+	switch it := r.Header.Get("X-Amz-Invocation-Type"); it {
+	case "", "RequestResponse":
+	case "DryRun":
+		w.WriteHeader(http.StatusNoContent)
+		return
+	case "Event":
+		h.bg.Add(1)
+		go func() {
+			defer h.bg.Done()
+			if err := fn.acquire(h.ctx); err == nil {
+				defer fn.release()
+				fn.invoke(h.ctx, payload)
+			}
+		}()
+		w.WriteHeader(http.StatusAccepted)
+		return
+	default:
+		awsError(w, http.StatusBadRequest, "InvalidParameterValueException",
+			fmt.Sprintf("X-Amz-Invocation-Type %q: want RequestResponse, Event or DryRun", it))
+		return
+	}
+	if err := fn.acquire(r.Context()); err != nil {
+		if errors.Is(err, errThrottled) {
+			w.Header().Set("Retry-After", "1")
+			awsErrorBody(w, http.StatusTooManyRequests, "TooManyRequestsException",
+				fmt.Sprintf(`{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded. Function %s is at its concurrency limit of %d."}`, name, fn.cfg.Concurrency))
+		}
+		return // the client gave up while queued
+	}
+	res := fn.invoke(r.Context(), payload)
+	fn.release()
+
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("X-Amz-Executed-Version", "$LATEST")
+	if res.functionError {
+		hdr.Set("X-Amz-Function-Error", "Unhandled")
+	}
+	if strings.EqualFold(r.Header.Get("X-Amz-Log-Type"), "Tail") {
+		tail := res.logs
+		if len(tail) > MaxLogTail {
+			tail = tail[len(tail)-MaxLogTail:]
+		}
+		hdr.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(tail))
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(res.body)
+}
+
+func awsError(w http.ResponseWriter, status int, code, msg string) {
+	awsErrorBody(w, status, code, string(errorBody(msg)))
+}
+
+func awsErrorBody(w http.ResponseWriter, status int, code, body string) {
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
