@@ -175,12 +175,8 @@ func NewClient(ctx context.Context, cc ClientConfig) (*lambda.Client, error) {
 		t.MaxIdleConns = cc.MaxConnsPerHost
 		t.MaxIdleConnsPerHost = cc.MaxConnsPerHost
 	})
-	var hc aws.HTTPClient = httpClient
-	if cc.HTTPClient != nil {
-		hc = cc.HTTPClient
-	}
 	loaders := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(hc),
+		config.WithHTTPClient(httpClient),
 		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
 	}
 	if cc.Region != "" {
@@ -205,6 +201,9 @@ func NewClient(ctx context.Context, cc ClientConfig) (*lambda.Client, error) {
 	return lambda.NewFromConfig(cfg, func(o *lambda.Options) {
 		if cc.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cc.Endpoint)
+		}
+		if cc.HTTPClient != nil {
+			o.HTTPClient = cc.HTTPClient
 		}
 	}), nil
 }

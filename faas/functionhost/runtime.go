@@ -94,6 +94,7 @@ func startEnvironment(fn *function, id int) (*environment, error) {
 		exited: make(chan struct{}), closing: make(chan struct{}),
 		logs: newProcLog(fn.host.opts.LogOutput, fmt.Sprintf("[%s/%d] ", fn.name, id)),
 	}
+	e.started = time.Now()
 	e.srv = &http.Server{Handler: e.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: fn.host.httpErrorLog()}
 	go func() { _ = e.srv.Serve(ln) }()
 
@@ -103,7 +104,6 @@ func startEnvironment(fn *function, id int) (*environment, error) {
 	cmd.Stdout, cmd.Stderr = e.logs, e.logs
 	cmd.WaitDelay = time.Second
 	setProcessGroup(cmd)
-	e.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		_ = e.srv.Close()
 		return nil, fmt.Errorf("functionhost: starting bootstrap of %q: %w", fn.name, err)
