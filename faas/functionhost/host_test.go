@@ -211,9 +211,9 @@ type gate struct {
 	release chan struct{}
 }
 
-func newGate() (*gate, activity.Definition) {
+func newGate(name string) (*gate, activity.Definition) {
 	g := &gate{started: make(chan struct{}, 16), release: make(chan struct{})}
-	return g, activity.New("gate", func(ctx context.Context, _ struct{}) (string, error) {
+	return g, activity.New(name, func(ctx context.Context, _ struct{}) (string, error) {
 		g.started <- struct{}{}
 		<-g.release
 		return "opened", nil
@@ -221,11 +221,12 @@ func newGate() (*gate, activity.Definition) {
 }
 
 func TestThrottlingUnderConcurrency(t *testing.T) {
-	g, gateAct := newGate()
+	g, gateAct := newGate("gate")
+	g2, gateAct2 := newGate("gate2")
 	h, url := startHost(t, &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
 		"gated":  {InProcess: true, Concurrency: 1, OnLimit: functionhost.Throttle},
 		"queued": {InProcess: true, Concurrency: 1, OnLimit: functionhost.Queue},
-	}}, gateAct)
+	}}, gateAct, gateAct2)
 
 	first := make(chan error, 1)
 	noRetry := newInvoker(t, url, awslambda.Options{DefaultFunction: "gated", Retry: awslambda.RetryOptions{MaxTries: 1}})
@@ -260,13 +261,11 @@ func TestThrottlingUnderConcurrency(t *testing.T) {
 	require.NoError(t, <-second)
 
 	// A queueing function makes the excess wait instead.
-	g2, _ := g, 0
-	g2.release = make(chan struct{})
 	queued := newInvoker(t, url, awslambda.Options{DefaultFunction: "queued", Retry: awslambda.RetryOptions{MaxTries: 1}})
 	results := make(chan error, 3)
 	for i := 0; i < 3; i++ {
 		go func() {
-			_, err := queued.Invoke(context.Background(), req("gate", `{}`))
+			_, err := queued.Invoke(context.Background(), req("gate2", `{}`))
 			results <- err
 		}()
 	}

@@ -105,4 +105,3 @@ func newInvoker(tb testing.TB, url string, opts awslambda.Options) *awslambda.In
 	require.NoError(tb, err)
 	return inv
 }
-
