@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cloudbutton/cloudbutton/faas/functionhost"
+	"github.com/cloudbutton/cloudbutton/samples/lambdafunc/activities"
+)
+
+// newFunctionsCmd returns `cloudbutton functions`, which runs the local
+// Lambda-compatible function host.
+func newFunctionsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "functions",
+		Short: "Run activities as functions on a local Lambda-compatible host",
+	}
+	cmd.AddCommand(newFunctionsServeCmd())
+	return cmd
+}
+
+func newFunctionsServeCmd() *cobra.Command {
+	var (
+		configPath string
+		addr       string
+		region     string
+		verbose    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the Lambda Invoke API for the functions of a config file",
+		Long: `Serve the AWS Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations)
+on a loopback address, for the functions listed in a YAML config file:
+
+  functions:
+    samples:                       # a Lambda custom-runtime executable
+      bootstrap: ./bootstrap       # e.g. built from samples/lambdafunc
+      timeout: 30s
+      concurrency: 20
+      onLimit: queue               # or throttle (429, the default)
+    greet:                         # in-process: an activity built into this binary
+      activity: greet
+
+Point a worker at it with the awslambda invoker's endpoint override
+(ClientConfig.Endpoint = "http://127.0.0.1:9001"), or call it with any AWS SDK
+or the AWS CLI (--endpoint-url). In-process functions can run the sample
+activities built into cloudbutton (greet, count-words, runtime-info, fail,
+sleep, panic, crash); for your own activities, build a bootstrap with
+faas/lambdahandler, or embed faas/functionhost in your program.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelInfo
+			if verbose {
+				level = slog.LevelDebug
+			}
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			cfg, err := functionhost.LoadConfig(configPath)
+			if err != nil {
+				return err
+			}
+			h, err := functionhost.New(cfg, functionhost.Options{
+				Activities: activities.All(), Region: region, Logger: logger, LogOutput: cmd.ErrOrStderr(),
+			})
+			if err != nil {
+				return err
+			}
+			url, err := h.Start(addr)
+			if err != nil {
+				_ = h.Close(context.Background())
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "function host listening on %s (functions: %v); Ctrl-C to stop\n", url, h.FunctionNames())
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			<-ctx.Done()
+			shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return h.Close(shutdown)
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "functions.yaml", "function registry (YAML)")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:9001", "listen address (loopback only)")
+	cmd.Flags().StringVar(&region, "region", "us-east-1", "region shown in function ARNs and given to functions")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log cold starts, idle shutdowns and retries")
+	return cmd
+}
