@@ -1,0 +1,53 @@
+// Package temporal is the Temporal engine: the same orchestrator code that
+// runs on the embedded engine runs, unchanged, as Temporal workflows on a
+// Temporal cluster, with activities still dispatched as FaaS invocations.
+//
+//	eng, err := temporal.Open(ctx, temporal.Options{HostPort: "127.0.0.1:7233", TaskQueue: "cloudbutton"})
+//	w := worker.New(eng, worker.Options{})
+//	w.RegisterOrchestrators(WordCount)
+//	w.RegisterActivities(SplitInput, CountWords)
+//	err = w.Start(ctx)
+//	id, err := client.Start(ctx, eng, WordCount, job)
+//
+// # Mapping
+//
+// Each orchestrator is a Temporal workflow of the same name; its
+// orchestration.Context is implemented over workflow.Context: activity
+// calls are ExecuteActivity (retry policy and timeouts mapped), timers
+// NewTimer, external events signals of the event's name (buffered in
+// order; a wait that times out leaves later events for the next wait),
+// sub-orchestrations child workflows (parent close policy: request
+// cancel), continue-as-new NewContinueAsNewError, versions GetVersion
+// (our DefaultVersion 0 is Temporal's -1), SideEffect SideEffect, Now
+// workflow.Now, NewUUID a UUID derived from the run id, the custom status
+// the "custom-status" query, the logger a replay-safe slog.Logger.
+// Terminate is Temporal cancellation, so the orchestrator can compensate
+// (orchestration.WithoutCancel is a disconnected context).
+//
+// Every activity runs through one dynamic Temporal activity that calls the
+// worker's faas.Invoker; remote invocations are heartbeated. Activity
+// errors become Temporal application errors of the same type, retryable
+// or not as the activity said, and come back to the orchestrator as the
+// same *core.Failure the embedded engine records.
+//
+// Payloads are the codec's bytes, unchanged: with the JSON codec they are
+// "json/plain" payloads, so the Temporal UI and CLI show them as JSON.
+//
+// # Large fan-outs
+//
+// Temporal refuses more than 2,000 pending activities per workflow. Past
+// Options.MaxPendingActivities in flight, further activities run in batch
+// child workflows (BatchWorkflowName) of Options.BatchSize each, which
+// keeps each history bounded; the orchestrator code does not change.
+//
+// # Not supported
+//
+// Suspend and Resume return ErrUnsupported. Status does not report
+// activity progress (ActivitiesDone and ActivitiesTotal are 0).
+//
+// # Testing
+//
+// ReplayHistory and ReplayHistoryFile replay a Temporal history (as
+// exported by ExportHistory or `temporal workflow show --output json`)
+// against current orchestrator code and report divergence.
+package temporal

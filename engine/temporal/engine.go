@@ -1,0 +1,174 @@
+package temporal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	tclient "go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+// Defaults of Options.
+const (
+	DefaultHostPort             = "127.0.0.1:7233"
+	DefaultNamespace            = "default"
+	DefaultTaskQueue            = "cloudbutton"
+	DefaultMaxPendingActivities = 1000
+	DefaultBatchSize            = 500
+	// BatchWorkflowName is the Temporal workflow type that runs a batch of
+	// a large fan-out's activities as a child of the orchestration.
+	BatchWorkflowName = "cloudbutton.batch"
+	// CustomStatusQuery is the query that returns an orchestration's
+	// custom status (its codec bytes).
+	CustomStatusQuery = "custom-status"
+)
+
+// ErrUnsupported is matched (errors.Is) by operations the Temporal engine
+// does not support, such as Suspend and Resume; it also matches
+// errors.ErrUnsupported.
+var ErrUnsupported = fmt.Errorf("temporal: unsupported on the Temporal engine: %w", errors.ErrUnsupported)
+
+// Options configures the Temporal engine. The zero value connects to a
+// dev server on 127.0.0.1:7233, namespace "default", task queue
+// "cloudbutton", with the JSON codec.
+type Options struct {
+	// HostPort is the frontend address of the Temporal cluster.
+	HostPort string
+	// Namespace is the Temporal namespace.
+	Namespace string
+	// TaskQueue is the task queue that workers poll and clients start on.
+	TaskQueue string
+	// Codec encodes payloads (default codec.JSON). It must be the same on
+	// workers and clients.
+	Codec codec.Codec
+	// Limits bounds payload sizes.
+	Limits codec.Limits
+	// Logger receives the engine's logs and, outside replay, the
+	// orchestrators' logs (default slog.Default()).
+	Logger *slog.Logger
+	// MaxPendingActivities is how many activities one orchestration keeps
+	// pending directly; beyond it, further activities of a fan-out run in
+	// child workflows of BatchSize activities each (default 1,000; Temporal
+	// refuses more than 2,000 pending activities per workflow).
+	MaxPendingActivities int
+	// BatchSize is the number of activities per batch child workflow
+	// (default 500).
+	BatchSize int
+	// ConnectTimeout bounds Open's connection check (default 10s).
+	ConnectTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.HostPort == "" {
+		o.HostPort = DefaultHostPort
+	}
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	if o.TaskQueue == "" {
+		o.TaskQueue = DefaultTaskQueue
+	}
+	if o.Codec == nil {
+		o.Codec = codec.JSON
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.MaxPendingActivities <= 0 {
+		o.MaxPendingActivities = DefaultMaxPendingActivities
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 10 * time.Second
+	}
+	return o
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.MaxPendingActivities > 2000:
+		return fmt.Errorf("temporal: MaxPendingActivities %d is over Temporal's limit of 2000 pending activities per workflow", o.MaxPendingActivities)
+	case o.BatchSize > 2000:
+		return fmt.Errorf("temporal: BatchSize %d is over Temporal's limit of 2000 pending activities per workflow", o.BatchSize)
+	}
+	return nil
+}
+
+// Engine runs orchestrations as Temporal workflows. It implements
+// worker.Engine (host workers with worker.New) and client.Client. It is
+// safe for concurrent use.
+type Engine struct {
+	opts Options
+	tc   tclient.Client
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	closed bool
+}
+
+var (
+	_ worker.Engine = (*Engine)(nil)
+	_ client.Client = (*Engine)(nil)
+)
+
+// Open connects to the Temporal cluster and checks that it answers.
+func Open(ctx context.Context, opts Options) (*Engine, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	dctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
+	defer cancel()
+	tc, err := tclient.DialContext(dctx, tclient.Options{
+		HostPort:      opts.HostPort,
+		Namespace:     opts.Namespace,
+		DataConverter: DataConverter(opts.Codec),
+		Logger:        tlog.NewStructuredLogger(opts.Logger.With("component", "temporal-sdk")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal: connect to %s (namespace %q): %w", opts.HostPort, opts.Namespace, err)
+	}
+	return &Engine{opts: opts, tc: tc, log: opts.Logger}, nil
+}
+
+// Options returns the effective options.
+func (e *Engine) Options() Options { return e.opts }
+
+// TemporalClient returns the underlying Temporal SDK client, for features
+// the engine-neutral API does not cover.
+func (e *Engine) TemporalClient() tclient.Client { return e.tc }
+
+// Codec returns the payload codec.
+func (e *Engine) Codec() codec.Codec { return e.opts.Codec }
+
+// Close closes the connection; workers started on the engine must be
+// stopped first.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.tc.Close()
+	return nil
+}
+
+func (e *Engine) checkOpen() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return client.ErrEngineClosed
+	}
+	return nil
+}

@@ -1,0 +1,5 @@
+package temporal
+
+import "github.com/google/uuid"
+
+func newInstanceID() string { return uuid.NewString() }

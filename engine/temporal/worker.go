@@ -1,0 +1,99 @@
+package temporal
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	tactivity "go.temporal.io/sdk/activity"
+	tworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+// StartWorker implements worker.Engine: it polls the engine's task queue
+// for the orchestrators (as workflows of the same names) and the
+// activities of reg (through opts.Invoker, or in-process when nil).
+func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts worker.Options) (func(context.Context) error, error) {
+	if err := e.checkOpen(); err != nil {
+		return nil, err
+	}
+	if reg == nil {
+		return nil, fmt.Errorf("temporal: StartWorker: nil registry")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = e.log
+	}
+	rt := e.newRuntime(reg)
+	rt.log = logger
+	rt.startToClose = opts.DefaultStartToClose
+	w := tworker.New(e.tc, e.opts.TaskQueue, tworker.Options{
+		MaxConcurrentActivityExecutionSize: opts.MaxConcurrentActivities,
+		WorkflowPanicPolicy:                tworker.FailWorkflow,
+	})
+	registerWorkflows(w, rt, reg)
+	runner := &activityRunner{invoker: opts.Invoker, beat: 10 * time.Second}
+	if runner.invoker == nil {
+		inv, err := faas.NewInProcess(reg.ActivityDefinitions(), faas.InProcessOptions{
+			Codec: e.opts.Codec, Limits: e.opts.Limits, MaxConcurrent: opts.MaxConcurrentActivities,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("temporal: in-process invoker: %w", err)
+		}
+		runner.invoker = inv
+	}
+	_, runner.local = runner.invoker.(*faas.InProcess)
+	w.RegisterDynamicActivity(runner.run, tactivity.DynamicRegisterOptions{})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("temporal: start worker on task queue %q: %w", e.opts.TaskQueue, err)
+	}
+	stop := func(ctx context.Context) error {
+		done := make(chan struct{})
+		go func() { w.Stop(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("temporal: stop worker: %w", ctx.Err())
+		}
+	}
+	return stop, nil
+}
+
+func (e *Engine) newRuntime(reg *worker.Registry) *runtime {
+	rt := &runtime{
+		codec:      e.opts.Codec,
+		limits:     e.opts.Limits,
+		log:        e.log,
+		taskQueue:  e.opts.TaskQueue,
+		maxPending: e.opts.MaxPendingActivities,
+		batchSize:  e.opts.BatchSize,
+	}
+	if reg != nil {
+		rt.hasOrch = func(name string) bool {
+			_, ok := reg.Orchestrator(name)
+			return ok
+		}
+	}
+	return rt
+}
+
+// workflowRegistry is what tworker.Worker and tworker.WorkflowReplayer
+// share.
+type workflowRegistry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}
+
+func registerWorkflows(w workflowRegistry, rt *runtime, reg *worker.Registry) {
+	for _, name := range reg.OrchestratorNames() {
+		def, _ := reg.Orchestrator(name)
+		w.RegisterWorkflowWithOptions(rt.orchestrationWorkflow(def), workflow.RegisterOptions{Name: name})
+	}
+	w.RegisterWorkflowWithOptions(rt.batchWorkflow, workflow.RegisterOptions{Name: BatchWorkflowName})
+}

@@ -1,0 +1,126 @@
+package temporal
+
+import (
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+)
+
+// runCarry is the optional second workflow argument: what a run hands to
+// the next one on continue-as-new. A run started by a client has none.
+type runCarry struct {
+	Generation int                 `json:"generation"`
+	Events     map[string][][]byte `json:"events,omitempty"`
+}
+
+// runtime is what the workflow and activity code of one worker share.
+type runtime struct {
+	codec      codec.Codec
+	limits     codec.Limits
+	log        *slog.Logger
+	taskQueue  string
+	maxPending int
+	batchSize  int
+	hasOrch    func(name string) bool
+	// startToClose bounds activity attempts that set no timeout.
+	startToClose time.Duration
+}
+
+// orchestrationWorkflow returns the Temporal workflow function that runs
+// def. Its input is the orchestrator's codec bytes, its result the
+// output's codec bytes.
+func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow.Context, []byte, *runCarry) ([]byte, error) {
+	return func(wctx workflow.Context, input []byte, carry *runCarry) ([]byte, error) {
+		st := newWFState(rt, wctx, carry)
+		if err := workflow.SetQueryHandler(wctx, CustomStatusQuery, func() ([]byte, error) {
+			return st.customStatus, nil
+		}); err != nil {
+			return nil, err
+		}
+		var (
+			out    []byte
+			runErr error
+			done   bool
+		)
+		workflow.Go(wctx, func(c workflow.Context) {
+			defer func() {
+				if r := recover(); r != nil {
+					st.setFatal(panicFailure(r, debug.Stack()))
+				}
+				done = true
+			}()
+			out, runErr = def.Execute(st.newContext(c, true), input)
+		})
+		disc, _ := workflow.NewDisconnectedContext(wctx)
+		_ = workflow.Await(disc, func() bool { return done || st.fatal != nil })
+		switch {
+		case st.fatal != nil:
+			return nil, applicationError(st.fatal, true)
+		case st.canceled():
+			return nil, wctx.Err()
+		}
+		var can *core.ContinueAsNewError
+		if errors.As(runErr, &can) {
+			next := &runCarry{Generation: st.info.Generation + 1}
+			if can.KeepEvents {
+				next.Events = st.unconsumedEvents()
+			}
+			return nil, workflow.NewContinueAsNewError(wctx, st.info.Name, can.Input, next)
+		}
+		if runErr != nil {
+			return nil, applicationError(core.FailureFrom(runErr), true)
+		}
+		return out, nil
+	}
+}
+
+// batchItem is one activity of a large fan-out, run by a batch workflow.
+type batchItem struct {
+	Name  string               `json:"name"`
+	Input []byte               `json:"input"`
+	Opts  core.ActivityOptions `json:"opts"`
+	// Seq is the activity's sequence number in the orchestration.
+	Seq int64 `json:"seq"`
+}
+
+// batchInput is the input of the batch workflow.
+type batchInput struct {
+	// InstanceID is the orchestration the activities belong to.
+	InstanceID string      `json:"instanceId"`
+	Items      []batchItem `json:"items"`
+}
+
+// batchResult is one activity's outcome.
+type batchResult struct {
+	Output  []byte        `json:"output,omitempty"`
+	Failure *core.Failure `json:"failure,omitempty"`
+}
+
+// batchWorkflow runs a batch of activities and returns their outcomes in
+// order. Failures are results, not a workflow failure.
+func (rt *runtime) batchWorkflow(wctx workflow.Context, in batchInput) ([]batchResult, error) {
+	fs := make([]workflow.Future, len(in.Items))
+	for i, it := range in.Items {
+		ao := rt.activityOptions(it.Opts, batchActivityID(in.InstanceID, it.Seq))
+		fs[i] = workflow.ExecuteActivity(workflow.WithActivityOptions(wctx, ao), it.Name, it.Input)
+	}
+	out := make([]batchResult, len(fs))
+	for i, f := range fs {
+		var data []byte
+		if err := f.Get(wctx, &data); err != nil {
+			out[i].Failure = failureFromError(err)
+			continue
+		}
+		out[i].Output = data
+	}
+	if err := wctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

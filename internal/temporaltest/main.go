@@ -1,0 +1,51 @@
+package temporaltest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+)
+
+// Shared is the dev server of the running test binary, set by Main; nil
+// when the CLI is missing outside CI.
+var Shared *Server
+
+// skipReason is why Shared is nil.
+var skipReason string
+
+// Main runs the tests of a package against one dev server: call it from
+// TestMain. When the temporal CLI is missing, tests that call Require are
+// skipped with the install command, except under CI (CI=true), where the
+// run fails. Benchmarks use the same server.
+func Main(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	srv, err := Start(context.Background(), Options{})
+	switch {
+	case err == ErrNoCLI && os.Getenv("CI") == "":
+		skipReason = err.Error()
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "temporaltest:", err)
+		return 1
+	default:
+		Shared = srv
+		defer srv.Stop()
+	}
+	return m.Run()
+}
+
+// Require returns the shared dev server, or skips tb (naming the install
+// command) when the CLI is missing.
+func Require(tb testing.TB) *Server {
+	tb.Helper()
+	if Shared == nil {
+		if skipReason == "" {
+			skipReason = "no dev server: call temporaltest.Main from TestMain"
+		}
+		tb.Skip(skipReason)
+	}
+	return Shared
+}
