@@ -1,0 +1,286 @@
+package embedded
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/internal/store"
+)
+
+// Client returns the engine as a client.Client.
+func (e *Engine) Client() client.Client { return e }
+
+func (e *Engine) registered(name string) error {
+	e.mu.Lock()
+	reg := e.reg
+	e.mu.Unlock()
+	if reg == nil {
+		return nil // no worker in this process: the worker that runs it checks
+	}
+	if _, ok := reg.Orchestrator(name); !ok {
+		return fmt.Errorf("%w: %q (registered: %v)", client.ErrUnknownName, name, reg.OrchestratorNames())
+	}
+	return nil
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%x", b)
+}
+
+// StartRaw implements client.Client.
+func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts client.StartOptions) (string, error) {
+	if name == "" {
+		return "", errors.New("embedded: start: empty orchestrator name")
+	}
+	if err := e.registered(name); err != nil {
+		return "", err
+	}
+	if err := codec.CheckSize(e.limits(), fmt.Sprintf("input of orchestration %q", name), input); err != nil {
+		return "", err
+	}
+	id := opts.InstanceID
+	if id == "" {
+		id = newID()
+	}
+	replace, generation := false, 0
+	if cur, err := e.store.Instance(ctx, id); err == nil {
+		switch {
+		case opts.Reuse == client.RejectDuplicate:
+			return "", fmt.Errorf("%w: %q is %s", client.ErrAlreadyExists, id, cur.Status)
+		case !store.Terminal(cur.Status) && opts.Reuse != client.TerminateIfRunning:
+			return "", fmt.Errorf("%w: %q is %s (use TerminateIfRunning to replace it)", client.ErrAlreadyExists, id, cur.Status)
+		case !store.Terminal(cur.Status):
+			if err := e.terminateTree(ctx, id); err != nil {
+				return "", err
+			}
+		}
+		replace, generation = true, cur.Generation+1
+		e.evict(id)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	now := time.Now().UTC()
+	at := opts.StartAt
+	if at.IsZero() {
+		at = now
+	}
+	inst := store.Instance{ID: id, Name: name, Status: store.StatusPending, Input: input, Generation: generation, CreatedAt: now, UpdatedAt: now}
+	start := store.Message{InstanceID: id, VisibleAt: at,
+		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation, Payload: input}}
+	if err := e.store.CreateInstance(ctx, inst, start, replace); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return "", fmt.Errorf("%w: %q", client.ErrAlreadyExists, id)
+		}
+		return "", err
+	}
+	e.wake()
+	return id, nil
+}
+
+// terminateTree ends a live instance and its sub-orchestrations at once
+// (for TerminateIfRunning: no clean-up runs).
+func (e *Engine) terminateTree(ctx context.Context, id string) error {
+	children, err := e.store.List(ctx, store.Filter{ParentID: id})
+	if err != nil {
+		return err
+	}
+	for _, c := range children {
+		if !store.Terminal(c.Status) {
+			if err := e.terminateTree(ctx, c.ID); err != nil {
+				return err
+			}
+		}
+	}
+	for _, from := range []string{store.StatusPending, store.StatusRunning, store.StatusSuspended} {
+		if err := e.store.SetStatus(ctx, id, from, store.StatusTerminated); err == nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+func toStatus(in *store.Instance) *client.Status {
+	st := &client.Status{InstanceID: in.ID, Name: in.Name, RuntimeStatus: client.RuntimeStatus(in.Status),
+		Input: in.Input, Output: in.Output, CustomStatus: in.CustomStatus, ParentInstanceID: in.ParentID,
+		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, CompletedAt: in.CompletedAt,
+		ActivitiesDone: in.ActivitiesDone, ActivitiesTotal: in.ActivitiesTotal}
+	if in.Failure != nil {
+		st.Failure = &client.Failure{Type: in.Failure.Type, Message: in.Failure.Message, Stack: in.Failure.Stack}
+	}
+	return st
+}
+
+func (e *Engine) instance(ctx context.Context, id string) (*store.Instance, error) {
+	in, err := e.store.Instance(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %q", client.ErrNotFound, id)
+	}
+	return in, err
+}
+
+// Status implements client.Client.
+func (e *Engine) Status(ctx context.Context, id string) (*client.Status, error) {
+	in, err := e.instance(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return toStatus(in), nil
+}
+
+// Wait implements client.Client. In the worker's process it wakes at once;
+// from another process it polls.
+func (e *Engine) Wait(ctx context.Context, id string) (*client.Status, error) {
+	done, stop := e.watch(id)
+	defer stop()
+	delay := 5 * time.Millisecond
+	for {
+		st, err := e.Status(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if st.RuntimeStatus.Terminal() {
+			return st, nil
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return st, fmt.Errorf("embedded: waiting for %q: %w", id, ctx.Err())
+		case <-done:
+			done, stop = e.rewatch(id, stop)
+		case <-t.C:
+		}
+		t.Stop()
+		delay = min(delay*2, 250*time.Millisecond)
+	}
+}
+
+func (e *Engine) rewatch(id string, stop func()) (<-chan struct{}, func()) {
+	stop()
+	return e.watch(id)
+}
+
+// List implements client.Client.
+func (e *Engine) List(ctx context.Context, f client.Filter) ([]*client.Status, error) {
+	sf := store.Filter{Name: f.Name, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore, Limit: f.Limit}
+	for _, s := range f.Statuses {
+		sf.Statuses = append(sf.Statuses, string(s))
+	}
+	ins, err := e.store.List(ctx, sf)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*client.Status, len(ins))
+	for i, in := range ins {
+		out[i] = toStatus(in)
+	}
+	return out, nil
+}
+
+// RaiseEventRaw implements client.Client. An event for an unknown or
+// finished instance is an error (ErrNotFound, ErrNotRunning).
+func (e *Engine) RaiseEventRaw(ctx context.Context, id, name string, payload []byte) error {
+	if name == "" {
+		return errors.New("embedded: raise: empty event name")
+	}
+	if err := codec.CheckSize(e.limits(), fmt.Sprintf("payload of event %q", name), payload); err != nil {
+		return err
+	}
+	return e.send(ctx, id, replay.Event{Type: replay.EventRaised, Name: name, Payload: payload})
+}
+
+func (e *Engine) send(ctx context.Context, id string, ev replay.Event) error {
+	in, err := e.instance(ctx, id)
+	if err != nil {
+		return err
+	}
+	if store.Terminal(in.Status) {
+		return fmt.Errorf("%w: %q is %s", client.ErrNotRunning, id, in.Status)
+	}
+	ev.Time = time.Now().UTC()
+	if err := e.store.AddMessages(ctx, store.Message{InstanceID: id, Event: ev, VisibleAt: ev.Time}); err != nil {
+		return err
+	}
+	e.wake()
+	return nil
+}
+
+// Terminate implements client.Client: the orchestrator sees ErrCanceled
+// in its waits, may clean up, and ends Terminated; sub-orchestrations are
+// terminated too.
+func (e *Engine) Terminate(ctx context.Context, id, reason string) error {
+	if reason == "" {
+		reason = "terminated by client"
+	}
+	return e.send(ctx, id, replay.Event{Type: replay.TerminationRequested, Name: reason})
+}
+
+// Suspend implements client.Client.
+func (e *Engine) Suspend(ctx context.Context, id, reason string) error {
+	if _, err := e.instance(ctx, id); err != nil {
+		return err
+	}
+	if err := e.store.SetStatus(ctx, id, store.StatusRunning, store.StatusSuspended); err != nil {
+		return fmt.Errorf("%w: %v", client.ErrNotRunning, err)
+	}
+	e.evict(id)
+	return nil
+}
+
+// Resume implements client.Client.
+func (e *Engine) Resume(ctx context.Context, id, reason string) error {
+	if _, err := e.instance(ctx, id); err != nil {
+		return err
+	}
+	if err := e.store.SetStatus(ctx, id, store.StatusSuspended, store.StatusRunning); err != nil {
+		return fmt.Errorf("%w: %v", client.ErrNotRunning, err)
+	}
+	e.evict(id)
+	e.wake()
+	return nil
+}
+
+// evict makes the worker reload an instance whose status changed outside
+// it.
+func (e *Engine) evict(id string) {
+	e.mu.Lock()
+	p := e.proc
+	e.mu.Unlock()
+	if p != nil {
+		p.evictRequest(id)
+	}
+}
+
+// Purge implements client.Client.
+func (e *Engine) Purge(ctx context.Context, id string) error {
+	err := e.store.Purge(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %q", client.ErrNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %v", client.ErrNotRunning, err)
+	}
+	return nil
+}
+
+// ExportHistory implements client.Client.
+func (e *Engine) ExportHistory(ctx context.Context, id string, w io.Writer) error {
+	in, err := e.instance(ctx, id)
+	if err != nil {
+		return err
+	}
+	hist, err := e.store.History(ctx, id)
+	if err != nil {
+		return err
+	}
+	return replay.WriteHistory(w, replay.History{InstanceID: id, Name: in.Name, Events: hist})
+}

@@ -1,0 +1,94 @@
+package embedded_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/engine/embedded"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var (
+	noop   = activity.New("noop", func(ctx context.Context, n int) (int, error) { return n, nil })
+	fanOut = orchestration.New("fan-out", func(ctx orchestration.Context, n int) (int, error) {
+		fs := make([]orchestration.Future[int], n)
+		for i := range fs {
+			fs[i] = orchestration.Call(ctx, noop, i)
+		}
+		vals, err := orchestration.All(ctx, fs...).Await(ctx)
+		sum := 0
+		for _, v := range vals {
+			sum += v
+		}
+		return sum, err
+	})
+	sequence = orchestration.New("sequence", func(ctx orchestration.Context, n int) (int, error) {
+		sum := 0
+		for i := range n {
+			v, err := orchestration.Call(ctx, noop, i).Await(ctx)
+			if err != nil {
+				return 0, err
+			}
+			sum += v
+		}
+		return sum, nil
+	})
+)
+
+// start opens an engine on a fresh file with a running worker.
+func start(t *testing.T, opts embedded.Options, regs ...any) (*embedded.Engine, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.db")
+	eng, err := embedded.Open(context.Background(), path, opts)
+	require.NoError(t, err)
+	w := worker.New(eng, worker.Options{})
+	w.RegisterActivities(noop)
+	w.RegisterOrchestrators(fanOut, sequence)
+	for _, r := range regs {
+		switch d := r.(type) {
+		case orchestration.Definition:
+			w.RegisterOrchestrators(d)
+		case activity.Definition:
+			w.RegisterActivities(d)
+		}
+	}
+	require.NoError(t, w.Start(context.Background()))
+	t.Cleanup(func() {
+		require.NoError(t, w.Stop(context.Background()))
+		require.NoError(t, eng.Close())
+	})
+	return eng, path
+}
+
+func TestFanOutAndSequence(t *testing.T) {
+	eng, _ := start(t, embedded.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, tt := range []struct {
+		o    *orchestration.Orchestrator[int, int]
+		n    int
+		want int
+	}{{fanOut, 1000, 499500}, {sequence, 100, 4950}, {fanOut, 0, 0}} {
+		id, err := client.Start(ctx, eng, tt.o, tt.n)
+		require.NoError(t, err)
+		out, err := client.Result(ctx, eng, tt.o, id)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, out)
+		st, err := eng.Status(ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, client.StatusCompleted, st.RuntimeStatus)
+		assert.Equal(t, tt.n, st.ActivitiesDone)
+		assert.Equal(t, tt.n, st.ActivitiesTotal)
+	}
+}

@@ -1,0 +1,66 @@
+package embedded
+
+import (
+	"container/list"
+
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+)
+
+// live is a cached, running orchestration instance.
+type live struct {
+	id         string
+	x          *replay.Instance
+	generation int
+	status     string
+	parentID   string
+	parentTask int64
+	elem       *list.Element
+}
+
+// lru keeps live instances between steps, evicting (and closing) the least
+// recently used beyond its capacity. Used by the processor goroutine only.
+type lru struct {
+	cap   int
+	items map[string]*live
+	order *list.List
+}
+
+func newLRU(capacity int) *lru {
+	if capacity <= 0 {
+		capacity = 10000
+	}
+	return &lru{cap: capacity, items: map[string]*live{}, order: list.New()}
+}
+
+func (c *lru) get(id string) *live {
+	l := c.items[id]
+	if l != nil {
+		c.order.MoveToFront(l.elem)
+	}
+	return l
+}
+
+func (c *lru) put(l *live) {
+	l.elem = c.order.PushFront(l)
+	c.items[l.id] = l
+	for c.order.Len() > c.cap {
+		old := c.order.Back().Value.(*live)
+		c.remove(old.id)
+	}
+}
+
+func (c *lru) remove(id string) {
+	l := c.items[id]
+	if l == nil {
+		return
+	}
+	c.order.Remove(l.elem)
+	delete(c.items, id)
+	l.x.Close()
+}
+
+func (c *lru) clear() {
+	for id := range c.items {
+		c.remove(id)
+	}
+}

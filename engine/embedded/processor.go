@@ -1,0 +1,329 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/internal/store"
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+// maxBatch bounds the incoming events handled (and committed) together.
+const maxBatch = 8192
+
+// completion is an activity attempt's final result, from the runner.
+type completion struct {
+	task  store.Task
+	event replay.Event
+}
+
+// processor is the worker's orchestration side: one goroutine that owns
+// the cache of live instances, applies batches of incoming events (inbox
+// messages and activity completions), and commits each batch in one
+// transaction before acting on it.
+type processor struct {
+	e      *Engine
+	st     store.Store
+	reg    *worker.Registry
+	log    *slog.Logger
+	ropts  replay.Options
+	cache  *lru
+	runner *runner
+
+	done      chan completion
+	pokeCh    chan struct{}
+	evictCh   chan string
+	stopCh    chan struct{}
+	stopOnce  sync.Once
+	exited    chan struct{}
+	inflight  map[int64]bool
+	nextTask  int64
+	nextTimer time.Time
+	ctx       context.Context
+}
+
+func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts worker.Options) (*processor, error) {
+	maxTask, err := e.store.MaxTaskID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	inv := opts.Invoker
+	if inv == nil {
+		inv, err = faas.NewInProcess(reg.ActivityDefinitions(), faas.InProcessOptions{
+			Codec: e.opts.Codec, Limits: e.limits(), MaxConcurrent: opts.MaxConcurrentActivities})
+		if err != nil {
+			return nil, fmt.Errorf("embedded: %w", err)
+		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = e.log
+	}
+	p := &processor{
+		e: e, st: e.store, reg: reg, log: log,
+		ropts:    replay.Options{Codec: e.opts.Codec, Limits: e.limits(), DeadlockTimeout: e.opts.DeadlockTimeout, Logger: log},
+		cache:    newLRU(opts.CacheSize),
+		done:     make(chan completion, 4096),
+		pokeCh:   make(chan struct{}, 1),
+		evictCh:  make(chan string, 1024),
+		stopCh:   make(chan struct{}),
+		exited:   make(chan struct{}),
+		inflight: map[int64]bool{},
+		nextTask: maxTask,
+		ctx:      context.WithoutCancel(ctx),
+	}
+	p.runner = newRunner(p, inv, opts)
+	// Recovery: tasks left by a previous worker are run again.
+	tasks, err := p.st.Tasks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	if len(tasks) > 0 {
+		log.Info("embedded: redelivering activity tasks left by a previous worker", "tasks", len(tasks), "db", e.path)
+	}
+	p.runner.submit(tasks...)
+	p.poke()
+	return p, nil
+}
+
+func (p *processor) poke() {
+	select {
+	case p.pokeCh <- struct{}{}:
+	default:
+	}
+}
+
+// stop finishes in-flight activities (until ctx ends; the rest are
+// redelivered to the next worker), commits their results and exits.
+func (p *processor) stop(ctx context.Context) error {
+	p.stopOnce.Do(func() {
+		p.runner.shutdown(ctx)
+		close(p.stopCh)
+	})
+	select {
+	case <-p.exited:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("embedded: worker stop: %w", ctx.Err())
+	}
+}
+
+func (p *processor) run() {
+	defer close(p.exited)
+	defer p.cache.clear()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		var comps []completion
+		poll := false
+		select {
+		case c := <-p.done:
+			comps = append(comps, c)
+		case <-p.pokeCh:
+			poll = true
+		case <-timer.C:
+			poll = true
+		case <-p.stopCh:
+			p.drainAndExit()
+			return
+		}
+		p.evictRequested()
+		comps = p.gather(comps)
+		var msgs []store.Message
+		if poll {
+			var err error
+			if msgs, err = p.st.ReadyMessages(p.ctx, time.Now(), maxBatch, p.inflight); err != nil {
+				p.log.Error("embedded: reading the inbox", "err", err)
+			}
+			if len(msgs) == maxBatch {
+				p.poke() // more waiting
+			}
+		}
+		if len(comps) > 0 || len(msgs) > 0 {
+			p.process(msgs, comps)
+		}
+		if poll || !p.nextTimer.IsZero() {
+			timer.Reset(p.untilNextPoll())
+		}
+	}
+}
+
+// evictRequest asks the processor to drop an instance from its cache (its
+// status changed outside it); safe from any goroutine.
+func (p *processor) evictRequest(id string) {
+	p.evictCh <- id
+	p.poke()
+}
+
+func (p *processor) evictRequested() {
+	for {
+		select {
+		case id := <-p.evictCh:
+			p.cache.remove(id)
+		default:
+			return
+		}
+	}
+}
+
+func (p *processor) gather(comps []completion) []completion {
+	for len(comps) < maxBatch {
+		select {
+		case c := <-p.done:
+			comps = append(comps, c)
+		default:
+			return comps
+		}
+	}
+	return comps
+}
+
+func (p *processor) drainAndExit() {
+	for {
+		comps := p.gather(nil)
+		if len(comps) == 0 {
+			return
+		}
+		p.process(nil, comps)
+	}
+}
+
+// untilNextPoll is the time to the next timer message, or the poll
+// interval (work written by other processes).
+func (p *processor) untilNextPoll() time.Duration {
+	now := time.Now()
+	next, err := p.st.NextVisible(p.ctx, now)
+	if err != nil {
+		p.log.Error("embedded: reading timers", "err", err)
+	}
+	p.nextTimer = time.Time{}
+	d := p.e.opts.PollInterval
+	if !next.IsZero() && next.Sub(now) < d {
+		d = next.Sub(now)
+	}
+	return max(d, time.Millisecond)
+}
+
+// group is the work of one instance in a batch, in arrival order.
+type group struct {
+	id    string
+	msgs  []store.Message
+	comps []completion
+	order []int // >=0: index into msgs; <0: -(index+1) into comps
+}
+
+func (p *processor) process(msgs []store.Message, comps []completion) {
+	groups := map[string]*group{}
+	var order []*group
+	get := func(id string) *group {
+		g := groups[id]
+		if g == nil {
+			g = &group{id: id}
+			groups[id] = g
+			order = append(order, g)
+		}
+		return g
+	}
+	for i := range msgs {
+		p.inflight[msgs[i].ID] = true
+		g := get(msgs[i].InstanceID)
+		g.order = append(g.order, len(g.msgs))
+		g.msgs = append(g.msgs, msgs[i])
+	}
+	for i := range comps {
+		g := get(comps[i].task.InstanceID)
+		g.order = append(g.order, -(len(g.comps) + 1))
+		g.comps = append(g.comps, comps[i])
+	}
+	b := &batch{p: p, now: time.Now()}
+	for _, g := range order {
+		b.step(g)
+	}
+	err := p.st.Commit(p.ctx, b.steps)
+	for i := range msgs {
+		delete(p.inflight, msgs[i].ID)
+	}
+	if err != nil {
+		p.log.Error("embedded: commit failed; the batch will be retried", "err", err, "instances", len(order))
+		for _, g := range order {
+			p.cache.remove(g.id)
+			for _, c := range g.comps {
+				p.runner.submit(c.task) // its result was not recorded: run it again
+			}
+		}
+		p.poke()
+		return
+	}
+	for _, id := range b.evict {
+		p.cache.remove(id)
+	}
+	if len(b.finished) > 0 {
+		p.e.notifyDone(b.finished)
+	}
+	p.runner.submit(b.tasks...)
+	if b.pokeSelf {
+		p.poke()
+	}
+	if !b.nextTimer.IsZero() && (p.nextTimer.IsZero() || b.nextTimer.Before(p.nextTimer)) {
+		p.nextTimer = b.nextTimer
+	}
+}
+
+// load returns the live instance, from the cache or rebuilt from history;
+// nil if it does not exist or has ended.
+func (p *processor) load(id string) (*live, error) {
+	if l := p.cache.get(id); l != nil {
+		return l, nil
+	}
+	rec, err := p.st.Instance(p.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if store.Terminal(rec.Status) {
+		return nil, nil
+	}
+	var def core.OrchestratorDef
+	if d, ok := p.reg.Orchestrator(rec.Name); ok {
+		def = d
+	} else {
+		def = missingDef(rec.Name)
+	}
+	hist, err := p.st.History(p.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	x := replay.New(def, p.ropts)
+	if err := x.Replay(hist); err != nil {
+		p.log.Error("embedded: replaying history failed; the orchestration fails", "instance", id, "err", err)
+	}
+	l := &live{id: id, x: x, generation: rec.Generation, status: rec.Status, parentID: rec.ParentID, parentTask: rec.ParentTaskID}
+	p.cache.put(l)
+	return l, nil
+}
+
+// missingDef stands for an orchestrator name no worker registered: the
+// instance fails with an OrchestratorNotFound failure instead of waiting.
+type missingDef string
+
+func (m missingDef) Name() string { return string(m) }
+
+func (m missingDef) Execute(core.Context, []byte) ([]byte, error) {
+	return nil, notFoundError(fmt.Sprintf("no orchestrator registered as %q on this worker", string(m)))
+}
+
+type notFoundError string
+
+func (e notFoundError) Error() string { return string(e) }
+
+func (e notFoundError) Failure() *core.Failure {
+	return &core.Failure{Type: core.FailureOrchestratorNotFound, Message: string(e), NonRetryable: true}
+}
+
+var _ = errors.New

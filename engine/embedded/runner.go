@@ -1,0 +1,164 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/internal/store"
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+// runner runs activity attempts through the invoker on a bounded pool of
+// goroutines, retries them per their policy, and hands final results to
+// the processor.
+type runner struct {
+	p          *processor
+	invoker    faas.Invoker
+	defTimeout time.Duration
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []store.Task
+	closed  bool
+	timers  map[*time.Timer]struct{}
+	running sync.WaitGroup // pool goroutines
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+func newRunner(p *processor, inv faas.Invoker, opts worker.Options) *runner {
+	n := opts.MaxConcurrentActivities
+	if n <= 0 {
+		n = 256
+	}
+	def := opts.DefaultStartToClose
+	if def <= 0 {
+		def = 10 * time.Minute
+	}
+	r := &runner{p: p, invoker: inv, defTimeout: def, timers: map[*time.Timer]struct{}{}}
+	r.cond = sync.NewCond(&r.mu)
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.running.Add(n)
+	for range n {
+		go r.loop()
+	}
+	return r
+}
+
+// submit queues tasks; those not yet visible (retry back-off) wait.
+func (r *runner) submit(ts ...store.Task) {
+	if len(ts) == 0 {
+		return
+	}
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return // left in the store: the next worker runs them
+	}
+	for _, t := range ts {
+		if d := t.VisibleAt.Sub(now); d > 0 {
+			var tm *time.Timer
+			tm = time.AfterFunc(d, func() {
+				r.mu.Lock()
+				delete(r.timers, tm)
+				r.mu.Unlock()
+				t.VisibleAt = time.Time{}
+				r.submit(t)
+			})
+			r.timers[tm] = struct{}{}
+			continue
+		}
+		r.queue = append(r.queue, t)
+	}
+	r.cond.Broadcast()
+}
+
+func (r *runner) loop() {
+	defer r.running.Done()
+	for {
+		r.mu.Lock()
+		for len(r.queue) == 0 && !r.closed {
+			r.cond.Wait()
+		}
+		if r.closed {
+			r.mu.Unlock()
+			return
+		}
+		t := r.queue[0]
+		r.queue[0] = store.Task{}
+		r.queue = r.queue[1:]
+		r.mu.Unlock()
+		r.attempt(t)
+	}
+}
+
+func (r *runner) attempt(t store.Task) {
+	ev := &t.Event
+	var opts core.ActivityOptions
+	if ev.Options != nil {
+		opts = *ev.Options
+	}
+	timeout := opts.StartToClose
+	if timeout <= 0 {
+		timeout = r.defTimeout
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, timeout)
+	info := activityInfo(&t)
+	data, err := r.invoker.Invoke(ctx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.InstanceID,
+		TaskID: ev.TaskID, Attempt: t.Attempt, IdempotencyKey: info.IdempotencyKey})
+	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
+	cancel()
+	if r.ctx.Err() != nil {
+		return // hard stop: the task stays in the store and is redelivered
+	}
+	if err == nil {
+		r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.Attempt, Time: time.Now()}}
+		return
+	}
+	f := core.FailureFrom(err)
+	var fe *faas.Error
+	if timedOut && !errors.As(err, &fe) {
+		f = &core.Failure{Type: core.FailureTimeout, Message: fmt.Sprintf("activity %q attempt %d exceeded its start-to-close timeout of %s", ev.Name, t.Attempt, timeout)}
+	}
+	if opts.Retry.ShouldRetry(t.Attempt, f) {
+		next := t
+		next.Attempt++
+		next.VisibleAt = time.Now().Add(opts.Retry.Delay(next.Attempt))
+		if err := r.p.st.RetryTask(r.p.ctx, t.ID, next.Attempt, next.VisibleAt); err != nil {
+			r.p.log.Warn("embedded: recording a retry", "task", t.ID, "err", err)
+		}
+		r.submit(next)
+		return
+	}
+	r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: ev.TaskID, Failure: f, Attempt: t.Attempt, Time: time.Now()}}
+}
+
+// shutdown stops taking tasks, waits for attempts in flight until ctx
+// ends, then abandons the rest (they stay in the store).
+func (r *runner) shutdown(ctx context.Context) {
+	r.mu.Lock()
+	r.closed = true
+	r.queue = nil
+	for tm := range r.timers {
+		tm.Stop()
+	}
+	r.timers = nil
+	r.cond.Broadcast()
+	r.mu.Unlock()
+	finished := make(chan struct{})
+	go func() { r.running.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		r.cancel()
+		<-finished
+	}
+	r.cancel()
+}

@@ -1,0 +1,217 @@
+package embedded
+
+import (
+	"errors"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/internal/store"
+)
+
+// batch turns the work of several instances into store steps, and
+// collects what to do once they are committed.
+type batch struct {
+	p         *processor
+	now       time.Time
+	steps     []store.Step
+	tasks     []store.Task // to run after the commit
+	finished  []string     // instances that ended (watchers)
+	evict     []string     // instances to drop from the cache
+	pokeSelf  bool         // new inbox messages are visible now
+	nextTimer time.Time
+}
+
+func (b *batch) step(g *group) {
+	p := b.p
+	s := store.Step{InstanceID: g.id}
+	for _, m := range g.msgs {
+		s.ConsumedMessages = append(s.ConsumedMessages, m.ID)
+	}
+	for _, c := range g.comps {
+		s.FinishedTasks = append(s.FinishedTasks, c.task.ID)
+	}
+	l, err := p.load(g.id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.log.Error("embedded: loading instance", "instance", g.id, "err", err)
+		return // nothing consumed: retried at the next poll
+	}
+	if l == nil { // unknown or ended: the work is dropped
+		b.steps = append(b.steps, s)
+		return
+	}
+	if l.status == store.StatusSuspended {
+		// Results that arrive while suspended wait in the inbox.
+		for _, c := range g.comps {
+			s.NewMessages = append(s.NewMessages, store.Message{InstanceID: g.id, Event: c.event, VisibleAt: b.now})
+		}
+		b.steps = append(b.steps, s)
+		return
+	}
+	events := make([]replay.Event, 0, len(g.order))
+	for _, o := range g.order {
+		var ev replay.Event
+		if o >= 0 {
+			ev = g.msgs[o].Event
+			if ev.Type == replay.TimerFired && ev.Generation != l.generation {
+				continue // a timer of an earlier run
+			}
+		} else {
+			c := g.comps[-o-1]
+			if c.task.Generation != l.generation {
+				continue // an activity of an earlier run
+			}
+			ev = c.event
+		}
+		if ev.Time.IsZero() {
+			ev.Time = b.now
+		}
+		events = append(events, ev)
+	}
+	res := l.x.Apply(events)
+	s.Events = res.Events
+	u := &store.Update{}
+	if l.status == store.StatusPending {
+		u.Status, l.status = store.StatusRunning, store.StatusRunning
+	}
+	if res.CustomStatusChanged {
+		u.CustomStatus = res.CustomStatus
+		if u.CustomStatus == nil {
+			u.CustomStatus = []byte{}
+		}
+	}
+	s.Update = u
+	for i := range res.Events {
+		b.interpret(l, &s, u, &res.Events[i], res.Unapplied)
+	}
+	b.steps = append(b.steps, s)
+}
+
+// interpret acts on one new history event of instance l.
+func (b *batch) interpret(l *live, s *store.Step, u *store.Update, ev *replay.Event, unapplied []replay.Event) {
+	p := b.p
+	switch ev.Type {
+	case replay.ActivityScheduled:
+		p.nextTask++
+		t := store.Task{ID: p.nextTask, InstanceID: l.id, Generation: l.generation, Event: *ev, Attempt: 1, VisibleAt: b.now}
+		s.NewTasks = append(s.NewTasks, t)
+		b.tasks = append(b.tasks, t)
+		u.TotalDelta++
+	case replay.ActivityCompleted, replay.ActivityFailed:
+		u.DoneDelta++
+	case replay.TimerCreated:
+		s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.id, VisibleAt: ev.FireAt,
+			Event: replay.Event{Type: replay.TimerFired, TaskID: ev.TaskID, Generation: l.generation, Time: ev.FireAt}})
+		if b.nextTimer.IsZero() || ev.FireAt.Before(b.nextTimer) {
+			b.nextTimer = ev.FireAt
+		}
+	case replay.SubOrchestrationScheduled:
+		b.startChild(l, s, ev)
+	case replay.TerminationRequested:
+		b.terminateChildren(l, s, "parent terminated: "+ev.Name)
+	case replay.OrchestrationCompleted, replay.OrchestrationFailed, replay.OrchestrationTerminated:
+		b.end(l, s, u, ev)
+	case replay.OrchestrationContinuedAsNew:
+		b.continueAsNew(l, s, u, ev, unapplied)
+	}
+}
+
+func (b *batch) startChild(l *live, s *store.Step, ev *replay.Event) {
+	if _, err := b.p.st.Instance(b.p.ctx, ev.InstanceID); err == nil || b.creating(ev.InstanceID) {
+		s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.id, VisibleAt: b.now, Event: replay.Event{
+			Type: replay.SubOrchestrationFailed, TaskID: ev.TaskID, Time: b.now,
+			Failure: &core.Failure{Type: core.FailureError, Message: "sub-orchestration instance " + ev.InstanceID + " already exists", NonRetryable: true}}})
+		b.pokeSelf = true
+		return
+	}
+	s.NewInstances = append(s.NewInstances, store.Instance{ID: ev.InstanceID, Name: ev.Name, Status: store.StatusPending,
+		Input: ev.Payload, ParentID: l.id, ParentTaskID: ev.TaskID, CreatedAt: b.now, UpdatedAt: b.now})
+	s.NewMessages = append(s.NewMessages, store.Message{InstanceID: ev.InstanceID, VisibleAt: b.now, Event: replay.Event{
+		Type: replay.OrchestrationStarted, Name: ev.Name, InstanceID: ev.InstanceID, ParentID: l.id,
+		ParentTaskID: ev.TaskID, Payload: ev.Payload, Time: b.now}})
+	b.pokeSelf = true
+}
+
+// creating reports whether an instance id is being created in this batch.
+func (b *batch) creating(id string) bool {
+	for i := range b.steps {
+		for _, in := range b.steps[i].NewInstances {
+			if in.ID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (b *batch) terminateChildren(l *live, s *store.Step, reason string) {
+	children, err := b.p.st.List(b.p.ctx, store.Filter{ParentID: l.id,
+		Statuses: []string{store.StatusPending, store.StatusRunning, store.StatusSuspended}})
+	if err != nil {
+		b.p.log.Error("embedded: listing sub-orchestrations to terminate", "instance", l.id, "err", err)
+		return
+	}
+	for _, c := range children {
+		s.NewMessages = append(s.NewMessages, store.Message{InstanceID: c.ID, VisibleAt: b.now,
+			Event: replay.Event{Type: replay.TerminationRequested, Name: reason, Time: b.now}})
+		b.pokeSelf = true
+	}
+}
+
+func (b *batch) end(l *live, s *store.Step, u *store.Update, ev *replay.Event) {
+	switch ev.Type {
+	case replay.OrchestrationCompleted:
+		u.Status, u.Output = store.StatusCompleted, ev.Payload
+	case replay.OrchestrationFailed:
+		u.Status, u.Failure = store.StatusFailed, ev.Failure
+	case replay.OrchestrationTerminated:
+		u.Status, u.Output, u.Failure = store.StatusTerminated, ev.Payload, ev.Failure
+		if u.Failure == nil {
+			u.Failure = &core.Failure{Type: core.FailureCanceled, Message: "terminated: " + ev.Name}
+		}
+	}
+	u.Completed, s.DropPending = true, true
+	l.status = u.Status
+	b.finished = append(b.finished, l.id)
+	b.evict = append(b.evict, l.id)
+	b.terminateChildren(l, s, "parent ended")
+	if l.parentID == "" {
+		return
+	}
+	reply := replay.Event{TaskID: l.parentTask, Time: b.now}
+	switch ev.Type {
+	case replay.OrchestrationCompleted:
+		reply.Type, reply.Payload = replay.SubOrchestrationCompleted, ev.Payload
+	case replay.OrchestrationTerminated:
+		reply.Type, reply.Failure = replay.SubOrchestrationFailed, &core.Failure{Type: core.FailureCanceled, Message: "sub-orchestration terminated: " + ev.Name}
+	default:
+		reply.Type, reply.Failure = replay.SubOrchestrationFailed, ev.Failure
+	}
+	s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.parentID, VisibleAt: b.now, Event: reply})
+	b.pokeSelf = true
+}
+
+func (b *batch) continueAsNew(l *live, s *store.Step, u *store.Update, ev *replay.Event, unapplied []replay.Event) {
+	gen := l.generation + 1
+	s.Events, s.ResetHistory, s.DropPending = nil, true, true
+	u.Generation, u.Input, u.Status = gen, ev.Payload, store.StatusRunning
+	u.DoneDelta, u.TotalDelta = 0, 0
+	start := replay.Event{Type: replay.OrchestrationStarted, Name: l.x.Info().Name, InstanceID: l.id,
+		ParentID: l.parentID, ParentTaskID: l.parentTask, Generation: gen, Payload: ev.Payload, Time: b.now}
+	s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.id, VisibleAt: b.now, Event: start})
+	for _, c := range append(append([]replay.Event(nil), ev.Carried...), unapplied...) {
+		if c.Type == replay.EventRaised || c.Type == replay.TerminationRequested {
+			c.Time = b.now
+			s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.id, VisibleAt: b.now, Event: c})
+		}
+	}
+	b.evict = append(b.evict, l.id)
+	b.pokeSelf = true
+}
+
+// activityInfo builds the info of a task attempt.
+func activityInfo(t *store.Task) activity.Info {
+	return activity.Info{ActivityName: t.Event.Name, InstanceID: t.InstanceID, TaskID: t.Event.TaskID,
+		Attempt: t.Attempt, IdempotencyKey: activity.IdempotencyKey(t.InstanceID, t.Event.TaskID, t.Attempt)}
+}

@@ -1,0 +1,134 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/internal/store"
+)
+
+// Commit implements store.Store: every step of the batch in one
+// transaction (group commit).
+func (s *Store) Commit(ctx context.Context, steps []store.Step) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer tx.Rollback()
+	c := committer{ctx: ctx, tx: tx,
+		hist: tx.StmtContext(ctx, s.stmts.insertHistory), insTask: tx.StmtContext(ctx, s.stmts.insertTask),
+		delTask: tx.StmtContext(ctx, s.stmts.deleteTask), insMsg: tx.StmtContext(ctx, s.stmts.insertMsg),
+		delMsg: tx.StmtContext(ctx, s.stmts.deleteMsg), insInst: tx.StmtContext(ctx, s.stmts.insertInstance),
+		now: time.Now().UnixNano()}
+	for i := range steps {
+		if err := c.step(&steps[i]); err != nil {
+			return fmt.Errorf("sqlite: commit of %q: %w", steps[i].InstanceID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+type committer struct {
+	ctx                                             context.Context
+	tx                                              *sql.Tx
+	hist, insTask, delTask, insMsg, delMsg, insInst *sql.Stmt
+	now                                             int64
+}
+
+func (c *committer) exec(st *sql.Stmt, args ...any) error {
+	_, err := st.ExecContext(c.ctx, args...)
+	return err
+}
+
+func (c *committer) step(s *store.Step) error {
+	id := s.InstanceID
+	if s.ResetHistory {
+		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM history WHERE instance_id = ?`, id); err != nil {
+			return err
+		}
+	}
+	if s.DropPending {
+		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM tasks WHERE instance_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM inbox WHERE instance_id = ? AND visible_at > ?`, id, c.now); err != nil {
+			return err
+		}
+	}
+	for i := range s.Events {
+		b, err := encodeEvent(&s.Events[i])
+		if err != nil {
+			return err
+		}
+		if err := c.exec(c.hist, id, s.Events[i].Index, b); err != nil {
+			return fmt.Errorf("history event %d: %w", s.Events[i].Index, err)
+		}
+	}
+	for _, m := range s.ConsumedMessages {
+		if err := c.exec(c.delMsg, m); err != nil {
+			return err
+		}
+	}
+	for _, t := range s.FinishedTasks {
+		if err := c.exec(c.delTask, t); err != nil {
+			return err
+		}
+	}
+	for i := range s.NewTasks {
+		t := &s.NewTasks[i]
+		b, err := encodeEvent(&t.Event)
+		if err != nil {
+			return err
+		}
+		if err := c.exec(c.insTask, t.ID, t.InstanceID, t.Generation, b, t.Attempt, nanos(t.VisibleAt)); err != nil {
+			return fmt.Errorf("task %d: %w", t.ID, err)
+		}
+	}
+	for i := range s.NewInstances {
+		if err := insertInstance(c.ctx, c.insInst, &s.NewInstances[i]); err != nil {
+			return err
+		}
+	}
+	for i := range s.NewMessages {
+		if err := insertMessage(c.ctx, c.insMsg, &s.NewMessages[i]); err != nil {
+			return err
+		}
+	}
+	if s.Update != nil {
+		return c.update(id, s.Update)
+	}
+	return nil
+}
+
+func (c *committer) update(id string, u *store.Update) error {
+	sets := []string{"updated_at = ?", "activities_done = activities_done + ?", "activities_total = activities_total + ?"}
+	args := []any{c.now, u.DoneDelta, u.TotalDelta}
+	if u.Status != "" {
+		sets, args = append(sets, "status = ?"), append(args, u.Status)
+	}
+	if u.Output != nil {
+		sets, args = append(sets, "output = ?"), append(args, u.Output)
+	}
+	if u.Failure != nil {
+		sets, args = append(sets, "failure = ?"), append(args, encodeFailure(u.Failure))
+	}
+	if u.CustomStatus != nil {
+		sets, args = append(sets, "custom_status = ?"), append(args, u.CustomStatus)
+	}
+	if u.Generation > 0 {
+		sets = append(sets, "generation = ?", "input = ?", "output = NULL", "failure = NULL", "activities_done = 0", "activities_total = 0")
+		args = append(args, u.Generation, u.Input)
+	}
+	if u.Completed {
+		sets, args = append(sets, "completed_at = ?"), append(args, c.now)
+	}
+	args = append(args, id)
+	_, err := c.tx.ExecContext(c.ctx, `UPDATE instances SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...)
+	return err
+}

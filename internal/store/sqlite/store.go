@@ -1,0 +1,358 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/internal/store"
+)
+
+// ErrWorkerRunning is returned by LockWorker when another process runs a
+// worker on the same file.
+var ErrWorkerRunning = errors.New("sqlite: another worker is running on this database")
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func encodeEvent(e *replay.Event) ([]byte, error) { return json.Marshal(e) }
+
+func decodeEvent(b []byte) (replay.Event, error) {
+	var e replay.Event
+	err := json.Unmarshal(b, &e)
+	return e, err
+}
+
+func encodeFailure(f *core.Failure) any {
+	if f == nil {
+		return nil
+	}
+	b, _ := json.Marshal(f)
+	return string(b)
+}
+
+// CreateInstance implements store.Store.
+func (s *Store) CreateInstance(ctx context.Context, inst store.Instance, start store.Message, replace bool) error {
+	ev, err := encodeEvent(&start.Event)
+	if err != nil {
+		return err
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	defer tx.Rollback()
+	var exists int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM instances WHERE id = ?`, inst.ID).Scan(&exists)
+	switch {
+	case err == nil && !replace:
+		return fmt.Errorf("%w: %q", store.ErrAlreadyExists, inst.ID)
+	case err == nil:
+		if err := purgeTx(ctx, tx, inst.ID); err != nil {
+			return err
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if err := insertInstance(ctx, tx.StmtContext(ctx, s.stmts.insertInstance), &inst); err != nil {
+		return err
+	}
+	if _, err := tx.StmtContext(ctx, s.stmts.insertMsg).ExecContext(ctx, inst.ID, ev, nanos(start.VisibleAt)); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return tx.Commit()
+}
+
+func insertInstance(ctx context.Context, st *sql.Stmt, inst *store.Instance) error {
+	_, err := st.ExecContext(ctx, inst.ID, inst.Name, inst.Status, inst.Input, inst.ParentID, inst.ParentTaskID,
+		inst.Generation, nanos(inst.CreatedAt), nanos(inst.UpdatedAt))
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE constraint") {
+			return fmt.Errorf("%w: %q", store.ErrAlreadyExists, inst.ID)
+		}
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
+func purgeTx(ctx context.Context, tx *sql.Tx, id string) error {
+	for _, q := range []string{
+		`DELETE FROM history WHERE instance_id = ?`, `DELETE FROM inbox WHERE instance_id = ?`,
+		`DELETE FROM tasks WHERE instance_id = ?`, `DELETE FROM instances WHERE id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return fmt.Errorf("sqlite: purge %q: %w", id, err)
+		}
+	}
+	return nil
+}
+
+const instanceCols = `id, name, status, input, output, custom_status, failure, parent_id, parent_task_id, generation,
+	created_at, updated_at, completed_at, activities_done, activities_total`
+
+func scanInstance(row interface{ Scan(...any) error }) (*store.Instance, error) {
+	var in store.Instance
+	var failure sql.NullString
+	var created, updated, completed int64
+	if err := row.Scan(&in.ID, &in.Name, &in.Status, &in.Input, &in.Output, &in.CustomStatus, &failure,
+		&in.ParentID, &in.ParentTaskID, &in.Generation, &created, &updated, &completed,
+		&in.ActivitiesDone, &in.ActivitiesTotal); err != nil {
+		return nil, err
+	}
+	in.CreatedAt, in.UpdatedAt, in.CompletedAt = fromNanos(created), fromNanos(updated), fromNanos(completed)
+	if failure.Valid && failure.String != "" {
+		in.Failure = &core.Failure{}
+		if err := json.Unmarshal([]byte(failure.String), in.Failure); err != nil {
+			return nil, fmt.Errorf("sqlite: instance %q has an undecodable failure: %w", in.ID, err)
+		}
+	}
+	return &in, nil
+}
+
+// Instance implements store.Store.
+func (s *Store) Instance(ctx context.Context, id string) (*store.Instance, error) {
+	in, err := scanInstance(s.read.QueryRowContext(ctx, `SELECT `+instanceCols+` FROM instances WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %q", store.ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: instance %q: %w", id, err)
+	}
+	return in, nil
+}
+
+// List implements store.Store.
+func (s *Store) List(ctx context.Context, f store.Filter) ([]*store.Instance, error) {
+	var where []string
+	var args []any
+	if f.Name != "" {
+		where, args = append(where, "name = ?"), append(args, f.Name)
+	}
+	if len(f.Statuses) > 0 {
+		where = append(where, "status IN (?"+strings.Repeat(",?", len(f.Statuses)-1)+")")
+		for _, st := range f.Statuses {
+			args = append(args, st)
+		}
+	}
+	if !f.CreatedAfter.IsZero() {
+		where, args = append(where, "created_at > ?"), append(args, nanos(f.CreatedAfter))
+	}
+	if !f.CreatedBefore.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, nanos(f.CreatedBefore))
+	}
+	if f.ParentID != "" {
+		where, args = append(where, "parent_id = ?"), append(args, f.ParentID)
+	}
+	q := `SELECT ` + instanceCols + ` FROM instances`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, id"
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Instance
+	for rows.Next() {
+		in, err := scanInstance(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// History implements store.Store.
+func (s *Store) History(ctx context.Context, id string) ([]replay.Event, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT idx, event FROM history WHERE instance_id = ? ORDER BY idx`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: history of %q: %w", id, err)
+	}
+	defer rows.Close()
+	var out []replay.Event
+	for rows.Next() {
+		var idx int64
+		var b []byte
+		if err := rows.Scan(&idx, &b); err != nil {
+			return nil, err
+		}
+		e, err := decodeEvent(b)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: history of %q, event %d: %w", id, idx, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// AddMessages implements store.Store.
+func (s *Store) AddMessages(ctx context.Context, msgs ...store.Message) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	defer tx.Rollback()
+	st := tx.StmtContext(ctx, s.stmts.insertMsg)
+	for i := range msgs {
+		if err := insertMessage(ctx, st, &msgs[i]); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func insertMessage(ctx context.Context, st *sql.Stmt, m *store.Message) error {
+	ev, err := encodeEvent(&m.Event)
+	if err != nil {
+		return err
+	}
+	if _, err := st.ExecContext(ctx, m.InstanceID, ev, nanos(m.VisibleAt)); err != nil {
+		return fmt.Errorf("sqlite: inbox of %q: %w", m.InstanceID, err)
+	}
+	return nil
+}
+
+// ReadyMessages implements store.Store.
+func (s *Store) ReadyMessages(ctx context.Context, now time.Time, limit int, skip map[int64]bool) ([]store.Message, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT m.id, m.instance_id, m.event, m.visible_at FROM inbox m
+		JOIN instances i ON i.id = m.instance_id
+		WHERE m.visible_at <= ? AND i.status != 'Suspended' ORDER BY m.id LIMIT ?`, nanos(now), limit+len(skip))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: inbox: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Message
+	for rows.Next() && len(out) < limit {
+		var m store.Message
+		var b []byte
+		var vis int64
+		if err := rows.Scan(&m.ID, &m.InstanceID, &b, &vis); err != nil {
+			return nil, err
+		}
+		if skip[m.ID] {
+			continue
+		}
+		if m.Event, err = decodeEvent(b); err != nil {
+			return nil, fmt.Errorf("sqlite: inbox message %d of %q: %w", m.ID, m.InstanceID, err)
+		}
+		m.VisibleAt = fromNanos(vis)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// NextVisible implements store.Store.
+func (s *Store) NextVisible(ctx context.Context, now time.Time) (time.Time, error) {
+	var n sql.NullInt64
+	if err := s.read.QueryRowContext(ctx, `SELECT MIN(visible_at) FROM inbox WHERE visible_at > ?`, nanos(now)).Scan(&n); err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: %w", err)
+	}
+	if !n.Valid {
+		return time.Time{}, nil
+	}
+	return fromNanos(n.Int64), nil
+}
+
+// Tasks implements store.Store.
+func (s *Store) Tasks(ctx context.Context) ([]store.Task, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, instance_id, generation, event, attempt, visible_at FROM tasks ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Task
+	for rows.Next() {
+		var t store.Task
+		var b []byte
+		var vis int64
+		if err := rows.Scan(&t.ID, &t.InstanceID, &t.Generation, &b, &t.Attempt, &vis); err != nil {
+			return nil, err
+		}
+		if t.Event, err = decodeEvent(b); err != nil {
+			return nil, fmt.Errorf("sqlite: task %d: %w", t.ID, err)
+		}
+		t.VisibleAt = fromNanos(vis)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// MaxTaskID implements store.Store.
+func (s *Store) MaxTaskID(ctx context.Context) (int64, error) {
+	var n sql.NullInt64
+	if err := s.write.QueryRowContext(ctx, `SELECT MAX(id) FROM tasks`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: %w", err)
+	}
+	return n.Int64, nil
+}
+
+// RetryTask implements store.Store.
+func (s *Store) RetryTask(ctx context.Context, id int64, attempt int, visibleAt time.Time) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE tasks SET attempt = ?, visible_at = ? WHERE id = ?`, attempt, nanos(visibleAt), id)
+	if err != nil {
+		return fmt.Errorf("sqlite: retry task %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetStatus implements store.Store.
+func (s *Store) SetStatus(ctx context.Context, id, from, to string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE instances SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
+		to, time.Now().UnixNano(), id, from)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		in, err := s.Instance(ctx, id)
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("sqlite: instance %q is %s, not %s", id, in.Status, from)
+	}
+	return nil
+}
+
+// Purge implements store.Store.
+func (s *Store) Purge(ctx context.Context, id string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	defer tx.Rollback()
+	var status string
+	if err := tx.QueryRowContext(ctx, `SELECT status FROM instances WHERE id = ?`, id).Scan(&status); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: %q", store.ErrNotFound, id)
+		}
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if !store.Terminal(status) {
+		return fmt.Errorf("sqlite: instance %q is %s; terminate it before purging", id, status)
+	}
+	if err := purgeTx(ctx, tx, id); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

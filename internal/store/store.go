@@ -1,0 +1,163 @@
+// Package store defines what the embedded engine needs from durable
+// storage: instances, histories, an inbox of incoming events (with
+// visibility times, so timers are delayed messages) and a queue of activity
+// tasks, with one atomic commit per batch of orchestration steps. The
+// SQLite implementation is in store/sqlite; storetest is the conformance
+// suite every implementation must pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+)
+
+// Sentinel errors.
+var (
+	ErrNotFound      = errors.New("store: instance not found")
+	ErrAlreadyExists = errors.New("store: instance already exists")
+	ErrSchemaTooNew  = errors.New("store: database schema is newer than this build supports")
+	ErrCorrupt       = errors.New("store: database file is corrupt or not a database")
+)
+
+// Runtime statuses as stored (the client package's names).
+const (
+	StatusPending    = "Pending"
+	StatusRunning    = "Running"
+	StatusSuspended  = "Suspended"
+	StatusCompleted  = "Completed"
+	StatusFailed     = "Failed"
+	StatusTerminated = "Terminated"
+)
+
+// Terminal reports whether a stored status is final.
+func Terminal(status string) bool {
+	return status == StatusCompleted || status == StatusFailed || status == StatusTerminated
+}
+
+// Instance is an orchestration instance's metadata.
+type Instance struct {
+	ID              string
+	Name            string
+	Status          string
+	Input           []byte
+	Output          []byte
+	CustomStatus    []byte
+	Failure         *core.Failure
+	ParentID        string
+	ParentTaskID    int64
+	Generation      int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	CompletedAt     time.Time
+	ActivitiesDone  int
+	ActivitiesTotal int
+}
+
+// Message is an incoming event waiting in an instance's inbox.
+type Message struct {
+	ID         int64 // assigned by the store
+	InstanceID string
+	Event      replay.Event
+	VisibleAt  time.Time
+}
+
+// Task is an activity attempt waiting to run or running.
+type Task struct {
+	ID         int64 // assigned by the engine, unique
+	InstanceID string
+	Generation int
+	// Event is the ActivityScheduled event (task id, name, input, options).
+	Event     replay.Event
+	Attempt   int
+	VisibleAt time.Time
+}
+
+// Update changes an instance's metadata within a step.
+type Update struct {
+	Status       string // "" keeps it
+	Output       []byte
+	Failure      *core.Failure
+	CustomStatus []byte // nil keeps it
+	Input        []byte // continue-as-new: the new input
+	Generation   int    // continue-as-new: the new generation (0 keeps it)
+	Completed    bool   // sets CompletedAt
+	// DoneDelta and TotalDelta add to the activity counters.
+	DoneDelta, TotalDelta int
+}
+
+// Step is everything one orchestration step changes, committed atomically
+// with the other steps of its batch.
+type Step struct {
+	InstanceID string
+	// ResetHistory deletes the history first (continue-as-new).
+	ResetHistory bool
+	// Events are appended to the history.
+	Events []replay.Event
+	Update *Update
+	// Consumed inbox messages and finished tasks are deleted.
+	ConsumedMessages []int64
+	FinishedTasks    []int64
+	// DropPending deletes every task and delayed message of the instance
+	// (it ended, or continued as new).
+	DropPending bool
+	NewTasks    []Task
+	NewMessages []Message
+	// NewInstances are created (sub-orchestrations), each with its start
+	// message in NewMessages.
+	NewInstances []Instance
+}
+
+// Filter selects instances.
+type Filter struct {
+	Name          string
+	Statuses      []string
+	CreatedAfter  time.Time
+	CreatedBefore time.Time
+	ParentID      string
+	Limit         int
+}
+
+// Store is durable storage for the embedded engine. Implementations are
+// safe for concurrent use; several processes may use one store, but only
+// one worker (see LockWorker).
+type Store interface {
+	// CreateInstance inserts inst with its start message. If the id
+	// exists: replace it when replace is true (its history, tasks and
+	// messages are deleted), else ErrAlreadyExists.
+	CreateInstance(ctx context.Context, inst Instance, start Message, replace bool) error
+	// Instance returns an instance; ErrNotFound if absent.
+	Instance(ctx context.Context, id string) (*Instance, error)
+	// List returns instances matching f, newest first.
+	List(ctx context.Context, f Filter) ([]*Instance, error)
+	// History returns an instance's history (current run), in order.
+	History(ctx context.Context, id string) ([]replay.Event, error)
+	// AddMessages inserts inbox messages.
+	AddMessages(ctx context.Context, msgs ...Message) error
+	// ReadyMessages returns up to limit messages visible at now, in
+	// insertion order, skipping suspended instances and the ids in skip.
+	ReadyMessages(ctx context.Context, now time.Time, limit int, skip map[int64]bool) ([]Message, error)
+	// NextVisible returns the earliest visibility time of a message that
+	// is not yet visible (zero if none).
+	NextVisible(ctx context.Context, now time.Time) (time.Time, error)
+	// Tasks returns every pending task.
+	Tasks(ctx context.Context) ([]Task, error)
+	// MaxTaskID returns the largest task id ever stored.
+	MaxTaskID(ctx context.Context) (int64, error)
+	// RetryTask records the next attempt of a task.
+	RetryTask(ctx context.Context, id int64, attempt int, visibleAt time.Time) error
+	// Commit applies steps atomically.
+	Commit(ctx context.Context, steps []Step) error
+	// SetStatus changes the status of a live instance (suspend/resume);
+	// it returns the previous status.
+	SetStatus(ctx context.Context, id, from, to string) error
+	// Purge deletes a finished instance and everything of it.
+	Purge(ctx context.Context, id string) error
+	// LockWorker takes the single-worker lock; release it with the
+	// returned function. It fails if another process holds it.
+	LockWorker() (release func(), err error)
+	Close() error
+}
