@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"container/list"
+	"time"
 
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 )
@@ -15,6 +16,9 @@ type live struct {
 	parentID   string
 	parentTask int64
 	elem       *list.Element
+	// progress counts activities; flushed to the store now and then.
+	done, total int
+	flushed     time.Time
 }
 
 // lru keeps live instances between steps, evicting (and closing) the least

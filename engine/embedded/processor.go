@@ -1,8 +1,9 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
-	"errors"
+	"slices"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -18,9 +19,18 @@ import (
 // maxBatch bounds the incoming events handled (and committed) together.
 const maxBatch = 8192
 
+// task is an activity attempt to run: its ActivityScheduled event.
+type task struct {
+	instanceID string
+	generation int
+	ev         replay.Event
+	attempt    int
+	visibleAt  time.Time
+}
+
 // completion is an activity attempt's final result, from the runner.
 type completion struct {
-	task  store.Task
+	task  task
 	event replay.Event
 }
 
@@ -44,18 +54,14 @@ type processor struct {
 	stopOnce  sync.Once
 	exited    chan struct{}
 	inflight  map[int64]bool
-	nextTask  int64
 	nextTimer time.Time
 	ctx       context.Context
 }
 
 func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts worker.Options) (*processor, error) {
-	maxTask, err := e.store.MaxTaskID(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("embedded: %w", err)
-	}
 	inv := opts.Invoker
 	if inv == nil {
+		var err error
 		inv, err = faas.NewInProcess(reg.ActivityDefinitions(), faas.InProcessOptions{
 			Codec: e.opts.Codec, Limits: e.limits(), MaxConcurrent: opts.MaxConcurrentActivities})
 		if err != nil {
@@ -76,19 +82,14 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 		stopCh:   make(chan struct{}),
 		exited:   make(chan struct{}),
 		inflight: map[int64]bool{},
-		nextTask: maxTask,
 		ctx:      context.WithoutCancel(ctx),
 	}
 	p.runner = newRunner(p, inv, opts)
-	// Recovery: tasks left by a previous worker are run again.
-	tasks, err := p.st.Tasks(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("embedded: %w", err)
+	if err := p.recover(ctx); err != nil {
+		p.runner.shutdown(ctx)
+		p.cache.clear()
+		return nil, err
 	}
-	if len(tasks) > 0 {
-		log.Info("embedded: redelivering activity tasks left by a previous worker", "tasks", len(tasks), "db", e.path)
-	}
-	p.runner.submit(tasks...)
 	p.poke()
 	return p, nil
 }
@@ -238,7 +239,7 @@ func (p *processor) process(msgs []store.Message, comps []completion) {
 		g.msgs = append(g.msgs, msgs[i])
 	}
 	for i := range comps {
-		g := get(comps[i].task.InstanceID)
+		g := get(comps[i].task.instanceID)
 		g.order = append(g.order, -(len(g.comps) + 1))
 		g.comps = append(g.comps, comps[i])
 	}
@@ -246,6 +247,12 @@ func (p *processor) process(msgs []store.Message, comps []completion) {
 	for _, g := range order {
 		b.step(g)
 	}
+	// Speculation: activities start before the commit that schedules them
+	// lands, so they run while it is written. Their results are applied
+	// only after it (this goroutine commits before it takes the next
+	// batch); if it fails, the results find no pending activity and are
+	// dropped, and the steps are redone: a failure only re-runs work.
+	p.runner.submit(b.tasks...)
 	err := p.st.Commit(p.ctx, b.steps)
 	for i := range msgs {
 		delete(p.inflight, msgs[i].ID)
@@ -261,13 +268,15 @@ func (p *processor) process(msgs []store.Message, comps []completion) {
 		p.poke()
 		return
 	}
+	for _, l := range b.flushed {
+		l.flushed = b.now
+	}
 	for _, id := range b.evict {
 		p.cache.remove(id)
 	}
 	if len(b.finished) > 0 {
 		p.e.notifyDone(b.finished)
 	}
-	p.runner.submit(b.tasks...)
 	if b.pokeSelf {
 		p.poke()
 	}
@@ -276,18 +285,49 @@ func (p *processor) process(msgs []store.Message, comps []completion) {
 	}
 }
 
+// recover runs again the activities that a previous worker scheduled and
+// did not record a result for: history is the task queue.
+func (p *processor) recover(ctx context.Context) error {
+	ins, err := p.st.List(ctx, store.Filter{Statuses: []string{store.StatusRunning}})
+	if err != nil {
+		return fmt.Errorf("embedded: recovery: %w", err)
+	}
+	n := 0
+	for _, in := range ins {
+		l, pending, err := p.loadWithPending(in.ID)
+		if err != nil {
+			return fmt.Errorf("embedded: recovery of %q: %w", in.ID, err)
+		}
+		if l != nil {
+			p.runner.submit(pending...)
+			n += len(pending)
+		}
+	}
+	if n > 0 {
+		p.log.Info("embedded: running again the activities of a previous worker", "activities", n, "instances", len(ins), "db", p.e.path)
+	}
+	return nil
+}
+
 // load returns the live instance, from the cache or rebuilt from history;
 // nil if it does not exist or has ended.
 func (p *processor) load(id string) (*live, error) {
 	if l := p.cache.get(id); l != nil {
 		return l, nil
 	}
+	l, _, err := p.loadWithPending(id)
+	return l, err
+}
+
+// loadWithPending rebuilds an instance from history and also returns its
+// activities that have no result yet.
+func (p *processor) loadWithPending(id string) (*live, []task, error) {
 	rec, err := p.st.Instance(p.ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if store.Terminal(rec.Status) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var def core.OrchestratorDef
 	if d, ok := p.reg.Orchestrator(rec.Name); ok {
@@ -297,15 +337,31 @@ func (p *processor) load(id string) (*live, error) {
 	}
 	hist, err := p.st.History(p.ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	x := replay.New(def, p.ropts)
 	if err := x.Replay(hist); err != nil {
 		p.log.Error("embedded: replaying history failed; the orchestration fails", "instance", id, "err", err)
 	}
-	l := &live{id: id, x: x, generation: rec.Generation, status: rec.Status, parentID: rec.ParentID, parentTask: rec.ParentTaskID}
+	l := &live{id: id, x: x, generation: rec.Generation, status: rec.Status, parentID: rec.ParentID, parentTask: rec.ParentTaskID, flushed: time.Now()}
+	scheduled := map[int64]int{}
+	for i, e := range hist {
+		switch e.Type {
+		case replay.ActivityScheduled:
+			scheduled[e.TaskID] = i
+			l.total++
+		case replay.ActivityCompleted, replay.ActivityFailed:
+			delete(scheduled, e.TaskID)
+			l.done++
+		}
+	}
+	pending := make([]task, 0, len(scheduled))
+	for _, i := range scheduled {
+		pending = append(pending, task{instanceID: id, generation: rec.Generation, ev: hist[i], attempt: 1})
+	}
+	slices.SortFunc(pending, func(a, b task) int { return cmp.Compare(a.ev.TaskID, b.ev.TaskID) })
 	p.cache.put(l)
-	return l, nil
+	return l, pending, nil
 }
 
 // missingDef stands for an orchestrator name no worker registered: the
@@ -326,4 +382,3 @@ func (e notFoundError) Failure() *core.Failure {
 	return &core.Failure{Type: core.FailureOrchestratorNotFound, Message: string(e), NonRetryable: true}
 }
 
-var _ = errors.New

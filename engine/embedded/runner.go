@@ -10,7 +10,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
-	"github.com/cloudbutton/cloudbutton/internal/store"
+	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
@@ -24,7 +24,7 @@ type runner struct {
 
 	mu      sync.Mutex
 	cond    *sync.Cond
-	queue   []store.Task
+	queue   []task
 	closed  bool
 	timers  map[*time.Timer]struct{}
 	running sync.WaitGroup // pool goroutines
@@ -52,7 +52,7 @@ func newRunner(p *processor, inv faas.Invoker, opts worker.Options) *runner {
 }
 
 // submit queues tasks; those not yet visible (retry back-off) wait.
-func (r *runner) submit(ts ...store.Task) {
+func (r *runner) submit(ts ...task) {
 	if len(ts) == 0 {
 		return
 	}
@@ -63,21 +63,21 @@ func (r *runner) submit(ts ...store.Task) {
 		return // left in the store: the next worker runs them
 	}
 	for _, t := range ts {
-		if d := t.VisibleAt.Sub(now); d > 0 {
+		if d := t.visibleAt.Sub(now); d > 0 {
 			var tm *time.Timer
 			tm = time.AfterFunc(d, func() {
 				r.mu.Lock()
 				delete(r.timers, tm)
 				r.mu.Unlock()
-				t.VisibleAt = time.Time{}
+				t.visibleAt = time.Time{}
 				r.submit(t)
 			})
 			r.timers[tm] = struct{}{}
 			continue
 		}
 		r.queue = append(r.queue, t)
+		r.cond.Signal()
 	}
-	r.cond.Broadcast()
 }
 
 func (r *runner) loop() {
@@ -92,15 +92,15 @@ func (r *runner) loop() {
 			return
 		}
 		t := r.queue[0]
-		r.queue[0] = store.Task{}
+		r.queue[0] = task{}
 		r.queue = r.queue[1:]
 		r.mu.Unlock()
 		r.attempt(t)
 	}
 }
 
-func (r *runner) attempt(t store.Task) {
-	ev := &t.Event
+func (r *runner) attempt(t task) {
+	ev := &t.ev
 	var opts core.ActivityOptions
 	if ev.Options != nil {
 		opts = *ev.Options
@@ -110,34 +110,30 @@ func (r *runner) attempt(t store.Task) {
 		timeout = r.defTimeout
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, timeout)
-	info := activityInfo(&t)
-	data, err := r.invoker.Invoke(ctx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.InstanceID,
-		TaskID: ev.TaskID, Attempt: t.Attempt, IdempotencyKey: info.IdempotencyKey})
+	data, err := r.invoker.Invoke(ctx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.instanceID,
+		TaskID: ev.TaskID, Attempt: t.attempt, IdempotencyKey: activity.IdempotencyKey(t.instanceID, ev.TaskID, t.attempt)})
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if r.ctx.Err() != nil {
 		return // hard stop: the task stays in the store and is redelivered
 	}
 	if err == nil {
-		r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.Attempt, Time: time.Now()}}
+		r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.attempt, Time: time.Now()}}
 		return
 	}
 	f := core.FailureFrom(err)
 	var fe *faas.Error
 	if timedOut && !errors.As(err, &fe) {
-		f = &core.Failure{Type: core.FailureTimeout, Message: fmt.Sprintf("activity %q attempt %d exceeded its start-to-close timeout of %s", ev.Name, t.Attempt, timeout)}
+		f = &core.Failure{Type: core.FailureTimeout, Message: fmt.Sprintf("activity %q attempt %d exceeded its start-to-close timeout of %s", ev.Name, t.attempt, timeout)}
 	}
-	if opts.Retry.ShouldRetry(t.Attempt, f) {
+	if opts.Retry.ShouldRetry(t.attempt, f) {
 		next := t
-		next.Attempt++
-		next.VisibleAt = time.Now().Add(opts.Retry.Delay(next.Attempt))
-		if err := r.p.st.RetryTask(r.p.ctx, t.ID, next.Attempt, next.VisibleAt); err != nil {
-			r.p.log.Warn("embedded: recording a retry", "task", t.ID, "err", err)
-		}
+		next.attempt++
+		next.visibleAt = time.Now().Add(opts.Retry.Delay(next.attempt))
 		r.submit(next)
 		return
 	}
-	r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: ev.TaskID, Failure: f, Attempt: t.Attempt, Time: time.Now()}}
+	r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: ev.TaskID, Failure: f, Attempt: t.attempt, Time: time.Now()}}
 }
 
 // shutdown stops taking tasks, waits for attempts in flight until ctx

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
@@ -16,7 +15,8 @@ type batch struct {
 	p         *processor
 	now       time.Time
 	steps     []store.Step
-	tasks     []store.Task // to run after the commit
+	tasks     []task  // to run after the commit
+	flushed   []*live // instances whose progress this batch writes
 	finished  []string     // instances that ended (watchers)
 	evict     []string     // instances to drop from the cache
 	pokeSelf  bool         // new inbox messages are visible now
@@ -28,9 +28,6 @@ func (b *batch) step(g *group) {
 	s := store.Step{InstanceID: g.id}
 	for _, m := range g.msgs {
 		s.ConsumedMessages = append(s.ConsumedMessages, m.ID)
-	}
-	for _, c := range g.comps {
-		s.FinishedTasks = append(s.FinishedTasks, c.task.ID)
 	}
 	l, err := p.load(g.id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -59,7 +56,7 @@ func (b *batch) step(g *group) {
 			}
 		} else {
 			c := g.comps[-o-1]
-			if c.task.Generation != l.generation {
+			if c.task.generation != l.generation {
 				continue // an activity of an earlier run
 			}
 			ev = c.event
@@ -85,21 +82,23 @@ func (b *batch) step(g *group) {
 	for i := range res.Events {
 		b.interpret(l, &s, u, &res.Events[i], res.Unapplied)
 	}
+	// Progress is written with any other change, else at most every
+	// progressEvery; it is recomputed from history after a restart.
+	if u.Status != "" || u.CustomStatus != nil || b.now.Sub(l.flushed) >= progressEvery {
+		u.Progress = &store.Progress{Done: l.done, Total: l.total}
+		b.flushed = append(b.flushed, l)
+	}
 	b.steps = append(b.steps, s)
 }
 
 // interpret acts on one new history event of instance l.
 func (b *batch) interpret(l *live, s *store.Step, u *store.Update, ev *replay.Event, unapplied []replay.Event) {
-	p := b.p
 	switch ev.Type {
 	case replay.ActivityScheduled:
-		p.nextTask++
-		t := store.Task{ID: p.nextTask, InstanceID: l.id, Generation: l.generation, Event: *ev, Attempt: 1, VisibleAt: b.now}
-		s.NewTasks = append(s.NewTasks, t)
-		b.tasks = append(b.tasks, t)
-		u.TotalDelta++
+		b.tasks = append(b.tasks, task{instanceID: l.id, generation: l.generation, ev: *ev, attempt: 1})
+		l.total++
 	case replay.ActivityCompleted, replay.ActivityFailed:
-		u.DoneDelta++
+		l.done++
 	case replay.TimerCreated:
 		s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.id, VisibleAt: ev.FireAt,
 			Event: replay.Event{Type: replay.TimerFired, TaskID: ev.TaskID, Generation: l.generation, Time: ev.FireAt}})
@@ -196,7 +195,7 @@ func (b *batch) continueAsNew(l *live, s *store.Step, u *store.Update, ev *repla
 	gen := l.generation + 1
 	s.Events, s.ResetHistory, s.DropPending = nil, true, true
 	u.Generation, u.Input, u.Status = gen, ev.Payload, store.StatusRunning
-	u.DoneDelta, u.TotalDelta = 0, 0
+	l.done, l.total = 0, 0
 	start := replay.Event{Type: replay.OrchestrationStarted, Name: l.x.Info().Name, InstanceID: l.id,
 		ParentID: l.parentID, ParentTaskID: l.parentTask, Generation: gen, Payload: ev.Payload, Time: b.now}
 	s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.id, VisibleAt: b.now, Event: start})
@@ -210,8 +209,6 @@ func (b *batch) continueAsNew(l *live, s *store.Step, u *store.Update, ev *repla
 	b.pokeSelf = true
 }
 
-// activityInfo builds the info of a task attempt.
-func activityInfo(t *store.Task) activity.Info {
-	return activity.Info{ActivityName: t.Event.Name, InstanceID: t.InstanceID, TaskID: t.Event.TaskID,
-		Attempt: t.Attempt, IdempotencyKey: activity.IdempotencyKey(t.InstanceID, t.Event.TaskID, t.Attempt)}
-}
+// progressEvery bounds how often a running instance's activity counters
+// are written.
+const progressEvery = 100 * time.Millisecond

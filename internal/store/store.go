@@ -1,9 +1,14 @@
 // Package store defines what the embedded engine needs from durable
-// storage: instances, histories, an inbox of incoming events (with
-// visibility times, so timers are delayed messages) and a queue of activity
-// tasks, with one atomic commit per batch of orchestration steps. The
-// SQLite implementation is in store/sqlite; storetest is the conformance
-// suite every implementation must pass.
+// storage: instances, histories and an inbox of incoming events (with
+// visibility times, so timers are delayed messages), with one atomic
+// commit per batch of orchestration steps.
+//
+// There is no task queue: an activity is pending while its
+// ActivityScheduled event has no result in history, so the history is the
+// queue, and a step that records one result and schedules the next
+// activity is one commit of history rows. The SQLite implementation is in
+// store/sqlite; storetest is the conformance suite every implementation
+// must pass.
 package store
 
 import (
@@ -65,17 +70,6 @@ type Message struct {
 	VisibleAt  time.Time
 }
 
-// Task is an activity attempt waiting to run or running.
-type Task struct {
-	ID         int64 // assigned by the engine, unique
-	InstanceID string
-	Generation int
-	// Event is the ActivityScheduled event (task id, name, input, options).
-	Event     replay.Event
-	Attempt   int
-	VisibleAt time.Time
-}
-
 // Update changes an instance's metadata within a step.
 type Update struct {
 	Status       string // "" keeps it
@@ -85,9 +79,12 @@ type Update struct {
 	Input        []byte // continue-as-new: the new input
 	Generation   int    // continue-as-new: the new generation (0 keeps it)
 	Completed    bool   // sets CompletedAt
-	// DoneDelta and TotalDelta add to the activity counters.
-	DoneDelta, TotalDelta int
+	// Progress, when set, replaces the activity counters.
+	Progress *Progress
 }
+
+// Progress counts a run's activities.
+type Progress struct{ Done, Total int }
 
 // Step is everything one orchestration step changes, committed atomically
 // with the other steps of its batch.
@@ -98,13 +95,11 @@ type Step struct {
 	// Events are appended to the history.
 	Events []replay.Event
 	Update *Update
-	// Consumed inbox messages and finished tasks are deleted.
+	// ConsumedMessages are deleted from the inbox.
 	ConsumedMessages []int64
-	FinishedTasks    []int64
-	// DropPending deletes every task and delayed message of the instance
-	// (it ended, or continued as new).
+	// DropPending deletes the instance's delayed messages (timers): it
+	// ended, or continued as new.
 	DropPending bool
-	NewTasks    []Task
 	NewMessages []Message
 	// NewInstances are created (sub-orchestrations), each with its start
 	// message in NewMessages.
@@ -126,7 +121,7 @@ type Filter struct {
 // one worker (see LockWorker).
 type Store interface {
 	// CreateInstance inserts inst with its start message. If the id
-	// exists: replace it when replace is true (its history, tasks and
+	// exists: replace it when replace is true (its history and
 	// messages are deleted), else ErrAlreadyExists.
 	CreateInstance(ctx context.Context, inst Instance, start Message, replace bool) error
 	// Instance returns an instance; ErrNotFound if absent.
@@ -143,12 +138,6 @@ type Store interface {
 	// NextVisible returns the earliest visibility time of a message that
 	// is not yet visible (zero if none).
 	NextVisible(ctx context.Context, now time.Time) (time.Time, error)
-	// Tasks returns every pending task.
-	Tasks(ctx context.Context) ([]Task, error)
-	// MaxTaskID returns the largest task id ever stored.
-	MaxTaskID(ctx context.Context) (int64, error)
-	// RetryTask records the next attempt of a task.
-	RetryTask(ctx context.Context, id int64, attempt int, visibleAt time.Time) error
 	// Commit applies steps atomically.
 	Commit(ctx context.Context, steps []Step) error
 	// SetStatus changes the status of a live instance (suspend/resume);

@@ -19,9 +19,9 @@ func (s *Store) Commit(ctx context.Context, steps []store.Step) error {
 	}
 	defer tx.Rollback()
 	c := committer{ctx: ctx, tx: tx,
-		hist: tx.StmtContext(ctx, s.stmts.insertHistory), insTask: tx.StmtContext(ctx, s.stmts.insertTask),
-		delTask: tx.StmtContext(ctx, s.stmts.deleteTask), insMsg: tx.StmtContext(ctx, s.stmts.insertMsg),
+		hist: tx.StmtContext(ctx, s.stmts.insertHistory), insMsg: tx.StmtContext(ctx, s.stmts.insertMsg),
 		delMsg: tx.StmtContext(ctx, s.stmts.deleteMsg), insInst: tx.StmtContext(ctx, s.stmts.insertInstance),
+		progress: tx.StmtContext(ctx, s.stmts.progress),
 		now: time.Now().UnixNano()}
 	for i := range steps {
 		if err := c.step(&steps[i]); err != nil {
@@ -37,7 +37,7 @@ func (s *Store) Commit(ctx context.Context, steps []store.Step) error {
 type committer struct {
 	ctx                                             context.Context
 	tx                                              *sql.Tx
-	hist, insTask, delTask, insMsg, delMsg, insInst *sql.Stmt
+	hist, insMsg, delMsg, insInst, progress *sql.Stmt
 	now                                             int64
 }
 
@@ -54,9 +54,6 @@ func (c *committer) step(s *store.Step) error {
 		}
 	}
 	if s.DropPending {
-		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM tasks WHERE instance_id = ?`, id); err != nil {
-			return err
-		}
 		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM inbox WHERE instance_id = ? AND visible_at > ?`, id, c.now); err != nil {
 			return err
 		}
@@ -73,21 +70,6 @@ func (c *committer) step(s *store.Step) error {
 	for _, m := range s.ConsumedMessages {
 		if err := c.exec(c.delMsg, m); err != nil {
 			return err
-		}
-	}
-	for _, t := range s.FinishedTasks {
-		if err := c.exec(c.delTask, t); err != nil {
-			return err
-		}
-	}
-	for i := range s.NewTasks {
-		t := &s.NewTasks[i]
-		b, err := encodeEvent(&t.Event)
-		if err != nil {
-			return err
-		}
-		if err := c.exec(c.insTask, t.ID, t.InstanceID, t.Generation, b, t.Attempt, nanos(t.VisibleAt)); err != nil {
-			return fmt.Errorf("task %d: %w", t.ID, err)
 		}
 	}
 	for i := range s.NewInstances {
@@ -107,8 +89,17 @@ func (c *committer) step(s *store.Step) error {
 }
 
 func (c *committer) update(id string, u *store.Update) error {
-	sets := []string{"updated_at = ?", "activities_done = activities_done + ?", "activities_total = activities_total + ?"}
-	args := []any{c.now, u.DoneDelta, u.TotalDelta}
+	if u.Status == "" && u.Output == nil && u.Failure == nil && u.CustomStatus == nil && u.Generation == 0 && !u.Completed {
+		if u.Progress == nil {
+			return nil
+		}
+		return c.exec(c.progress, c.now, u.Progress.Done, u.Progress.Total, id) // the common step: a prepared statement
+	}
+	sets := []string{"updated_at = ?"}
+	args := []any{c.now}
+	if u.Progress != nil {
+		sets, args = append(sets, "activities_done = ?", "activities_total = ?"), append(args, u.Progress.Done, u.Progress.Total)
+	}
 	if u.Status != "" {
 		sets, args = append(sets, "status = ?"), append(args, u.Status)
 	}
@@ -122,7 +113,7 @@ func (c *committer) update(id string, u *store.Update) error {
 		sets, args = append(sets, "custom_status = ?"), append(args, u.CustomStatus)
 	}
 	if u.Generation > 0 {
-		sets = append(sets, "generation = ?", "input = ?", "output = NULL", "failure = NULL", "activities_done = 0", "activities_total = 0")
+		sets = append(sets, "generation = ?", "input = ?", "output = NULL", "failure = NULL")
 		args = append(args, u.Generation, u.Input)
 	}
 	if u.Completed {

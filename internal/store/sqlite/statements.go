@@ -9,7 +9,7 @@ import (
 // statements are prepared once on the single write connection and reused
 // by every transaction (Tx.StmtContext re-binds them without re-preparing).
 type statements struct {
-	insertHistory, insertTask, deleteTask, insertMsg, deleteMsg, insertInstance *sql.Stmt
+	insertHistory, insertMsg, deleteMsg, insertInstance, progress *sql.Stmt
 }
 
 func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
@@ -23,18 +23,17 @@ func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
 		return s
 	}
 	st.insertHistory = p(`INSERT INTO history (instance_id, idx, event) VALUES (?, ?, ?)`)
-	st.insertTask = p(`INSERT INTO tasks (id, instance_id, generation, event, attempt, visible_at) VALUES (?, ?, ?, ?, ?, ?)`)
-	st.deleteTask = p(`DELETE FROM tasks WHERE id = ?`)
 	st.insertMsg = p(`INSERT INTO inbox (instance_id, event, visible_at) VALUES (?, ?, ?)`)
 	st.deleteMsg = p(`DELETE FROM inbox WHERE id = ?`)
 	st.insertInstance = p(`INSERT INTO instances (id, name, status, input, parent_id, parent_task_id, generation, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st.progress = p(`UPDATE instances SET updated_at = ?, activities_done = ?, activities_total = ? WHERE id = ?`)
 	return err
 }
 
 func (st *statements) close() {
 	var errs []error
-	for _, s := range []*sql.Stmt{st.insertHistory, st.insertTask, st.deleteTask, st.insertMsg, st.deleteMsg, st.insertInstance} {
+	for _, s := range []*sql.Stmt{st.insertHistory, st.insertMsg, st.deleteMsg, st.insertInstance, st.progress} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

@@ -95,7 +95,7 @@ func insertInstance(ctx context.Context, st *sql.Stmt, inst *store.Instance) err
 func purgeTx(ctx context.Context, tx *sql.Tx, id string) error {
 	for _, q := range []string{
 		`DELETE FROM history WHERE instance_id = ?`, `DELETE FROM inbox WHERE instance_id = ?`,
-		`DELETE FROM tasks WHERE instance_id = ?`, `DELETE FROM instances WHERE id = ?`,
+		`DELETE FROM instances WHERE id = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return fmt.Errorf("sqlite: purge %q: %w", id, err)
@@ -273,48 +273,6 @@ func (s *Store) NextVisible(ctx context.Context, now time.Time) (time.Time, erro
 		return time.Time{}, nil
 	}
 	return fromNanos(n.Int64), nil
-}
-
-// Tasks implements store.Store.
-func (s *Store) Tasks(ctx context.Context) ([]store.Task, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, instance_id, generation, event, attempt, visible_at FROM tasks ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: tasks: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Task
-	for rows.Next() {
-		var t store.Task
-		var b []byte
-		var vis int64
-		if err := rows.Scan(&t.ID, &t.InstanceID, &t.Generation, &b, &t.Attempt, &vis); err != nil {
-			return nil, err
-		}
-		if t.Event, err = decodeEvent(b); err != nil {
-			return nil, fmt.Errorf("sqlite: task %d: %w", t.ID, err)
-		}
-		t.VisibleAt = fromNanos(vis)
-		out = append(out, t)
-	}
-	return out, rows.Err()
-}
-
-// MaxTaskID implements store.Store.
-func (s *Store) MaxTaskID(ctx context.Context) (int64, error) {
-	var n sql.NullInt64
-	if err := s.write.QueryRowContext(ctx, `SELECT MAX(id) FROM tasks`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlite: %w", err)
-	}
-	return n.Int64, nil
-}
-
-// RetryTask implements store.Store.
-func (s *Store) RetryTask(ctx context.Context, id int64, attempt int, visibleAt time.Time) error {
-	_, err := s.write.ExecContext(ctx, `UPDATE tasks SET attempt = ?, visible_at = ? WHERE id = ?`, attempt, nanos(visibleAt), id)
-	if err != nil {
-		return fmt.Errorf("sqlite: retry task %d: %w", id, err)
-	}
-	return nil
 }
 
 // SetStatus implements store.Store.

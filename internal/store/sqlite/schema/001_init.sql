@@ -37,14 +37,3 @@ CREATE TABLE inbox (
 );
 CREATE INDEX inbox_visible ON inbox (visible_at);
 CREATE INDEX inbox_instance ON inbox (instance_id);
-
--- Tasks: activity attempts scheduled and not yet recorded as finished.
-CREATE TABLE tasks (
-    id          INTEGER PRIMARY KEY,
-    instance_id TEXT NOT NULL,
-    generation  INTEGER NOT NULL,
-    event       BLOB NOT NULL,
-    attempt     INTEGER NOT NULL,
-    visible_at  INTEGER NOT NULL
-);
-CREATE INDEX tasks_instance ON tasks (instance_id);
