@@ -3,9 +3,9 @@ package embedded
 import (
 	"cmp"
 	"context"
-	"slices"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -381,4 +381,3 @@ func (e notFoundError) Error() string { return string(e) }
 func (e notFoundError) Failure() *core.Failure {
 	return &core.Failure{Type: core.FailureOrchestratorNotFound, Message: string(e), NonRetryable: true}
 }
-

@@ -15,11 +15,11 @@ type batch struct {
 	p         *processor
 	now       time.Time
 	steps     []store.Step
-	tasks     []task  // to run after the commit
-	flushed   []*live // instances whose progress this batch writes
-	finished  []string     // instances that ended (watchers)
-	evict     []string     // instances to drop from the cache
-	pokeSelf  bool         // new inbox messages are visible now
+	tasks     []task   // to run after the commit
+	flushed   []*live  // instances whose progress this batch writes
+	finished  []string // instances that ended (watchers)
+	evict     []string // instances to drop from the cache
+	pokeSelf  bool     // new inbox messages are visible now
 	nextTimer time.Time
 }
 

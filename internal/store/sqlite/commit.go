@@ -22,7 +22,7 @@ func (s *Store) Commit(ctx context.Context, steps []store.Step) error {
 		hist: tx.StmtContext(ctx, s.stmts.insertHistory), insMsg: tx.StmtContext(ctx, s.stmts.insertMsg),
 		delMsg: tx.StmtContext(ctx, s.stmts.deleteMsg), insInst: tx.StmtContext(ctx, s.stmts.insertInstance),
 		progress: tx.StmtContext(ctx, s.stmts.progress),
-		now: time.Now().UnixNano()}
+		now:      time.Now().UnixNano()}
 	for i := range steps {
 		if err := c.step(&steps[i]); err != nil {
 			return fmt.Errorf("sqlite: commit of %q: %w", steps[i].InstanceID, err)
@@ -35,10 +35,10 @@ func (s *Store) Commit(ctx context.Context, steps []store.Step) error {
 }
 
 type committer struct {
-	ctx                                             context.Context
-	tx                                              *sql.Tx
+	ctx                                     context.Context
+	tx                                      *sql.Tx
 	hist, insMsg, delMsg, insInst, progress *sql.Stmt
-	now                                             int64
+	now                                     int64
 }
 
 func (c *committer) exec(st *sql.Stmt, args ...any) error {
