@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/engine/embedded"
+	"github.com/cloudbutton/cloudbutton/engine/temporal"
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+// engineConfig holds the flags that pick and reach an engine.
+type engineConfig struct {
+	engine    string
+	db        string
+	address   string
+	namespace string
+	taskQueue string
+}
+
+func (c *engineConfig) addFlags(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	db := os.Getenv("CLOUDBUTTON_DB")
+	if db == "" {
+		db = "cloudbutton.db"
+	}
+	f.StringVar(&c.engine, "engine", "embedded", "engine: embedded (a SQLite file) or temporal")
+	f.StringVar(&c.db, "db", db, "embedded engine: database file (env CLOUDBUTTON_DB)")
+	f.StringVar(&c.address, "address", "127.0.0.1:7233", "temporal: frontend address")
+	f.StringVar(&c.namespace, "namespace", "default", "temporal: namespace")
+	f.StringVar(&c.taskQueue, "task-queue", "cloudbutton", "temporal: task queue")
+}
+
+// engine is what the CLI needs from an engine.
+type engine interface {
+	client.Client
+	worker.Engine
+	Close() error
+}
+
+// open opens the configured engine. For the embedded engine, the database
+// must exist unless create is set (a typo in --db is an error, not a new
+// empty file).
+func (c *engineConfig) open(ctx context.Context, create bool) (engine, error) {
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	switch c.engine {
+	case "embedded":
+		if !create {
+			if _, err := os.Stat(c.db); err != nil {
+				return nil, withCode(exitError, fmt.Errorf("database %s: %w (set --db or CLOUDBUTTON_DB)", c.db, err))
+			}
+		}
+		return embedded.Open(ctx, c.db, embedded.Options{Logger: quiet})
+	case "temporal":
+		return temporal.Open(ctx, temporal.Options{HostPort: c.address, Namespace: c.namespace, TaskQueue: c.taskQueue, Logger: quiet})
+	}
+	return nil, withCode(exitUsage, fmt.Errorf("--engine %q: want embedded or temporal", c.engine))
+}
