@@ -1,6 +1,3 @@
-// Package faas runs activities as function invocations: in-process, on AWS
-// Lambda through the AWS SDK, or on the local Lambda-compatible function
-// host. Workers dispatch every activity attempt through an Invoker.
 package faas
 
 import (
