@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/cloudbutton/cloudbutton/orchestration/orchestrationtest"
-	"github.com/cloudbutton/cloudbutton/samples/wordcount"
+	"github.com/cloudbutton/cloudbutton/samples/wordcount/wordcount"
 	"github.com/cloudbutton/cloudbutton/storage"
 )
 

@@ -14,9 +14,15 @@
 //	w.RegisterActivities(wordcount.Activities()...)
 //	w.RegisterOrchestrators(wordcount.Orchestrators()...)
 //
-// The full counts never pass through one payload (the Go tree has over
-// half a million distinct words, about 11 MB as JSON): the orchestrator
-// returns a Summary (totals, top words, and a digest of every count) that
-// equals the Summary of the plain count when, and only when (up to hash
-// collisions), the counts are equal.
+// The counts never pass through a payload or the history (the Go tree has
+// over half a million distinct words, about 11 MB as JSON): map and merge
+// activities write partial counts to a scratch store (Job.Scratch; by
+// default a temporary directory removed at the end) and exchange Part
+// references, as PyWren and Lithops keep intermediate data in object
+// storage. A last activity reads the final partitions and returns a
+// Summary (totals, top words, and a digest of every count) that equals the
+// Summary of the plain count when, and only when (up to hash collisions),
+// the counts are equal.
+//
+// The runnable sample is the parent directory: go run ./samples/wordcount.
 package wordcount

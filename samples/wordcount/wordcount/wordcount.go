@@ -40,6 +40,10 @@ type Job struct {
 	MaxBatchesPerOrchestration int `json:"maxBatchesPerOrchestration,omitempty"`
 	// TopN is how many top words the summary keeps (default 20).
 	TopN int `json:"topN,omitempty"`
+	// Scratch is a store URL for the intermediate counts (default: a new
+	// local temporary directory, removed at the end). Functions that do
+	// not share the worker's file system (AWS Lambda) need an S3 URL.
+	Scratch string `json:"scratch,omitempty"`
 }
 
 func (j Job) withDefaults() Job {
@@ -66,6 +70,8 @@ func (j Job) withDefaults() Job {
 type Batch struct {
 	Chunks     []analytics.Chunk `json:"chunks"`
 	Partitions int               `json:"partitions"`
+	// Scratch is the store URL the partial counts are written to.
+	Scratch string `json:"scratch"`
 }
 
 // Result is the orchestrated count.
@@ -86,25 +92,26 @@ type Status struct {
 	Total  int `json:"total"`
 }
 
-// CountWords counts the words of the lines of a batch of chunks and
-// returns them split into b.Partitions parts by analytics.KeyPartition.
-// A missing object or bucket fails the call as non-retryable bad input.
-var CountWords = activity.New("wordcount.count", func(ctx context.Context, b Batch) ([]Counts, error) {
+// CountWords counts the words of the lines of a batch of chunks, splits
+// the counts into b.Partitions parts by analytics.KeyPartition, writes
+// each part to the scratch store and returns references to them. A
+// missing object or bucket fails the call as non-retryable bad input.
+var CountWords = activity.New("wordcount.count", func(ctx context.Context, b Batch) ([]Part, error) {
 	if b.Partitions < 1 {
 		return nil, activity.NewNonRetryableError(analytics.ErrorTypeBadInput, fmt.Sprintf("batch with %d partitions", b.Partitions))
 	}
-	c := Counts{}
 	stores := map[string]storage.Store{}
+	scratch, err := openCached(ctx, stores, b.Scratch)
+	if err != nil {
+		return nil, fmt.Errorf("scratch store: %w", err)
+	}
+	c := Counts{}
 	for _, ch := range b.Chunks {
-		st := stores[ch.Store]
-		if st == nil {
-			var err error
-			if st, err = storage.Open(ctx, ch.Store); err != nil {
-				return nil, badInput(err)
-			}
-			stores[ch.Store] = st
+		st, err := openCached(ctx, stores, ch.Store)
+		if err != nil {
+			return nil, err
 		}
-		err := analytics.ReadLines(ctx, st, ch, func(line []byte) error {
+		err = analytics.ReadLines(ctx, st, ch, func(line []byte) error {
 			Count(c, line)
 			return nil
 		})
@@ -115,27 +122,39 @@ var CountWords = activity.New("wordcount.count", func(ctx context.Context, b Bat
 	}
 	parts := make([]Counts, b.Partitions)
 	for i := range parts {
-		parts[i] = Counts{}
+		parts[i] = make(Counts, len(c)/b.Partitions+1)
 	}
 	for w, n := range c {
 		parts[analytics.KeyPartition(w, b.Partitions)][w] = n
 	}
-	return parts, nil
-})
-
-// MergeCounts adds counts together.
-var MergeCounts = activity.New("wordcount.merge", func(_ context.Context, cs []Counts) (Counts, error) {
-	size := 0
-	for _, c := range cs {
-		size = max(size, len(c))
-	}
-	out := make(Counts, size)
-	for _, c := range cs {
-		for w, n := range c {
-			out[w] += n
+	refs := make([]Part, b.Partitions)
+	for i, p := range parts {
+		if refs[i], err = writePart(ctx, scratch, partKey(ctx, "map", i), p); err != nil {
+			return nil, err
 		}
 	}
-	return out, nil
+	return refs, nil
+})
+
+// MergeCounts adds partial counts together into a new part.
+var MergeCounts = activity.New("wordcount.merge", func(ctx context.Context, ps []Part) (Part, error) {
+	if len(ps) == 0 {
+		return Part{}, nil
+	}
+	size := 0
+	for _, p := range ps {
+		size = max(size, p.Words)
+	}
+	stores := map[string]storage.Store{}
+	out := make(Counts, size)
+	if err := readParts(ctx, stores, out, ps...); err != nil {
+		return Part{}, err
+	}
+	st, err := openCached(ctx, stores, ps[0].Store)
+	if err != nil {
+		return Part{}, err
+	}
+	return writePart(ctx, st, partKey(ctx, "merge", 0), out)
 })
 
 func badInput(err error) error {
@@ -147,9 +166,11 @@ func badInput(err error) error {
 }
 
 // WordCount partitions the input, counts each batch of chunks in its own
-// activity, reduces the counts by key and returns their Summary. Its
-// custom status is a Status, updated as batches finish.
-var WordCount = orchestration.New("wordcount", func(ctx orchestration.Context, job Job) (Result, error) {
+// activity, reduces the counts by key and returns their Summary. Partial
+// counts live in a scratch store (Job.Scratch); only references to them
+// pass through the history. Its custom status is a Status, updated as
+// batches finish.
+var WordCount = orchestration.New("wordcount", func(ctx orchestration.Context, job Job) (res Result, err error) {
 	if job.Input == "" {
 		return Result{}, errors.New("wordcount: job without an input")
 	}
@@ -161,10 +182,22 @@ var WordCount = orchestration.New("wordcount", func(ctx orchestration.Context, j
 	if err != nil {
 		return Result{}, fmt.Errorf("wordcount: partition %q: %w", job.Input, err)
 	}
+	scratch, err := orchestration.Call(ctx, PrepareScratch, job.Scratch, orchestration.WithRetry(retry)).Await(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("wordcount: %w", err)
+	}
+	defer func() {
+		// Clean up on success, failure and termination alike.
+		_, rerr := orchestration.Call(orchestration.WithoutCancel(ctx), RemoveScratch, scratch,
+			orchestration.WithRetry(retry)).Await(orchestration.WithoutCancel(ctx))
+		if err == nil && rerr != nil {
+			err = fmt.Errorf("wordcount: removing the scratch directory: %w", rerr)
+		}
+	}()
 	packed := analytics.Pack(chunks, job.BatchSize)
 	batches := make([]Batch, len(packed))
 	for i, p := range packed {
-		batches[i] = Batch{Chunks: p, Partitions: job.Partitions}
+		batches[i] = Batch{Chunks: p, Partitions: job.Partitions, Scratch: scratch.URL}
 	}
 	_ = orchestration.SetCustomStatus(ctx, Status{Total: len(batches)})
 	opts := []analytics.Option{
@@ -177,20 +210,22 @@ var WordCount = orchestration.New("wordcount", func(ctx orchestration.Context, j
 			_ = orchestration.SetCustomStatus(ctx, Status(p))
 		}),
 	}
-	res, err := analytics.MapReduceByKey(ctx, CountWords, MergeCounts, batches, job.Partitions, opts...)
+	keyed, err := analytics.MapReduceByKey(ctx, CountWords, MergeCounts, batches, job.Partitions, opts...)
 	if err != nil {
 		return Result{}, fmt.Errorf("wordcount: %w", err)
 	}
-	return Result{
-		Summary: Summarize(job.TopN, res.Values...),
-		Chunks:  len(chunks), Batches: len(batches), Failed: res.Failed,
-	}, nil
+	sum, err := orchestration.Call(ctx, SummarizeParts, SummarizeRequest{Parts: keyed.Values, TopN: job.TopN},
+		orchestration.WithRetry(retry)).Await(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("wordcount: summarize: %w", err)
+	}
+	return Result{Summary: sum, Chunks: len(chunks), Batches: len(batches), Failed: keyed.Failed}, nil
 })
 
 // Activities returns the activities WordCount calls, for worker
 // registration.
 func Activities() []activity.Definition {
-	return []activity.Definition{analytics.PartitionActivity, CountWords, MergeCounts}
+	return []activity.Definition{analytics.PartitionActivity, PrepareScratch, CountWords, MergeCounts, SummarizeParts, RemoveScratch}
 }
 
 // Orchestrators returns WordCount and the sub-orchestrator it uses when

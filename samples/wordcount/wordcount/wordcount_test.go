@@ -16,7 +16,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/analytics"
 	"github.com/cloudbutton/cloudbutton/orchestration/orchestrationtest"
-	"github.com/cloudbutton/cloudbutton/samples/wordcount"
+	"github.com/cloudbutton/cloudbutton/samples/wordcount/wordcount"
 	"github.com/cloudbutton/cloudbutton/storage"
 )
 
@@ -181,7 +181,7 @@ func TestWordCountFailingChunk(t *testing.T) {
 	dir := writeCorpus(t, 6)
 	job := wordcount.Job{Input: dir, ChunkSize: 4000, BatchSize: 4000, Attempts: 3}
 	mock := func(env *orchestrationtest.Env) *orchestrationtest.Calls[wordcount.Batch] {
-		return orchestrationtest.MockActivity(env, wordcount.CountWords, func(ctx context.Context, b wordcount.Batch) ([]wordcount.Counts, error) {
+		return orchestrationtest.MockActivity(env, wordcount.CountWords, func(ctx context.Context, b wordcount.Batch) ([]wordcount.Part, error) {
 			for _, c := range b.Chunks {
 				if c.Key == "d1/f01.txt" {
 					return nil, errors.New("disk on fire")
@@ -215,10 +215,62 @@ func TestWordCountFailingChunk(t *testing.T) {
 func TestCountWordsMissingObject(t *testing.T) {
 	dir := t.TempDir()
 	_, err := wordcount.CountWords.Run(context.Background(), wordcount.Batch{
-		Partitions: 1, Chunks: []analytics.Chunk{{Store: dir, Key: "gone.txt", Length: 10}}})
+		Partitions: 1, Scratch: t.TempDir(), Chunks: []analytics.Chunk{{Store: dir, Key: "gone.txt", Length: 10}}})
 	var ae *activity.Error
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, analytics.ErrorTypeBadInput, ae.Type)
 	assert.True(t, ae.NonRetryable)
 	assert.Contains(t, err.Error(), "gone.txt")
+}
+
+// TestScratch: intermediate counts go to the scratch store given, or to a
+// temporary directory that is removed at the end (also when the job
+// fails).
+func TestScratch(t *testing.T) {
+	dir := writeCorpus(t, 5)
+	plain := plainSummary(t, dir, "")
+	t.Run("given", func(t *testing.T) {
+		scratch := t.TempDir()
+		env := newEnv(t)
+		res, err := orchestrationtest.Run(env, wordcount.WordCount, wordcount.Job{Input: dir, Scratch: scratch, ChunkSize: 2000, BatchSize: 4000, Partitions: 3})
+		require.NoError(t, err)
+		require.NoError(t, wordcount.Verify(res, plain))
+		st, err := storage.Open(context.Background(), scratch)
+		require.NoError(t, err)
+		objs, err := st.List(context.Background(), "")
+		require.NoError(t, err)
+		assert.NotEmpty(t, objs, "a given scratch store keeps the partial counts")
+	})
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("temporary, failing %v", fail), func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
+			env := newEnv(t)
+			if fail {
+				orchestrationtest.MockActivity(env, wordcount.MergeCounts, func(ctx context.Context, ps []wordcount.Part) (wordcount.Part, error) {
+					return wordcount.Part{}, activity.NewNonRetryableError("Broken", "merge broken")
+				})
+			}
+			res, err := orchestrationtest.Run(env, wordcount.WordCount, wordcount.Job{Input: dir, ChunkSize: 2000, BatchSize: 4000, Partitions: 2, FanIn: 2})
+			if fail {
+				require.ErrorContains(t, err, "merge broken")
+			} else {
+				require.NoError(t, err)
+				require.NoError(t, wordcount.Verify(res, plain))
+			}
+			left, err := os.ReadDir(tmp)
+			require.NoError(t, err)
+			assert.Empty(t, left, "the temporary scratch directory is removed")
+		})
+	}
+}
+
+func TestCorruptPart(t *testing.T) {
+	scratch := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(scratch, "bad.txt"), []byte("word notanumber\n"), 0o644))
+	_, err := wordcount.MergeCounts.Run(context.Background(), []wordcount.Part{{Store: scratch, Key: "bad.txt", Words: 1}})
+	var ae *activity.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "CorruptPart", ae.Type)
+	assert.Contains(t, err.Error(), "bad.txt")
 }

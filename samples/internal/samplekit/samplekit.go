@@ -1,0 +1,118 @@
+// Package samplekit is the plumbing the runnable samples share: the
+// default database path, an embedded engine with a started worker, quiet
+// logging, and the closing hint on where the history is stored.
+//
+// It is internal to the samples: application code wires engine and worker
+// itself (see engine/embedded and worker), in about the same few lines.
+package samplekit
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/engine/embedded"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+// DefaultDB returns the default database file of a sample:
+// cloudbutton-<sample>.db in os.TempDir().
+func DefaultDB(sample string) string {
+	return filepath.Join(os.TempDir(), "cloudbutton-"+sample+".db")
+}
+
+// Options says what a Runtime hosts.
+type Options struct {
+	// DB is the SQLite file of the embedded engine (required).
+	DB string
+	// Orchestrators and Activities are registered on the worker.
+	Orchestrators []orchestration.Definition
+	Activities    []activity.Definition
+	// Worker configures the worker (its Logger defaults to Logger).
+	Worker worker.Options
+	// Logger receives engine and worker logs (default: warnings and
+	// errors to stderr).
+	Logger *slog.Logger
+	// PollInterval is how often the worker looks for work written by
+	// other processes, such as an event raised from the CLI (default
+	// the engine's).
+	PollInterval time.Duration
+	// MaxPayload bounds every payload in bytes (default the engine's).
+	MaxPayload int
+}
+
+// Runtime is an embedded engine with a running worker.
+type Runtime struct {
+	Engine *embedded.Engine
+	Worker *worker.Worker
+}
+
+// Start opens the engine's database, registers the definitions and starts
+// the worker. Close it when done.
+func Start(ctx context.Context, o Options) (*Runtime, error) {
+	if o.DB == "" {
+		return nil, errors.New("samplekit: no database path (--db)")
+	}
+	if o.Logger == nil {
+		o.Logger = QuietLogger(os.Stderr)
+	}
+	if o.Worker.Logger == nil {
+		o.Worker.Logger = o.Logger
+	}
+	if dir := filepath.Dir(o.DB); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating the directory of --db %s: %w", o.DB, err)
+		}
+	}
+	eng, err := embedded.Open(ctx, o.DB, embedded.Options{Logger: o.Logger, PollInterval: o.PollInterval, MaxPayload: o.MaxPayload})
+	if err != nil {
+		return nil, fmt.Errorf("opening --db %s: %w", o.DB, err)
+	}
+	w := worker.New(eng, o.Worker)
+	w.RegisterOrchestrators(o.Orchestrators...)
+	w.RegisterActivities(o.Activities...)
+	if err := w.Start(ctx); err != nil {
+		_ = eng.Close()
+		return nil, fmt.Errorf("starting the worker on %s: %w", o.DB, err)
+	}
+	return &Runtime{Engine: eng, Worker: w}, nil
+}
+
+// Close stops the worker (waiting up to ten seconds for work in flight)
+// and closes the engine.
+func (r *Runtime) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	werr := r.Worker.Stop(ctx)
+	return errors.Join(werr, r.Engine.Close())
+}
+
+// QuietLogger logs warnings and errors as text to w.
+func QuietLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// InstanceID returns a fresh, readable instance id: prefix, the UTC time
+// and a random suffix, e.g. "saga-20260102-150405-3f9a".
+func InstanceID(prefix string) string {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%s-%x", prefix, time.Now().UTC().Format("20060102-150405"), b)
+}
+
+// PrintHistoryHint prints where the history of instance id is stored and
+// the CLI command that shows it.
+func PrintHistoryHint(w io.Writer, db, id string) {
+	if abs, err := filepath.Abs(db); err == nil {
+		db = abs
+	}
+	fmt.Fprintf(w, "history stored in %s; inspect with: go run ./cmd/cloudbutton --db %s history %s\n", db, db, id)
+}
