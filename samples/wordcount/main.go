@@ -235,18 +235,17 @@ func printTop(w io.Writer, res wordcount.Result) {
 }
 
 // showProgress draws a progress bar of the batches counted, from the
-// orchestration's custom status, until the returned stop is called.
+// orchestration's custom status, until the returned stop is called. The
+// bar is created once the number of batches is known (an indeterminate
+// bar would run a spinner goroutine of its own).
 func showProgress(ctx context.Context, eng *embedded.Engine, id string, w io.Writer) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("batches"),
-		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))
+	var bar *progressbar.ProgressBar
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
-		max := -1
 		for {
 			select {
 			case <-ctx.Done():
@@ -261,9 +260,10 @@ func showProgress(ctx context.Context, eng *embedded.Engine, id string, w io.Wri
 			if err != nil || p.Total == 0 {
 				continue
 			}
-			if p.Total != max {
-				max = p.Total
-				bar.ChangeMax(max)
+			if bar == nil {
+				bar = progressbar.NewOptions(p.Total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("batches"),
+					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))
 			}
 			_ = bar.Set(p.Done + p.Failed)
 		}
@@ -271,8 +271,9 @@ func showProgress(ctx context.Context, eng *embedded.Engine, id string, w io.Wri
 	return func() {
 		cancel()
 		<-done
-		_ = bar.Finish()
-		_ = bar.Clear()
+		if bar != nil {
+			_ = bar.Finish()
+		}
 	}
 }
 
