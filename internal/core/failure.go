@@ -71,8 +71,9 @@ func FailureFrom(err error) *Failure {
 	if errors.As(err, &fe) {
 		f := fe.Failure()
 		if f != nil {
-			// Keep the outer message when the error wraps the Failer.
-			if msg := err.Error(); msg != f.Error() && msg != f.Message {
+			// Keep the outer message when the error wraps the Failer (an
+			// error that is the Failer itself describes itself).
+			if msg := err.Error(); any(fe) != any(err) && msg != f.Error() && msg != f.Message {
 				cp := *f
 				cp.Message = msg
 				return &cp
