@@ -1,0 +1,5 @@
+package embedded_test
+
+import "bytes"
+
+type bytesBuffer = bytes.Buffer
