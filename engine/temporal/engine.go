@@ -62,6 +62,11 @@ type Options struct {
 	// BatchSize is the number of activities per batch child workflow
 	// (default 500).
 	BatchSize int
+	// ActivityPollers and WorkflowPollers are the worker's concurrent
+	// task pollers (default 8 and 4): more pollers than the SDK's default
+	// of 2 keep a large fan-out's activities flowing.
+	ActivityPollers int
+	WorkflowPollers int
 	// ConnectTimeout bounds Open's connection check (default 10s).
 	ConnectTimeout time.Duration
 }
@@ -87,6 +92,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = DefaultBatchSize
+	}
+	if o.ActivityPollers <= 0 {
+		o.ActivityPollers = 8
+	}
+	if o.WorkflowPollers <= 0 {
+		o.WorkflowPollers = 4
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second

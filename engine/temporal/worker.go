@@ -36,6 +36,8 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	w := tworker.New(e.tc, e.opts.TaskQueue, tworker.Options{
 		MaxConcurrentActivityExecutionSize: opts.MaxConcurrentActivities,
 		WorkflowPanicPolicy:                tworker.FailWorkflow,
+		MaxConcurrentActivityTaskPollers:   e.opts.ActivityPollers,
+		MaxConcurrentWorkflowTaskPollers:   e.opts.WorkflowPollers,
 	})
 	registerWorkflows(w, rt, reg)
 	runner := &activityRunner{invoker: opts.Invoker, beat: 10 * time.Second}

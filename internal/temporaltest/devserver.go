@@ -67,7 +67,15 @@ type Options struct {
 	ReadyTimeout time.Duration
 	// ExtraArgs are appended to the command line.
 	ExtraArgs []string
+	// Pragmas are SQLite pragmas of the server's database (default
+	// DefaultPragmas).
+	Pragmas []string
 }
+
+// DefaultPragmas trade durability across machine crashes, which tests
+// do not need, for speed: the dev server's SQLite file otherwise syncs
+// on every commit.
+var DefaultPragmas = []string{"journal_mode=wal", "synchronous=off"}
 
 // FindCLI returns the path of the temporal CLI: $TEMPORAL_CLI, PATH, or
 // $(go env GOPATH)/bin.
@@ -142,6 +150,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	for _, kv := range RecommendedDynamicConfig {
 		args = append(args, "--dynamic-config-value", kv)
+	}
+	pragmas := opts.Pragmas
+	if pragmas == nil {
+		pragmas = DefaultPragmas
+	}
+	for _, p := range pragmas {
+		args = append(args, "--sqlite-pragma", p)
 	}
 	args = append(args, opts.ExtraArgs...)
 	s.cmd = exec.Command(cli, args...)
