@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/engine/temporal"
@@ -17,7 +18,17 @@ import (
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
-func TestMain(m *testing.M) { temporaltest.Main(m) }
+// TestMain runs the package on one dev server and fails the run if
+// goroutines outlive it: every worker and client the tests start must be
+// stopped.
+func TestMain(m *testing.M) {
+	temporaltest.Main(m, func() error {
+		if err := goleak.Find(); err != nil {
+			return fmt.Errorf("goleak: %w", err)
+		}
+		return nil
+	})
+}
 
 var queues atomic.Int64
 

@@ -18,11 +18,13 @@ var skipReason string
 // TestMain. When the temporal CLI is missing, tests that call Require are
 // skipped with the install command, except under CI (CI=true), where the
 // run fails. Benchmarks use the same server.
-func Main(m *testing.M) {
-	os.Exit(run(m))
+// After the tests pass and the server has stopped, each of after runs (a
+// goroutine-leak check, say); an error fails the run.
+func Main(m *testing.M, after ...func() error) {
+	os.Exit(run(m, after))
 }
 
-func run(m *testing.M) int {
+func run(m *testing.M, after []func() error) int {
 	srv, err := Start(context.Background(), Options{})
 	switch {
 	case err == ErrNoCLI && os.Getenv("CI") == "":
@@ -32,9 +34,22 @@ func run(m *testing.M) int {
 		return 1
 	default:
 		Shared = srv
-		defer srv.Stop()
 	}
-	return m.Run()
+	code := m.Run()
+	if Shared != nil {
+		Shared.Stop()
+		Shared = nil
+	}
+	if code != 0 {
+		return code
+	}
+	for _, check := range after {
+		if err := check(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	return 0
 }
 
 // Require returns the shared dev server, or skips tb (naming the install
