@@ -229,7 +229,11 @@ func (e *Engine) Suspend(ctx context.Context, id, reason string) error {
 	if _, err := e.instance(ctx, id); err != nil {
 		return err
 	}
-	if err := e.store.SetStatus(ctx, id, store.StatusRunning, store.StatusSuspended); err != nil {
+	err := e.store.SetStatus(ctx, id, store.StatusRunning, store.StatusSuspended)
+	if err != nil {
+		err = e.store.SetStatus(ctx, id, store.StatusPending, store.StatusSuspended)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %v", client.ErrNotRunning, err)
 	}
 	e.evict(id)

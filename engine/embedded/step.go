@@ -39,7 +39,8 @@ func (b *batch) step(g *group) {
 		return
 	}
 	if l.status == store.StatusSuspended {
-		// Results that arrive while suspended wait in the inbox.
+		// Work that arrives while suspended waits in the inbox.
+		s.ConsumedMessages = nil
 		for _, c := range g.comps {
 			s.NewMessages = append(s.NewMessages, store.Message{InstanceID: g.id, Event: c.event, VisibleAt: b.now})
 		}

@@ -100,7 +100,11 @@ func (c *committer) update(id string, u *store.Update) error {
 	if u.Progress != nil {
 		sets, args = append(sets, "activities_done = ?", "activities_total = ?"), append(args, u.Progress.Done, u.Progress.Total)
 	}
-	if u.Status != "" {
+	switch u.Status {
+	case "":
+	case store.StatusRunning: // a client may have suspended it meanwhile
+		sets, args = append(sets, "status = CASE WHEN status = 'Suspended' THEN status ELSE ? END"), append(args, u.Status)
+	default:
 		sets, args = append(sets, "status = ?"), append(args, u.Status)
 	}
 	if u.Output != nil {
