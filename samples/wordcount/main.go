@@ -23,7 +23,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -285,5 +284,8 @@ func describeInvoker(cfg config) string {
 	case cfg.lambdaEndpoint != "":
 		return fmt.Sprintf("through Lambda at %s (function %q)", cfg.lambdaEndpoint, cfg.lambdaFunction)
 	}
-	return "in-process (" + strings.TrimSpace(fmt.Sprintf("max %d in flight", cfg.job.MaxInFlight)) + ")"
+	if cfg.job.MaxInFlight == 0 {
+		return "in-process (no bound on activities in flight)"
+	}
+	return fmt.Sprintf("in-process (at most %d in flight)", cfg.job.MaxInFlight)
 }
