@@ -100,12 +100,13 @@ func (e *Engine) terminateTree(ctx context.Context, id string) error {
 			}
 		}
 	}
-	for _, from := range []string{store.StatusPending, store.StatusRunning, store.StatusSuspended} {
-		if err := e.store.SetStatus(ctx, id, from, store.StatusTerminated); err == nil {
-			return nil
+	err = e.store.SetStatus(ctx, id, []string{store.StatusPending, store.StatusRunning, store.StatusSuspended}, store.StatusTerminated)
+	if err != nil {
+		if in, ierr := e.store.Instance(ctx, id); ierr == nil && store.Terminal(in.Status) {
+			return nil // it ended meanwhile
 		}
 	}
-	return nil
+	return err
 }
 
 func toStatus(in *store.Instance) *client.Status {
@@ -229,11 +230,7 @@ func (e *Engine) Suspend(ctx context.Context, id, reason string) error {
 	if _, err := e.instance(ctx, id); err != nil {
 		return err
 	}
-	err := e.store.SetStatus(ctx, id, store.StatusRunning, store.StatusSuspended)
-	if err != nil {
-		err = e.store.SetStatus(ctx, id, store.StatusPending, store.StatusSuspended)
-	}
-	if err != nil {
+	if err := e.store.SetStatus(ctx, id, []string{store.StatusPending, store.StatusRunning}, store.StatusSuspended); err != nil {
 		return fmt.Errorf("%w: %v", client.ErrNotRunning, err)
 	}
 	e.evict(id)
@@ -245,7 +242,7 @@ func (e *Engine) Resume(ctx context.Context, id, reason string) error {
 	if _, err := e.instance(ctx, id); err != nil {
 		return err
 	}
-	if err := e.store.SetStatus(ctx, id, store.StatusSuspended, store.StatusRunning); err != nil {
+	if err := e.store.SetStatus(ctx, id, []string{store.StatusSuspended}, store.StatusRunning); err != nil {
 		return fmt.Errorf("%w: %v", client.ErrNotRunning, err)
 	}
 	e.evict(id)

@@ -140,9 +140,9 @@ type Store interface {
 	NextVisible(ctx context.Context, now time.Time) (time.Time, error)
 	// Commit applies steps atomically.
 	Commit(ctx context.Context, steps []Step) error
-	// SetStatus changes the status of a live instance (suspend/resume);
-	// it returns the previous status.
-	SetStatus(ctx context.Context, id, from, to string) error
+	// SetStatus changes an instance's status to to if it is one of from
+	// (suspend, resume), atomically.
+	SetStatus(ctx context.Context, id string, from []string, to string) error
 	// Purge deletes a finished instance and everything of it.
 	Purge(ctx context.Context, id string) error
 	// LockWorker takes the single-worker lock; release it with the

@@ -276,9 +276,16 @@ func (s *Store) NextVisible(ctx context.Context, now time.Time) (time.Time, erro
 }
 
 // SetStatus implements store.Store.
-func (s *Store) SetStatus(ctx context.Context, id, from, to string) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE instances SET status = ?, updated_at = ? WHERE id = ? AND status = ?`,
-		to, time.Now().UnixNano(), id, from)
+func (s *Store) SetStatus(ctx context.Context, id string, from []string, to string) error {
+	if len(from) == 0 {
+		return errors.New("sqlite: SetStatus: no from status")
+	}
+	args := []any{to, time.Now().UnixNano(), id}
+	for _, f := range from {
+		args = append(args, f)
+	}
+	res, err := s.write.ExecContext(ctx, `UPDATE instances SET status = ?, updated_at = ? WHERE id = ? AND status IN (?`+
+		strings.Repeat(",?", len(from)-1)+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
@@ -287,7 +294,7 @@ func (s *Store) SetStatus(ctx context.Context, id, from, to string) error {
 		if err != nil {
 			return err
 		}
-		return fmt.Errorf("sqlite: instance %q is %s, not %s", id, in.Status, from)
+		return fmt.Errorf("sqlite: instance %q is %s, not %s", id, in.Status, strings.Join(from, " or "))
 	}
 	return nil
 }
