@@ -73,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.job.MaxInFlight, "max-in-flight", 2*runtime.NumCPU(), "activities running at once (0: no bound)")
 	fs.IntVar(&c.job.TolerateFailures, "tolerate", 0, "batches allowed to fail (they are reported, and verification fails)")
 	fs.IntVar(&c.job.TopN, "top", 20, "top words to print")
+	fs.StringVar(&c.job.Scratch, "scratch", "", "store URL for the intermediate counts, e.g. s3://bucket/tmp (default: a temporary directory, removed at the end)")
 	fs.StringVar(&c.lambdaEndpoint, "lambda-endpoint", "", "invoke activities through a Lambda-compatible endpoint (e.g. a `cloudbutton functions serve` host) instead of in-process")
 	fs.StringVar(&c.lambdaFunction, "lambda-function", "wordcount", "function that hosts the activities, with --lambda-endpoint or --local-host")
 	fs.BoolVar(&c.localHost, "local-host", false, "start a local Lambda-compatible function host on 127.0.0.1 and invoke the activities through it over HTTP")

@@ -36,6 +36,7 @@ func TestRunEndToEnd(t *testing.T) {
 	}{
 		{"in-process", nil},
 		{"local function host", []string{"--local-host"}},
+		{"given scratch store", []string{"--scratch", "SCRATCH"}},
 		{"small chunks, progress", []string{"--chunk-size", "4096", "--batch-size", "16384", "--partitions", "3", "--fan-in", "2", "--progress"}},
 	}
 	for _, tt := range tests {
@@ -44,6 +45,11 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Setenv("TMPDIR", t.TempDir())
 			var out bytes.Buffer
 			args := append([]string{"--input", corpus, "--db", db, "--progress=false", "--top", "5"}, tt.args...)
+			for i, a := range args {
+				if a == "SCRATCH" {
+					args[i] = t.TempDir()
+				}
+			}
 			require.NoError(t, run(context.Background(), args, &out, io.Discard), out.String())
 			s := out.String()
 			assert.Contains(t, s, "verified: ")
