@@ -1,0 +1,263 @@
+// Package storetest is the conformance suite of store.Store: every
+// implementation runs it (Run with a constructor of fresh stores).
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/internal/store"
+)
+
+// Run runs every case on stores made by open; each case gets a fresh one.
+// Stores are closed by the suite.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	cases := []struct {
+		name string
+		fn   func(*testing.T, store.Store)
+	}{
+		{"CreateAndGet", testCreate},
+		{"DuplicateAndReplace", testDuplicate},
+		{"InboxVisibility", testInbox},
+		{"CommitStep", testCommit},
+		{"CommitIsAtomic", testAtomic},
+		{"ContinueAsNewResetsHistory", testReset},
+		{"ListFilters", testList},
+		{"SetStatus", testSetStatus},
+		{"Purge", testPurge},
+		{"WorkerLockIsExclusive", testLock},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { require.NoError(t, s.Close()) })
+			c.fn(t, s)
+		})
+	}
+}
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func create(t *testing.T, s store.Store, id string) {
+	t.Helper()
+	inst := store.Instance{ID: id, Name: "orch", Status: store.StatusPending, Input: []byte(`1`), CreatedAt: t0, UpdatedAt: t0}
+	start := store.Message{InstanceID: id, VisibleAt: t0, Event: replay.Event{Type: replay.OrchestrationStarted, Name: "orch", InstanceID: id, Payload: []byte(`1`)}}
+	require.NoError(t, s.CreateInstance(context.Background(), inst, start, false))
+}
+
+func testCreate(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "a")
+	in, err := s.Instance(ctx, "a")
+	require.NoError(t, err)
+	assert.Equal(t, "orch", in.Name)
+	assert.Equal(t, store.StatusPending, in.Status)
+	assert.Equal(t, []byte(`1`), in.Input)
+	assert.True(t, in.CreatedAt.Equal(t0))
+	_, err = s.Instance(ctx, "missing")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	msgs, err := s.ReadyMessages(ctx, t0, 10, nil)
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	assert.Equal(t, replay.OrchestrationStarted, msgs[0].Event.Type)
+}
+
+func testDuplicate(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "a")
+	start := store.Message{InstanceID: "a", VisibleAt: t0, Event: replay.Event{Type: replay.OrchestrationStarted}}
+	err := s.CreateInstance(ctx, store.Instance{ID: "a", Name: "orch", Status: store.StatusPending}, start, false)
+	assert.ErrorIs(t, err, store.ErrAlreadyExists)
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", Events: []replay.Event{{Index: 0, Type: replay.OrchestrationStarted}}}}))
+	require.NoError(t, s.CreateInstance(ctx, store.Instance{ID: "a", Name: "other", Status: store.StatusPending, Generation: 1}, start, true))
+	in, err := s.Instance(ctx, "a")
+	require.NoError(t, err)
+	assert.Equal(t, "other", in.Name)
+	hist, err := s.History(ctx, "a")
+	require.NoError(t, err)
+	assert.Empty(t, hist, "replace deletes the old history")
+	msgs, err := s.ReadyMessages(ctx, t0, 10, nil)
+	require.NoError(t, err)
+	assert.Len(t, msgs, 1, "and the old messages")
+}
+
+func testInbox(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "a")
+	later := t0.Add(time.Hour)
+	require.NoError(t, s.AddMessages(ctx,
+		store.Message{InstanceID: "a", VisibleAt: t0, Event: replay.Event{Type: replay.EventRaised, Name: "e1"}},
+		store.Message{InstanceID: "a", VisibleAt: later, Event: replay.Event{Type: replay.TimerFired, TaskID: 3}}))
+	msgs, err := s.ReadyMessages(ctx, t0, 10, nil)
+	require.NoError(t, err)
+	require.Len(t, msgs, 2, "the timer is not visible yet")
+	assert.Equal(t, "e1", msgs[1].Event.Name, "insertion order")
+	next, err := s.NextVisible(ctx, t0)
+	require.NoError(t, err)
+	assert.True(t, next.Equal(later))
+	msgs, err = s.ReadyMessages(ctx, later, 10, map[int64]bool{msgs[0].ID: true})
+	require.NoError(t, err)
+	require.Len(t, msgs, 2, "skip leaves out in-flight messages")
+	assert.Equal(t, replay.TimerFired, msgs[1].Event.Type)
+	require.NoError(t, s.SetStatus(ctx, "a", []string{store.StatusPending}, store.StatusSuspended))
+	msgs, err = s.ReadyMessages(ctx, later, 10, nil)
+	require.NoError(t, err)
+	assert.Empty(t, msgs, "suspended instances get nothing")
+}
+
+func testCommit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "p")
+	msgs, err := s.ReadyMessages(ctx, t0, 10, nil)
+	require.NoError(t, err)
+	step := store.Step{
+		InstanceID: "p",
+		Events: []replay.Event{
+			{Index: 0, Type: replay.OrchestrationStarted, Name: "orch", Payload: []byte(`1`)},
+			{Index: 1, Type: replay.ActivityScheduled, TaskID: 1, Name: "act", Payload: []byte(`"x"`)},
+			{Index: 2, Type: replay.SubOrchestrationScheduled, TaskID: 2, Name: "child", InstanceID: "c"},
+		},
+		ConsumedMessages: []int64{msgs[0].ID},
+		NewInstances:     []store.Instance{{ID: "c", Name: "child", Status: store.StatusPending, ParentID: "p", ParentTaskID: 2, CreatedAt: t0, UpdatedAt: t0}},
+		NewMessages:      []store.Message{{InstanceID: "c", VisibleAt: t0, Event: replay.Event{Type: replay.OrchestrationStarted, Name: "child"}}},
+		Update:           &store.Update{Status: store.StatusRunning, CustomStatus: []byte(`"busy"`), Progress: &store.Progress{Done: 0, Total: 1}},
+	}
+	require.NoError(t, s.Commit(ctx, []store.Step{step}))
+	hist, err := s.History(ctx, "p")
+	require.NoError(t, err)
+	require.Len(t, hist, 3)
+	assert.Equal(t, replay.ActivityScheduled, hist[1].Type)
+	assert.Equal(t, []byte(`"x"`), []byte(hist[1].Payload))
+	p, err := s.Instance(ctx, "p")
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusRunning, p.Status)
+	assert.Equal(t, []byte(`"busy"`), p.CustomStatus)
+	assert.Equal(t, 1, p.ActivitiesTotal)
+	c, err := s.Instance(ctx, "c")
+	require.NoError(t, err)
+	assert.Equal(t, "p", c.ParentID)
+	msgs, err = s.ReadyMessages(ctx, t0, 10, nil)
+	require.NoError(t, err)
+	require.Len(t, msgs, 1, "the consumed message is gone, the child's start is there")
+	assert.Equal(t, "c", msgs[0].InstanceID)
+
+	fail := &core.Failure{Type: "Boom", Message: "it broke"}
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "p",
+		Events: []replay.Event{{Index: 3, Type: replay.OrchestrationFailed, Failure: fail}},
+		Update: &store.Update{Status: store.StatusFailed, Failure: fail, Completed: true, Progress: &store.Progress{Done: 1, Total: 1}}}}))
+	p, err = s.Instance(ctx, "p")
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusFailed, p.Status)
+	assert.Equal(t, fail, p.Failure)
+	assert.False(t, p.CompletedAt.IsZero())
+}
+
+func testAtomic(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "a")
+	create(t, s, "b")
+	msgs, err := s.ReadyMessages(ctx, t0, 10, nil)
+	require.NoError(t, err)
+	err = s.Commit(ctx, []store.Step{
+		{InstanceID: "a", Events: []replay.Event{{Index: 0, Type: replay.OrchestrationStarted}}, ConsumedMessages: []int64{msgs[0].ID}},
+		{InstanceID: "b", NewInstances: []store.Instance{{ID: "a", Name: "dup", Status: store.StatusPending}}}, // fails
+	})
+	require.Error(t, err)
+	hist, err := s.History(ctx, "a")
+	require.NoError(t, err)
+	assert.Empty(t, hist, "nothing of a failed batch is written")
+	msgs, err = s.ReadyMessages(ctx, t0, 10, nil)
+	require.NoError(t, err)
+	assert.Len(t, msgs, 2, "nothing of a failed batch is consumed")
+}
+
+func testReset(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "a")
+	require.NoError(t, s.AddMessages(ctx, store.Message{InstanceID: "a", VisibleAt: t0.Add(time.Hour), Event: replay.Event{Type: replay.TimerFired}}))
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", Events: []replay.Event{{Index: 0, Type: replay.OrchestrationStarted}, {Index: 1, Type: replay.TimerCreated, TaskID: 1}}}}))
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", ResetHistory: true, DropPending: true,
+		Update:      &store.Update{Status: store.StatusRunning, Generation: 1, Input: []byte(`2`)},
+		NewMessages: []store.Message{{InstanceID: "a", VisibleAt: t0, Event: replay.Event{Type: replay.OrchestrationStarted, Generation: 1}}}}}))
+	hist, err := s.History(ctx, "a")
+	require.NoError(t, err)
+	assert.Empty(t, hist)
+	in, err := s.Instance(ctx, "a")
+	require.NoError(t, err)
+	assert.Equal(t, 1, in.Generation)
+	assert.Equal(t, []byte(`2`), in.Input)
+	next, err := s.NextVisible(ctx, time.Now())
+	require.NoError(t, err)
+	assert.True(t, next.IsZero(), "the old run's timers are dropped")
+}
+
+func testList(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, id := range []string{"a", "b", "c"} {
+		inst := store.Instance{ID: id, Name: "orch", Status: store.StatusPending, CreatedAt: t0.Add(time.Duration(i) * time.Minute), UpdatedAt: t0}
+		if id == "c" {
+			inst.Name, inst.ParentID = "child", "a"
+		}
+		require.NoError(t, s.CreateInstance(ctx, inst, store.Message{InstanceID: id, Event: replay.Event{Type: replay.OrchestrationStarted}}, false))
+	}
+	all, err := s.List(ctx, store.Filter{})
+	require.NoError(t, err)
+	require.Len(t, all, 3)
+	assert.Equal(t, "c", all[0].ID, "newest first")
+	byName, err := s.List(ctx, store.Filter{Name: "orch"})
+	require.NoError(t, err)
+	assert.Len(t, byName, 2)
+	children, err := s.List(ctx, store.Filter{ParentID: "a"})
+	require.NoError(t, err)
+	require.Len(t, children, 1)
+	limited, err := s.List(ctx, store.Filter{Limit: 1, CreatedBefore: t0.Add(90 * time.Second)})
+	require.NoError(t, err)
+	require.Len(t, limited, 1)
+	assert.Equal(t, "b", limited[0].ID)
+	none, err := s.List(ctx, store.Filter{Statuses: []string{store.StatusCompleted}})
+	require.NoError(t, err)
+	assert.Empty(t, none)
+}
+
+func testSetStatus(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "a")
+	require.NoError(t, s.SetStatus(ctx, "a", []string{store.StatusPending, store.StatusRunning}, store.StatusSuspended))
+	err := s.SetStatus(ctx, "a", []string{store.StatusRunning}, store.StatusSuspended)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is Suspended, not Running")
+	assert.ErrorIs(t, s.SetStatus(ctx, "missing", []string{store.StatusRunning}, store.StatusSuspended), store.ErrNotFound)
+}
+
+func testPurge(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "a")
+	err := s.Purge(ctx, "a")
+	require.Error(t, err, "a live instance is not purged")
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", Events: []replay.Event{{Index: 0, Type: replay.OrchestrationStarted}},
+		Update: &store.Update{Status: store.StatusCompleted, Output: []byte(`2`), Completed: true}}}))
+	require.NoError(t, s.Purge(ctx, "a"))
+	_, err = s.Instance(ctx, "a")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	hist, err := s.History(ctx, "a")
+	require.NoError(t, err)
+	assert.Empty(t, hist)
+	assert.ErrorIs(t, s.Purge(ctx, "a"), store.ErrNotFound)
+}
+
+func testLock(t *testing.T, s store.Store) {
+	release, err := s.LockWorker()
+	require.NoError(t, err)
+	_, err = s.LockWorker()
+	require.Error(t, err, "a second worker is refused")
+	release()
+	release2, err := s.LockWorker()
+	require.NoError(t, err, "the lock is free again")
+	release2()
+}
