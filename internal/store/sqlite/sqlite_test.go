@@ -38,7 +38,9 @@ func TestOpenRejectsBadFiles(t *testing.T) {
 		wantIs  error
 		want    string
 	}{
-		{"not a database", func(p string) { os.WriteFile(p, []byte("this is a text file, not a database, but long enough to look like one..."), 0o644) },
+		{"not a database", func(p string) {
+			os.WriteFile(p, []byte("this is a text file, not a database, but long enough to look like one..."), 0o644)
+		},
 			store.ErrCorrupt, "not a database"},
 		{"truncated", func(p string) { os.WriteFile(p, data[:len(data)/2], 0o644) }, store.ErrCorrupt, "corrupt"},
 		{"garbage in the middle", func(p string) {
