@@ -34,6 +34,9 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	if name == "" {
 		return "", fmt.Errorf("temporal: start: empty orchestrator name")
 	}
+	if err := e.checkName(name); err != nil {
+		return "", err
+	}
 	id := opts.InstanceID
 	if id == "" {
 		id = newInstanceID()

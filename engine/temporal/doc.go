@@ -40,6 +40,28 @@
 // child workflows (BatchWorkflowName) of Options.BatchSize each, which
 // keeps each history bounded; the orchestrator code does not change.
 //
+// # A local dev server
+//
+// The Temporal CLI is a Go module (a long build, 5-8 minutes):
+//
+//	go install github.com/temporalio/cli/cmd/temporal@v1.5.1
+//
+// Start it on loopback with the recommended local settings: the dev
+// server's default transfer poll rate (20/s on its single shard) caps a
+// sequence at about 100 ms per step, and one task-queue partition avoids
+// multi-second stragglers with few pollers:
+//
+//	temporal server start-dev --ip 127.0.0.1 --headless \
+//	  --dynamic-config-value history.transferProcessorMaxPollRPS=10000 \
+//	  --dynamic-config-value history.timerProcessorMaxPollRPS=10000 \
+//	  --dynamic-config-value matching.numTaskqueueReadPartitions=1 \
+//	  --dynamic-config-value matching.numTaskqueueWritePartitions=1
+//
+// With --db-filename, add --sqlite-pragma synchronous=off where losing
+// the last commits on a machine crash is acceptable (tests, benchmarks):
+// it triples throughput. The package internal/temporaltest starts exactly
+// this for the tests.
+//
 // # Not supported
 //
 // Suspend and Resume return ErrUnsupported. Status does not report

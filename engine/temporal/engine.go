@@ -125,6 +125,9 @@ type Engine struct {
 
 	mu     sync.Mutex
 	closed bool
+	// regs are the registries of the workers started on this engine;
+	// StartRaw checks names against them when there are any.
+	regs []*worker.Registry
 }
 
 var (
@@ -173,6 +176,25 @@ func (e *Engine) Close() error {
 	e.closed = true
 	e.tc.Close()
 	return nil
+}
+
+// checkName returns client.ErrUnknownName when workers run on this
+// engine and none registered name. A client-only engine cannot know and
+// starts it anyway; a worker without it fails it as OrchestratorNotFound.
+func (e *Engine) checkName(name string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.regs) == 0 {
+		return nil
+	}
+	var names []string
+	for _, r := range e.regs {
+		if _, ok := r.Orchestrator(name); ok {
+			return nil
+		}
+		names = append(names, r.OrchestratorNames()...)
+	}
+	return fmt.Errorf("%w: %q (registered: %v)", client.ErrUnknownName, name, names)
 }
 
 func (e *Engine) checkOpen() error {

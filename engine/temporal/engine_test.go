@@ -155,3 +155,24 @@ func TestRemoteInvokerHeartbeats(t *testing.T) {
 	assert.Equal(t, activity.IdempotencyKey(id, 1, 1), r.IdempotencyKey)
 	assert.JSONEq(t, `1`, string(r.Input))
 }
+
+// TestUnknownOrchestratorFromClientOnlyEngine: a client that hosts no
+// worker cannot check names; the worker fails the instance instead of
+// leaving it stuck.
+func TestUnknownOrchestratorFromClientOnlyEngine(t *testing.T) {
+	eng := openEngine(t, temporal.Options{})
+	startWorker(t, eng, func(w *worker.Worker) { w.RegisterOrchestrators(greeter) })
+	ctx := testCtx(t)
+	_, err := eng.StartRaw(ctx, "no-such-orchestrator", []byte(`null`), client.StartOptions{})
+	require.ErrorIs(t, err, client.ErrUnknownName, "the engine hosting the worker knows its names")
+
+	clientOnly := openEngine(t, temporal.Options{TaskQueue: eng.Options().TaskQueue})
+	id, err := clientOnly.StartRaw(ctx, "no-such-orchestrator", []byte(`null`), client.StartOptions{})
+	require.NoError(t, err)
+	st, err := clientOnly.Wait(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusFailed, st.RuntimeStatus)
+	require.NotNil(t, st.Failure)
+	assert.Equal(t, "OrchestratorNotFound", st.Failure.Type)
+	assert.Contains(t, st.Failure.Message, "greeter", "the message lists the registered names")
+}

@@ -6,10 +6,12 @@ import (
 	"time"
 
 	tactivity "go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	tworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
@@ -40,6 +42,11 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 		MaxConcurrentWorkflowTaskPollers:   e.opts.WorkflowPollers,
 	})
 	registerWorkflows(w, rt, reg)
+	w.RegisterDynamicWorkflow(func(wctx workflow.Context, _ converter.EncodedValues) ([]byte, error) {
+		name := workflow.GetInfo(wctx).WorkflowType.Name
+		return nil, applicationError(&core.Failure{Type: core.FailureOrchestratorNotFound,
+			Message: fmt.Sprintf("no orchestrator registered under the name %q (registered: %v)", name, reg.OrchestratorNames())}, true)
+	}, workflow.DynamicRegisterOptions{})
 	runner := &activityRunner{invoker: opts.Invoker, beat: 10 * time.Second}
 	if runner.invoker == nil {
 		inv, err := faas.NewInProcess(reg.ActivityDefinitions(), faas.InProcessOptions{
@@ -55,6 +62,9 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("temporal: start worker on task queue %q: %w", e.opts.TaskQueue, err)
 	}
+	e.mu.Lock()
+	e.regs = append(e.regs, reg)
+	e.mu.Unlock()
 	stop := func(ctx context.Context) error {
 		done := make(chan struct{})
 		go func() { w.Stop(); close(done) }()

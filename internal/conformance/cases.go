@@ -238,6 +238,23 @@ func testUnknownActivity(t *testing.T, e Engine) {
 	assert.Equal(t, "not found", got)
 }
 
+func testUnknownOrchestrator(t *testing.T, e Engine) {
+	ctx := testContext(t)
+	c := e.Start(t, func(w *worker.Worker) { w.RegisterOrchestrators(idle) })
+	id, err := c.StartRaw(ctx, "no-such-orchestrator", []byte(`null`), client.StartOptions{})
+	if err != nil {
+		// Refused up front...
+		assert.ErrorIs(t, err, client.ErrUnknownName)
+		return
+	}
+	// ... or failed, never stuck.
+	st, err := c.Wait(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusFailed, st.RuntimeStatus)
+	require.NotNil(t, st.Failure)
+	assert.Equal(t, "OrchestratorNotFound", st.Failure.Type)
+}
+
 func testDeterministic(t *testing.T, e Engine) {
 	ctx := testContext(t)
 	c := e.Start(t, func(w *worker.Worker) {

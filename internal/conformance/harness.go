@@ -74,6 +74,7 @@ func Run(t *testing.T, e Engine) {
 		{"Panics", testPanics},
 		{"PayloadErrors", testPayloadErrors},
 		{"UnknownActivity", testUnknownActivity},
+		{"UnknownOrchestrator", testUnknownOrchestrator},
 		{"Deterministic", testDeterministic},
 		{"ClientOperations", testClientOperations},
 		{"SuspendResume", testSuspendResume},
