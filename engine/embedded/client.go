@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/client"
@@ -17,15 +19,26 @@ import (
 // Client returns the engine as a client.Client.
 func (e *Engine) Client() client.Client { return e }
 
-func (e *Engine) registered(name string) error {
+// registered checks name against the worker of this process or, from
+// another process, against the names the last worker recorded.
+func (e *Engine) registered(ctx context.Context, name string) error {
 	e.mu.Lock()
 	reg := e.reg
 	e.mu.Unlock()
-	if reg == nil {
-		return nil // no worker in this process: the worker that runs it checks
+	var names []string
+	if reg != nil {
+		names = reg.OrchestratorNames()
+	} else {
+		var err error
+		if names, err = e.store.Registered(ctx); err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			return nil // no worker ever ran: the first one checks
+		}
 	}
-	if _, ok := reg.Orchestrator(name); !ok {
-		return fmt.Errorf("%w: %q (registered: %v)", client.ErrUnknownName, name, reg.OrchestratorNames())
+	if !slices.Contains(names, name) {
+		return fmt.Errorf("%w: %q (registered: %s)", client.ErrUnknownName, name, strings.Join(names, ", "))
 	}
 	return nil
 }
@@ -41,7 +54,7 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	if name == "" {
 		return "", errors.New("embedded: start: empty orchestrator name")
 	}
-	if err := e.registered(name); err != nil {
+	if err := e.registered(ctx, name); err != nil {
 		return "", err
 	}
 	if err := codec.CheckSize(e.limits(), fmt.Sprintf("input of orchestration %q", name), input); err != nil {

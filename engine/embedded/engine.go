@@ -131,6 +131,10 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
+	if err := e.store.SetRegistered(ctx, reg.OrchestratorNames()); err != nil {
+		release()
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
 	p, err := newProcessor(ctx, e, reg, opts)
 	if err != nil {
 		release()

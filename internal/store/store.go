@@ -145,6 +145,10 @@ type Store interface {
 	SetStatus(ctx context.Context, id string, from []string, to string) error
 	// Purge deletes a finished instance and everything of it.
 	Purge(ctx context.Context, id string) error
+	// SetRegistered records the orchestrator names the worker hosts
+	// (replacing the previous worker's); Registered returns them.
+	SetRegistered(ctx context.Context, names []string) error
+	Registered(ctx context.Context) ([]string, error)
 	// LockWorker takes the single-worker lock; release it with the
 	// returned function. It fails if another process holds it.
 	LockWorker() (release func(), err error)

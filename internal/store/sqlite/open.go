@@ -141,21 +141,36 @@ func (s *Store) init(ctx context.Context, opts Options) error {
 		}
 	}
 	for v := version; v < len(migrations); v++ {
-		tx, err := s.write.BeginTx(ctx, nil)
-		if err != nil {
-			return s.corrupt(err)
+		if err := s.migrate(ctx, v+1, migrations[v]); err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migration %d of %s: %w", v+1, s.path, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migration %d: %w", v+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migration %d: %w", v+1, err)
-		}
+	}
+	return nil
+}
+
+// migrate applies migration number n unless another process did it first
+// (the immediate transaction holds the write lock while it checks).
+func (s *Store) migrate(ctx context.Context, n int, schema string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return s.corrupt(err)
+	}
+	defer tx.Rollback()
+	var current int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return s.corrupt(err)
+	}
+	if current >= n {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("sqlite: migration %d of %s: %w", n, s.path, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+		return fmt.Errorf("sqlite: migration %d of %s: %w", n, s.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migration %d of %s: %w", n, s.path, err)
 	}
 	return nil
 }

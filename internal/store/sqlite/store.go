@@ -321,3 +321,39 @@ func (s *Store) Purge(ctx context.Context, id string) error {
 	}
 	return tx.Commit()
 }
+
+// SetRegistered implements store.Store.
+func (s *Store) SetRegistered(ctx context.Context, names []string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM registered`); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	for _, n := range names {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO registered (name) VALUES (?)`, n); err != nil {
+			return fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Registered implements store.Store.
+func (s *Store) Registered(ctx context.Context) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT name FROM registered ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

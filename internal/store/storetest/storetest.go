@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SetStatus", testSetStatus},
 		{"Purge", testPurge},
 		{"WorkerLockIsExclusive", testLock},
+		{"Registered", testRegistered},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -260,4 +261,16 @@ func testLock(t *testing.T, s store.Store) {
 	release2, err := s.LockWorker()
 	require.NoError(t, err, "the lock is free again")
 	release2()
+}
+
+func testRegistered(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	names, err := s.Registered(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, names)
+	require.NoError(t, s.SetRegistered(ctx, []string{"b", "a"}))
+	require.NoError(t, s.SetRegistered(ctx, []string{"c", "a"}))
+	names, err = s.Registered(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "c"}, names, "the last worker's names, sorted")
 }
