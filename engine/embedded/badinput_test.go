@@ -1,0 +1,132 @@
+package embedded_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/engine/embedded"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+var waitForEvent = orchestration.New("wait-for-event", func(ctx orchestration.Context, _ struct{}) (string, error) {
+	return orchestration.WaitEvent[string](ctx, "go", 0).Await(ctx)
+})
+
+func TestBadInput(t *testing.T) {
+	eng, _ := start(t, embedded.Options{MaxPayload: 1000}, waitForEvent)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	_, err := eng.StartRaw(ctx, "no-such-orchestrator", []byte(`1`), client.StartOptions{})
+	require.ErrorIs(t, err, client.ErrUnknownName)
+	assert.Contains(t, err.Error(), `"no-such-orchestrator"`)
+	assert.Contains(t, err.Error(), "fan-out", "the error lists what is registered")
+
+	_, err = eng.StartRaw(ctx, fanOut.Name(), []byte(strings.Repeat("1", 2000)), client.StartOptions{})
+	var size *codec.SizeError
+	require.ErrorAs(t, err, &size)
+	assert.Equal(t, 2000, size.Size)
+	assert.Equal(t, 1000, size.Limit)
+	assert.Contains(t, err.Error(), "2000 bytes, over the payload limit of 1000 bytes")
+
+	id, err := eng.StartRaw(ctx, fanOut.Name(), []byte(`"not a number"`), client.StartOptions{})
+	require.NoError(t, err)
+	st, err := eng.Wait(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusFailed, st.RuntimeStatus, "undecodable input fails the instance; it is not stuck")
+	assert.Equal(t, "DecodeError", st.Failure.Type)
+	assert.Contains(t, st.Failure.Message, `input of orchestration "fan-out" does not decode into int`)
+
+	assert.ErrorIs(t, eng.RaiseEventRaw(ctx, id, "go", []byte(`"x"`)), client.ErrNotRunning, "event for a finished instance")
+	assert.ErrorIs(t, eng.RaiseEventRaw(ctx, "unknown", "go", []byte(`"x"`)), client.ErrNotFound, "event for an unknown instance")
+	var big *codec.SizeError
+	assert.ErrorAs(t, eng.RaiseEventRaw(ctx, id, "go", []byte(`"`+strings.Repeat("x", 2000)+`"`)), &big)
+
+	// Instance ids and reuse policies.
+	live, err := client.Start(ctx, eng, waitForEvent, struct{}{}, client.WithInstanceID("live"))
+	require.NoError(t, err)
+	_, err = client.Start(ctx, eng, waitForEvent, struct{}{}, client.WithInstanceID("live"))
+	assert.ErrorIs(t, err, client.ErrAlreadyExists, "a live instance is not replaced by default")
+	_, err = client.Start(ctx, eng, fanOut, 3, client.WithInstanceID(id), client.WithReusePolicy(client.RejectDuplicate))
+	assert.ErrorIs(t, err, client.ErrAlreadyExists, "RejectDuplicate refuses even a finished one")
+	_, err = client.Start(ctx, eng, fanOut, 3, client.WithInstanceID(id))
+	require.NoError(t, err, "a finished instance is replaced by default")
+	out, err := client.Result(ctx, eng, fanOut, id)
+	require.NoError(t, err)
+	assert.Equal(t, 3, out)
+	_, err = client.Start(ctx, eng, fanOut, 4, client.WithInstanceID(live), client.WithReusePolicy(client.TerminateIfRunning))
+	require.NoError(t, err)
+	out, err = client.Result(ctx, eng, fanOut, live)
+	require.NoError(t, err)
+	assert.Equal(t, 6, out, "TerminateIfRunning replaced the waiting instance")
+}
+
+func TestSecondWorkerIsRefused(t *testing.T) {
+	_, path := start(t, embedded.Options{})
+	other, err := embedded.Open(context.Background(), path, embedded.Options{})
+	require.NoError(t, err, "clients may share the file")
+	defer other.Close()
+	w := worker.New(other, worker.Options{})
+	err = w.Start(context.Background())
+	require.ErrorIs(t, err, embedded.ErrWorkerRunning)
+	assert.Contains(t, err.Error(), "is used by the worker of process")
+}
+
+func TestTimersAndEventsSurviveRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "restart.db")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sleeper := orchestration.New("sleeper", func(ctx orchestration.Context, d time.Duration) (string, error) {
+		if err := orchestration.Sleep(ctx, d); err != nil {
+			return "", err
+		}
+		return orchestration.WaitEvent[string](ctx, "go", 0).Await(ctx)
+	})
+	run := func(fn func(eng *embedded.Engine)) {
+		eng, err := embedded.Open(ctx, path, embedded.Options{PollInterval: 10 * time.Millisecond})
+		require.NoError(t, err)
+		w := worker.New(eng, worker.Options{})
+		w.RegisterOrchestrators(sleeper)
+		require.NoError(t, w.Start(ctx))
+		fn(eng)
+		require.NoError(t, w.Stop(ctx))
+		require.NoError(t, eng.Close())
+	}
+	var id string
+	run(func(eng *embedded.Engine) {
+		var err error
+		id, err = client.Start(ctx, eng, sleeper, 300*time.Millisecond)
+		require.NoError(t, err)
+		require.NoError(t, client.RaiseEvent(ctx, eng, id, "go", "after the restart"))
+	})
+	time.Sleep(400 * time.Millisecond) // the timer is due while no worker runs
+	run(func(eng *embedded.Engine) {
+		out, err := client.Result(ctx, eng, sleeper, id)
+		require.NoError(t, err)
+		assert.Equal(t, "after the restart", out, "the buffered event and the durable timer survived")
+	})
+}
+
+func TestWaitHonoursContext(t *testing.T) {
+	eng, _ := start(t, embedded.Options{}, waitForEvent)
+	id, err := client.Start(context.Background(), eng, waitForEvent, struct{}{})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = eng.Wait(ctx, id)
+	assert.True(t, errors.Is(err, context.DeadlineExceeded), err)
+	require.NoError(t, eng.Terminate(context.Background(), id, "test over"))
+	st, err := eng.Wait(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus)
+}
