@@ -75,6 +75,25 @@ func BenchmarkFanOut1000(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/orchestration")
 }
 
+// BenchmarkFanOut10000 is a fan-out/fan-in of 10,000 no-op activities:
+// past MaxPendingActivities, through batch child workflows.
+func BenchmarkFanOut10000(b *testing.B) {
+	eng := benchEngine(b)
+	for b.Loop() {
+		runOne(b, eng, benchFanOut, 10000)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/orchestration")
+}
+
+// BenchmarkSequence1000 is a sequence of 1,000 no-op activities.
+func BenchmarkSequence1000(b *testing.B) {
+	eng := benchEngine(b)
+	for b.Loop() {
+		runOne(b, eng, benchSequence, 1000)
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*1000)/1000, "ms/step")
+}
+
 // BenchmarkSequence100 is a sequence of 100 no-op activities.
 func BenchmarkSequence100(b *testing.B) {
 	eng := benchEngine(b)
@@ -153,5 +172,61 @@ func BenchmarkAdapterCost(b *testing.B) {
 			runOne(b, eng, benchFanOut, n)
 		}
 		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/orchestration")
+	})
+}
+
+// BenchmarkReplayAdapterCost isolates the adapter's CPU cost from the
+// server: the same 200-activity fan-out, recorded once on the dev server
+// written against the SDK and through our API, replayed in-process.
+func BenchmarkReplayAdapterCost(b *testing.B) {
+	const n = 200
+	ctx := context.Background()
+	eng := benchEngine(b)
+	w := tworker.New(eng.TemporalClient(), eng.Options().TaskQueue+"-sdk", tworker.Options{})
+	w.RegisterWorkflowWithOptions(sdkFanOut, workflow.RegisterOptions{Name: "sdk-fan-out"})
+	w.RegisterActivityWithOptions(sdkNoop, tactivity.RegisterOptions{Name: "sdk-noop"})
+	if err := w.Start(); err != nil {
+		b.Fatal(err)
+	}
+	run, err := eng.TemporalClient().ExecuteWorkflow(ctx, tclient.StartWorkflowOptions{
+		ID: fmt.Sprintf("sdk-replay-%d", time.Now().UnixNano()), TaskQueue: eng.Options().TaskQueue + "-sdk",
+	}, "sdk-fan-out", n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	w.Stop()
+	sdkHist, err := eng.History(ctx, run.GetID())
+	if err != nil {
+		b.Fatal(err)
+	}
+	id, err := client.Start(ctx, eng, benchFanOut, n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := client.Result(ctx, eng, benchFanOut, id); err != nil {
+		b.Fatal(err)
+	}
+	ourHist, err := eng.History(ctx, id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("sdk-direct", func(b *testing.B) {
+		for b.Loop() {
+			rep := tworker.NewWorkflowReplayer()
+			rep.RegisterWorkflowWithOptions(sdkFanOut, workflow.RegisterOptions{Name: "sdk-fan-out"})
+			if err := rep.ReplayWorkflowHistory(nil, sdkHist); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cloudbutton", func(b *testing.B) {
+		for b.Loop() {
+			if err := temporal.ReplayHistory(ourHist, temporal.ReplayOptions{}, benchFanOut); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }

@@ -67,6 +67,11 @@ type Options struct {
 	// of 2 keep a large fan-out's activities flowing.
 	ActivityPollers int
 	WorkflowPollers int
+	// DeadlockTimeout is how long orchestrator code may run without
+	// yielding before Temporal reports a deadlock (TMPRL1101) and retries
+	// the workflow task (default 5s; the SDK's own 1s is too tight for
+	// the first step of a large fan-out on a busy machine).
+	DeadlockTimeout time.Duration
 	// ConnectTimeout bounds Open's connection check (default 10s).
 	ConnectTimeout time.Duration
 }
@@ -98,6 +103,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WorkflowPollers <= 0 {
 		o.WorkflowPollers = 4
+	}
+	if o.DeadlockTimeout <= 0 {
+		o.DeadlockTimeout = 5 * time.Second
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second

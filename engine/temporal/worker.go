@@ -38,6 +38,7 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	w := tworker.New(e.tc, e.opts.TaskQueue, tworker.Options{
 		MaxConcurrentActivityExecutionSize: opts.MaxConcurrentActivities,
 		WorkflowPanicPolicy:                tworker.FailWorkflow,
+		DeadlockDetectionTimeout:           e.opts.DeadlockTimeout,
 		MaxConcurrentActivityTaskPollers:   e.opts.ActivityPollers,
 		MaxConcurrentWorkflowTaskPollers:   e.opts.WorkflowPollers,
 	})
