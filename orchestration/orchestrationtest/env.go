@@ -69,7 +69,10 @@ func WithDeadlockTimeout(d time.Duration) Option { return func(o *options) { o.d
 // WithoutReplayCheck skips the replay-from-scratch check after each run.
 func WithoutReplayCheck() Option { return func(o *options) { o.noReplay = true } }
 
-// New returns an empty environment bound to t.
+// New returns an empty environment bound to t: divergences fail t, logs
+// go to t.Log, and everything is released in t.Cleanup. Outside a test
+// (Example functions, programs) pass nil: divergences panic, logs are
+// discarded, and Close releases the environment.
 func New(t testing.TB, opts ...Option) *Env {
 	o := options{
 		start:      time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -87,10 +90,22 @@ func New(t testing.TB, opts ...Option) *Env {
 		acts:   map[string]activity.Definition{},
 		mocks:  map[string]*mockEntry{},
 		insts:  map[string]*instance{},
-		logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		logger: slog.New(slog.DiscardHandler),
 	}
-	t.Cleanup(e.close)
+	if t != nil {
+		e.logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		t.Cleanup(e.Close)
+	}
 	return e
+}
+
+// errorf fails the test, or panics outside one.
+func (e *Env) errorf(format string, args ...any) {
+	if e.t == nil {
+		panic(fmt.Sprintf(format, args...))
+	}
+	e.t.Helper()
+	e.t.Errorf(format, args...)
 }
 
 type testWriter struct{ t testing.TB }
@@ -198,7 +213,7 @@ func RaiseEventAfter[T any](e *Env, d time.Duration, name string, v T) {
 func (e *Env) raise(id, name string, v any) {
 	data, err := codec.Encode(e.opts.codec, e.opts.limits, fmt.Sprintf("payload of event %q", name), v)
 	if err != nil {
-		e.t.Errorf("orchestrationtest: %v", err)
+		e.errorf("orchestrationtest: %v", err)
 		return
 	}
 	in := e.insts[id]

@@ -124,7 +124,7 @@ func (e *Env) replayCheck(in *instance) {
 	x := replay.New(in.def, e.replayOptions())
 	defer x.Close()
 	if err := x.Replay(in.history); err != nil {
-		e.t.Errorf("orchestrationtest: replaying the history of %q from scratch diverged from the live run: %v", in.id, err)
+		e.errorf("orchestrationtest: replaying the history of %q from scratch diverged from the live run: %v", in.id, err)
 	}
 }
 

@@ -319,7 +319,9 @@ func (e *Env) advanceClock() bool {
 	return true
 }
 
-func (e *Env) close() {
+// Close releases the environment's instances. New(t) calls it in
+// t.Cleanup; call it when New got nil.
+func (e *Env) Close() {
 	for _, in := range e.order {
 		in.x.Close()
 	}

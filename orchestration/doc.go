@@ -1,0 +1,63 @@
+// Package orchestration is the API for orchestrator code: plain,
+// deterministic Go functions that call activities through typed futures.
+//
+//	var WordCount = orchestration.New("word-count",
+//		func(ctx orchestration.Context, chunks []Chunk) (int, error) {
+//			fs := make([]orchestration.Future[int], len(chunks))
+//			for i, c := range chunks { // fan-out
+//				fs[i] = orchestration.Call(ctx, CountWords, c,
+//					orchestration.WithRetry(orchestration.RetryPolicy{MaxAttempts: 3}))
+//			}
+//			counts, err := orchestration.All(ctx, fs...).Await(ctx) // fan-in
+//			...
+//		})
+//
+// The primitives: Call (activities), All, Any and CallAll (bounded
+// fan-out), Go (orchestration-scoped coroutines), Sleep and NewTimer
+// (durable timers), WaitEvent (external events, with a timeout), CallSub
+// (sub-orchestrations), ContinueAsNew (eternal orchestrations), SideEffect,
+// NewUUID and Context.Now (deterministic values), GetVersion (changing code
+// under running instances), SetCustomStatus, and Context.Logger (silent
+// during replay).
+//
+// # Determinism
+//
+// An orchestration's state is its history: every step it took is recorded,
+// and after a restart the engine re-runs the code against the history to
+// rebuild it. The code must therefore take the same decisions every time:
+// take time from Context.Now, random values from NewUUID or SideEffect,
+// iterate maps in sorted order, run concurrent work with Go rather than the
+// go statement, wait with futures rather than channels or time.Sleep, and
+// do every I/O in an activity. Code that diverges from its history fails
+// with a *NondeterminismError ([CB1100]) naming the step, what history
+// recorded and what the code did; code that blocks outside the engine
+// fails with a *DeadlockError ([CB1200]). Use GetVersion to change code
+// under running instances.
+//
+// Coroutines are scheduled cooperatively: one runs at a time, until it
+// waits on a future that is not ready. Results are decoded from their
+// encoded form even on the first run, so a live run and a replay see the
+// same values.
+//
+// # Errors
+//
+// An activity that fails after its retries gives an *ActivityError; it
+// unwraps to an *activity.Error with the activity's error type, and to
+// ErrTimeout, ErrNotFound, ErrPanic or ErrCanceled where they apply. A
+// failed sub-orchestration gives a *SubOrchestrationError, a fan-in an
+// *IndexedError naming the first failed future. Invalid options and
+// payloads that cannot be encoded (or are over the size limit) fail the
+// call's future at once, naming the problem; nothing is scheduled. A panic
+// in orchestrator code fails the orchestration with the stack.
+//
+// Terminating an orchestration cancels its context: waits return
+// ErrCanceled, so it can run compensations under WithoutCancel before it
+// returns.
+//
+// # Testing
+//
+// The orchestrationtest package runs orchestrators in unit tests on the
+// real replay engine, with mocked activities and virtual time, and replays
+// every run (and exported golden histories) to catch nondeterminism before
+// production.
+package orchestration

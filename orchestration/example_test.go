@@ -1,0 +1,105 @@
+package orchestration_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+	"github.com/cloudbutton/cloudbutton/orchestration/orchestrationtest"
+)
+
+var upper = activity.New("upper", func(ctx context.Context, s string) (string, error) {
+	return strings.ToUpper(s), nil
+})
+
+// Fan out one activity per word, fan in the results in order.
+func ExampleAll() {
+	shout := orchestration.New("shout", func(ctx orchestration.Context, words []string) (string, error) {
+		fs := make([]orchestration.Future[string], len(words))
+		for i, w := range words {
+			fs[i] = orchestration.Call(ctx, upper, w)
+		}
+		out, err := orchestration.All(ctx, fs...).Await(ctx)
+		return strings.Join(out, " "), err
+	})
+
+	env := orchestrationtest.New(nil)
+	defer env.Close()
+	env.RegisterActivities(upper)
+	out, err := orchestrationtest.Run(env, shout, []string{"hello", "durable", "world"})
+	fmt.Println(out, err)
+	// Output: HELLO DURABLE WORLD <nil>
+}
+
+// Wait for a human decision, or give up after a day.
+func ExampleWaitEvent() {
+	approval := orchestration.New("approval", func(ctx orchestration.Context, order string) (string, error) {
+		ok, err := orchestration.WaitEvent[bool](ctx, "approved", 24*time.Hour).Await(ctx)
+		switch {
+		case errors.Is(err, orchestration.ErrTimeout):
+			return order + ": expired", nil
+		case err != nil:
+			return "", err
+		case ok:
+			return order + ": approved", nil
+		}
+		return order + ": rejected", nil
+	})
+
+	env := orchestrationtest.New(nil)
+	defer env.Close()
+	orchestrationtest.RaiseEventAfter(env, 3*time.Hour, "approved", true) // virtual time
+	out, _ := orchestrationtest.Run(env, approval, "order-7")
+	fmt.Println(out)
+	// Output: order-7: approved
+}
+
+// Retry an activity, and match the type of its error after the last
+// attempt.
+func ExampleWithRetry() {
+	charge := activity.New("charge", func(ctx context.Context, cents int) (string, error) {
+		return "", activity.NewError("CardDeclined", "insufficient funds")
+	})
+	pay := orchestration.New("pay", func(ctx orchestration.Context, cents int) (string, error) {
+		_, err := orchestration.Call(ctx, charge, cents,
+			orchestration.WithRetry(orchestration.RetryPolicy{MaxAttempts: 3, InitialInterval: time.Second}),
+		).Await(ctx)
+		if activity.IsType(err, "CardDeclined") {
+			return "declined after retries", nil
+		}
+		return "paid", err
+	})
+
+	env := orchestrationtest.New(nil)
+	defer env.Close()
+	env.RegisterActivities(charge)
+	out, _ := orchestrationtest.Run(env, pay, 1200)
+	fmt.Println(out)
+	// Output: declined after retries
+}
+
+// Change orchestrator code under running instances: old instances keep
+// the old path, new ones take the new one.
+func ExampleGetVersion() {
+	check := activity.New("fraud-check", func(ctx context.Context, order string) (bool, error) { return true, nil })
+	order := orchestration.New("order-v2", func(ctx orchestration.Context, id string) (string, error) {
+		if orchestration.GetVersion(ctx, "add-fraud-check", orchestration.DefaultVersion, 1) >= 1 {
+			if _, err := orchestration.Call(ctx, check, id).Await(ctx); err != nil {
+				return "", err
+			}
+			return id + " checked", nil
+		}
+		return id + " unchecked", nil
+	})
+
+	env := orchestrationtest.New(nil)
+	defer env.Close()
+	env.RegisterActivities(check)
+	out, _ := orchestrationtest.Run(env, order, "o-1")
+	fmt.Println(out)
+	// Output: o-1 checked
+}
