@@ -104,16 +104,19 @@ func (e *Engine) status(ctx context.Context, instanceID string, withCustom bool)
 		}
 		fillClose(st, last)
 	}
-	if withCustom {
+	var snap statusSnapshot
+	if p, ok := info.GetMemo().GetFields()[statusMemo]; ok {
+		_ = DataConverter(e.opts.Codec).FromPayload(p, &snap)
+	} else if withCustom && !st.RuntimeStatus.Terminal() {
+		// A live orchestration answers the query (through a worker).
 		qctx, cancel := context.WithTimeout(ctx, customStatusTimeout)
-		if v, err := e.tc.QueryWorkflow(qctx, instanceID, runID, CustomStatusQuery); err == nil && v.HasValue() {
-			var data []byte
-			if v.Get(&data) == nil {
-				st.CustomStatus = data
-			}
+		if v, err := e.tc.QueryWorkflow(qctx, instanceID, runID, statusQuery); err == nil && v.HasValue() {
+			_ = v.Get(&snap)
 		}
 		cancel()
 	}
+	st.CustomStatus = snap.CustomStatus
+	st.ActivitiesDone, st.ActivitiesTotal = snap.Done, snap.Total
 	return st, nil
 }
 

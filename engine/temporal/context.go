@@ -36,6 +36,7 @@ type wfState struct {
 	// Large fan-outs: direct activities in flight, and the batch being
 	// filled once they reach the bound.
 	direct    []*tfuture
+	acts      []core.Future // every activity of this run, for progress
 	waits     int64
 	sweptAt   int64
 	batch     *pendingBatch
@@ -195,11 +196,14 @@ func (c *tctx) ScheduleActivity(name string, input []byte, opts core.ActivityOpt
 	st := c.st
 	seq := st.nextSeq()
 	if st.directInFlight() >= st.rt.maxPending {
-		return st.addToBatch(c, batchItem{Name: name, Input: input, Opts: opts, Seq: seq})
+		f := st.addToBatch(c, batchItem{Name: name, Input: input, Opts: opts, Seq: seq})
+		st.acts = append(st.acts, f)
+		return f
 	}
 	ao := st.rt.activityOptions(opts, directActivityID(seq))
 	f := &tfuture{st: st, f: workflow.ExecuteActivity(workflow.WithActivityOptions(c.wctx(), ao), name, input)}
 	st.direct = append(st.direct, f)
+	st.acts = append(st.acts, f)
 	return f
 }
 

@@ -20,7 +20,8 @@
 // cancel), continue-as-new NewContinueAsNewError, versions GetVersion
 // (our DefaultVersion 0 is Temporal's -1), SideEffect SideEffect, Now
 // workflow.Now, NewUUID a UUID derived from the run id, the custom status
-// the "custom-status" query, the logger a replay-safe slog.Logger.
+// the "custom-status" query (raw codec bytes, for the Temporal CLI), the
+// logger a replay-safe slog.Logger.
 // Terminate is Temporal cancellation, so the orchestrator can compensate
 // (orchestration.WithoutCancel is a disconnected context).
 //
@@ -64,8 +65,17 @@
 //
 // # Not supported
 //
-// Suspend and Resume return ErrUnsupported. Status does not report
-// activity progress (ActivitiesDone and ActivitiesTotal are 0).
+// Suspend and Resume return ErrUnsupported.
+//
+// # Status
+//
+// Status reads a live orchestration's custom status and activity progress
+// with the "cloudbutton.status" query (answered by a worker, bounded by
+// 5s); an orchestration that set a custom status records it, with its
+// progress, in its memo when it ends, so closed ones need no worker.
+// Progress counts the activities of the current run (since the last
+// continue-as-new); a closed orchestration that set no custom status
+// reports none.
 //
 // # Testing
 //

@@ -176,3 +176,62 @@ func TestUnknownOrchestratorFromClientOnlyEngine(t *testing.T) {
 	assert.Equal(t, "OrchestratorNotFound", st.Failure.Type)
 	assert.Contains(t, st.Failure.Message, "greeter", "the message lists the registered names")
 }
+
+var progressing = orchestration.New("progressing", func(ctx orchestration.Context, n int) (int, error) {
+	fs := make([]orchestration.Future[int], n)
+	for i := range fs {
+		fs[i] = orchestration.Call(ctx, square, i)
+	}
+	if _, err := orchestration.All(ctx, fs...).Await(ctx); err != nil {
+		return 0, err
+	}
+	if err := orchestration.SetCustomStatus(ctx, "waiting"); err != nil {
+		return 0, err
+	}
+	return orchestration.WaitEvent[int](ctx, "go", 0).Await(ctx)
+})
+
+// TestStatusProgressAndFinalCustomStatus: a live orchestration reports
+// its custom status and activity progress through a query; a closed one
+// keeps its last custom status in the memo, readable with no worker.
+func TestStatusProgressAndFinalCustomStatus(t *testing.T) {
+	eng := openEngine(t, temporal.Options{})
+	w := worker.New(eng, worker.Options{Logger: quietLogger()})
+	w.RegisterOrchestrators(progressing)
+	w.RegisterActivities(square)
+	require.NoError(t, w.Start(context.Background()))
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = w.Stop(context.Background())
+		}
+	})
+	ctx := testCtx(t)
+	id, err := client.Start(ctx, eng, progressing, 4)
+	require.NoError(t, err)
+	var st *client.Status
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st, err = eng.Status(ctx, id)
+		require.NoError(t, err)
+		if string(st.CustomStatus) == `"waiting"` || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.JSONEq(t, `"waiting"`, string(st.CustomStatus))
+	assert.Equal(t, 4, st.ActivitiesTotal)
+	assert.Equal(t, 4, st.ActivitiesDone)
+
+	require.NoError(t, client.RaiseEvent(ctx, eng, id, "go", 5))
+	got, err := client.Result(ctx, eng, progressing, id)
+	require.NoError(t, err)
+	assert.Equal(t, 5, got)
+
+	require.NoError(t, w.Stop(ctx))
+	stopped = true
+	st, err = eng.Status(ctx, id)
+	require.NoError(t, err)
+	assert.JSONEq(t, `"waiting"`, string(st.CustomStatus), "read from the memo, with no worker running")
+	assert.Equal(t, 4, st.ActivitiesDone)
+}

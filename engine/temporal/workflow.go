@@ -43,6 +43,11 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 		}); err != nil {
 			return nil, err
 		}
+		if err := workflow.SetQueryHandler(wctx, statusQuery, func() (statusSnapshot, error) {
+			return st.snapshot(), nil
+		}); err != nil {
+			return nil, err
+		}
 		var (
 			out    []byte
 			runErr error
@@ -59,14 +64,17 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 		})
 		disc, _ := workflow.NewDisconnectedContext(wctx)
 		_ = workflow.Await(disc, func() bool { return done || st.fatal != nil })
+		var can *core.ContinueAsNewError
+		if !errors.As(runErr, &can) || st.fatal != nil || st.canceled() {
+			st.publishFinalStatus(disc)
+		}
 		switch {
 		case st.fatal != nil:
 			return nil, applicationError(st.fatal, true)
 		case st.canceled():
 			return nil, wctx.Err()
 		}
-		var can *core.ContinueAsNewError
-		if errors.As(runErr, &can) {
+		if can != nil {
 			next := &runCarry{Generation: st.info.Generation + 1}
 			if can.KeepEvents {
 				next.Events = st.unconsumedEvents()
@@ -77,6 +85,49 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 			return nil, applicationError(core.FailureFrom(runErr), true)
 		}
 		return out, nil
+	}
+}
+
+// statusQuery returns a statusSnapshot of a running orchestration.
+const statusQuery = "cloudbutton.status"
+
+// statusMemo is the memo field that keeps the last custom status (and
+// progress) of a closed orchestration that set one.
+const statusMemo = "cloudbutton.status"
+
+// statusSnapshot is what Status reads from a live orchestration.
+type statusSnapshot struct {
+	CustomStatus []byte `json:"customStatus,omitempty"`
+	Done         int    `json:"done"`
+	Total        int    `json:"total"`
+}
+
+func (st *wfState) snapshot() statusSnapshot {
+	s := statusSnapshot{CustomStatus: st.customStatus, Total: len(st.acts)}
+	for _, f := range st.acts {
+		switch f := f.(type) {
+		case *tfuture:
+			if f.done || f.f.IsReady() {
+				s.Done++
+			}
+		case *promise:
+			if f.done {
+				s.Done++
+			}
+		}
+	}
+	return s
+}
+
+// publishFinalStatus records the custom status, if the orchestration set
+// one, in the memo, so Status reads it after the end without a worker.
+// Orchestrations that set none add nothing to their history.
+func (st *wfState) publishFinalStatus(ctx workflow.Context) {
+	if st.customStatus == nil {
+		return
+	}
+	if err := workflow.UpsertMemo(ctx, map[string]any{statusMemo: st.snapshot()}); err != nil {
+		st.logger.Warn("cannot record the final custom status in the memo", "error", err)
 	}
 }
 
