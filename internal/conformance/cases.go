@@ -174,6 +174,25 @@ func testTerminate(t *testing.T, e Engine) {
 	assert.ErrorIs(t, c.Terminate(ctx, "no-such-instance-"+id, "x"), client.ErrNotFound)
 }
 
+func testTerminateReachesChildren(t *testing.T, e Engine) {
+	ctx := testContext(t)
+	c := e.Start(t, func(w *worker.Worker) { w.RegisterOrchestrators(parentOfForever, childForever) })
+	id, err := client.Start(ctx, c, parentOfForever, struct{}{})
+	require.NoError(t, err)
+	childID := id + "-child"
+	eventually(t, "the child is running", func() bool {
+		st, err := c.Status(ctx, childID)
+		return err == nil && st.RuntimeStatus == client.StatusRunning && customStatus(ctx, c, id) == "started child"
+	})
+	require.NoError(t, c.Terminate(ctx, id, "stop the family"))
+	st, err := c.Wait(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus)
+	st, err = c.Wait(ctx, childID)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus, "terminate reaches the child")
+}
+
 func testVersioning(t *testing.T, e Engine) {
 	ctx := testContext(t)
 	c := e.Start(t, func(w *worker.Worker) { w.RegisterOrchestrators(versioned) })
@@ -217,6 +236,7 @@ func testPayloadErrors(t *testing.T, e Engine) {
 	got, err := client.Result(ctx, c, payloads, id)
 	require.NoError(t, err)
 	assert.Equal(t, "DecodeError", got.ActivityInputErr)
+	assert.True(t, got.TooLarge, "an oversized input fails with codec.ErrPayloadTooLarge")
 
 	// An orchestration input that does not decode into its type.
 	id, err = c.StartRaw(ctx, fanOut.Name(), []byte(`"not an int"`), client.StartOptions{})

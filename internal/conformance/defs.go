@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 )
 
@@ -251,6 +253,7 @@ var callsPanicky = orchestration.New("calls-panicky", func(ctx orchestration.Con
 
 type payloadOut struct {
 	ActivityInputErr string
+	TooLarge         bool
 }
 
 var payloads = orchestration.New("payloads", func(ctx orchestration.Context, _ struct{}) (payloadOut, error) {
@@ -260,7 +263,10 @@ var payloads = orchestration.New("payloads", func(ctx orchestration.Context, _ s
 	if !errors.As(err, &ae) {
 		return payloadOut{}, fmt.Errorf("want an *ActivityError, got %v", err)
 	}
-	return payloadOut{ActivityInputErr: ae.Type}, nil
+	// An input over the payload limit is refused before anything runs.
+	big := strings.Repeat("x", codec.DefaultMaxPayload+1)
+	_, err = orchestration.CallNamed[string, int](ctx, double.Name(), big).Await(ctx)
+	return payloadOut{ActivityInputErr: ae.Type, TooLarge: errors.Is(err, codec.ErrPayloadTooLarge)}, nil
 })
 
 var callsUnknown = orchestration.New("calls-unknown", func(ctx orchestration.Context, _ struct{}) (string, error) {
@@ -297,4 +303,16 @@ var deterministic = orchestration.New("deterministic", func(ctx orchestration.Co
 var idle = orchestration.New("idle", func(ctx orchestration.Context, in string) (string, error) {
 	v, err := orchestration.WaitEvent[string](ctx, "finish", 0).Await(ctx)
 	return in + v, err
+})
+
+// childForever waits for an event that never comes; terminating its
+// parent must end it too.
+var childForever = orchestration.New("child-forever", func(ctx orchestration.Context, _ struct{}) (string, error) {
+	return orchestration.WaitEvent[string](ctx, "never", 0).Await(ctx)
+})
+
+var parentOfForever = orchestration.New("parent-of-forever", func(ctx orchestration.Context, _ struct{}) (string, error) {
+	f := orchestration.CallSub(ctx, childForever, struct{}{}, orchestration.WithInstanceID(ctx.Info().InstanceID+"-child"))
+	_ = orchestration.SetCustomStatus(ctx, "started child")
+	return f.Await(ctx)
 })

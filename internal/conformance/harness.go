@@ -70,6 +70,7 @@ func Run(t *testing.T, e Engine) {
 		{"SubOrchestrations", testSubOrchestrations},
 		{"ContinueAsNew", testContinueAsNew},
 		{"TerminateWithCompensation", testTerminate},
+		{"TerminateReachesChildren", testTerminateReachesChildren},
 		{"Versioning", testVersioning},
 		{"Panics", testPanics},
 		{"PayloadErrors", testPayloadErrors},
