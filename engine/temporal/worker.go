@@ -69,6 +69,14 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	stop := func(ctx context.Context) error {
 		done := make(chan struct{})
 		go func() { w.Stop(); close(done) }()
+		e.mu.Lock()
+		for i, r := range e.regs {
+			if r == reg {
+				e.regs = append(e.regs[:i], e.regs[i+1:]...)
+				break
+			}
+		}
+		e.mu.Unlock()
 		select {
 		case <-done:
 			return nil
