@@ -19,8 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -33,17 +31,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/samples/internal/samplekit"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		fmt.Fprintln(os.Stderr, "approval:", err)
-		os.Exit(1)
-	}
-}
+func main() { samplekit.Main("approval", run) }
 
 const usage = `usage: approval start|demo [flags]
 

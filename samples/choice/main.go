@@ -9,13 +9,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/cloudbutton/cloudbutton/client"
@@ -23,17 +20,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/samples/internal/samplekit"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		fmt.Fprintln(os.Stderr, "choice:", err)
-		os.Exit(1)
-	}
-}
+func main() { samplekit.Main("choice", run) }
 
 // sampleOrders take three different paths.
 var sampleOrders = []Order{

@@ -9,14 +9,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync/atomic"
 	"time"
 
@@ -27,17 +24,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/samples/internal/samplekit"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		fmt.Fprintln(os.Stderr, "monitor:", err)
-		os.Exit(1)
-	}
-}
+func main() { samplekit.Main("monitor", run) }
 
 // demoService answers 503 to its first downFor requests, then 200.
 func demoService(downFor int) (url string, stop func(), err error) {

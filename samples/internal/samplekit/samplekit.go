@@ -10,10 +10,12 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"time"
 
@@ -115,4 +117,24 @@ func PrintHistoryHint(w io.Writer, db, id string) {
 		db = abs
 	}
 	fmt.Fprintf(w, "history stored in %s; inspect with: go run ./cmd/cloudbutton --db %s history %s\n", db, db, id)
+}
+
+// RunFunc is a sample's body: flags from args, output to stdout and
+// stderr, canceled on interrupt.
+type RunFunc func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+// Main runs a sample's body with os.Args and exits: 0 on success, 2 for
+// -h, 1 with the error printed otherwise.
+func Main(name string, run RunFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+		os.Exit(0)
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	}
+	fmt.Fprintln(os.Stderr, name+":", err)
+	os.Exit(1)
 }
