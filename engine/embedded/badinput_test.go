@@ -30,7 +30,7 @@ func TestBadInput(t *testing.T) {
 	_, err := eng.StartRaw(ctx, "no-such-orchestrator", []byte(`1`), client.StartOptions{})
 	require.ErrorIs(t, err, client.ErrUnknownName)
 	assert.Contains(t, err.Error(), `"no-such-orchestrator"`)
-	assert.Contains(t, err.Error(), "fan-out", "the error lists what is registered")
+	assert.Contains(t, err.Error(), "bench.fanout", "the error lists what is registered")
 
 	_, err = eng.StartRaw(ctx, fanOut.Name(), []byte(strings.Repeat("1", 2000)), client.StartOptions{})
 	var size *codec.SizeError
@@ -45,7 +45,7 @@ func TestBadInput(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, client.StatusFailed, st.RuntimeStatus, "undecodable input fails the instance; it is not stuck")
 	assert.Equal(t, "DecodeError", st.Failure.Type)
-	assert.Contains(t, st.Failure.Message, `input of orchestration "fan-out" does not decode into int`)
+	assert.Contains(t, st.Failure.Message, `input of orchestration "bench.fanout" does not decode into int`)
 
 	assert.ErrorIs(t, eng.RaiseEventRaw(ctx, id, "go", []byte(`"x"`)), client.ErrNotRunning, "event for a finished instance")
 	assert.ErrorIs(t, eng.RaiseEventRaw(ctx, "unknown", "go", []byte(`"x"`)), client.ErrNotFound, "event for an unknown instance")

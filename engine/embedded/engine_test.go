@@ -13,37 +13,18 @@ import (
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/engine/embedded"
+	"github.com/cloudbutton/cloudbutton/internal/bench"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// The benchmark workloads double as test orchestrations.
 var (
-	noop   = activity.New("noop", func(ctx context.Context, n int) (int, error) { return n, nil })
-	fanOut = orchestration.New("fan-out", func(ctx orchestration.Context, n int) (int, error) {
-		fs := make([]orchestration.Future[int], n)
-		for i := range fs {
-			fs[i] = orchestration.Call(ctx, noop, i)
-		}
-		vals, err := orchestration.All(ctx, fs...).Await(ctx)
-		sum := 0
-		for _, v := range vals {
-			sum += v
-		}
-		return sum, err
-	})
-	sequence = orchestration.New("sequence", func(ctx orchestration.Context, n int) (int, error) {
-		sum := 0
-		for i := range n {
-			v, err := orchestration.Call(ctx, noop, i).Await(ctx)
-			if err != nil {
-				return 0, err
-			}
-			sum += v
-		}
-		return sum, nil
-	})
+	noop     = bench.Noop
+	fanOut   = bench.FanOut
+	sequence = bench.Sequence
 )
 
 // start opens an engine on a fresh file with a running worker.

@@ -44,7 +44,7 @@ func BenchmarkFanIn(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				x := replay.New(fanOut, replay.Options{})
-				res := x.Apply([]replay.Event{started("fan-out", n)})
+				res := x.Apply([]replay.Event{started(fanOut.Name(), n)})
 				comps := make([]replay.Event, 0, n)
 				for _, e := range res.Events[1:] {
 					comps = append(comps, completion(e))
@@ -73,7 +73,7 @@ func BenchmarkPendingFutureMemory(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		x := replay.New(fanOut, replay.Options{})
-		res := x.Apply([]replay.Event{started("fan-out", n)})
+		res := x.Apply([]replay.Event{started(fanOut.Name(), n)})
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		perFuture = float64(after.HeapAlloc-before.HeapAlloc) / n

@@ -1,7 +1,6 @@
 package replay_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -13,37 +12,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/internal/bench"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 )
 
-var noop = activity.New("noop", func(ctx context.Context, n int) (int, error) { return n, nil })
-
-var fanOut = orchestration.New("fan-out", func(ctx orchestration.Context, n int) (int, error) {
-	fs := make([]orchestration.Future[int], n)
-	for i := range fs {
-		fs[i] = orchestration.Call(ctx, noop, i)
-	}
-	vals, err := orchestration.All(ctx, fs...).Await(ctx)
-	sum := 0
-	for _, v := range vals {
-		sum += v
-	}
-	return sum, err
-})
-
-var sequence = orchestration.New("sequence", func(ctx orchestration.Context, n int) (int, error) {
-	sum := 0
-	for i := range n {
-		v, err := orchestration.Call(ctx, noop, i).Await(ctx)
-		if err != nil {
-			return 0, err
-		}
-		sum += v
-	}
-	return sum, nil
-})
+var (
+	fanOut   = bench.FanOut
+	sequence = bench.Sequence
+)
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -142,7 +119,7 @@ func TestRestartMidRunContinuesIdentically(t *testing.T) {
 func TestDuplicateCompletionsAreDropped(t *testing.T) {
 	x := replay.New(fanOut, replay.Options{})
 	defer x.Close()
-	res := x.Apply([]replay.Event{started("fan-out", 2)})
+	res := x.Apply([]replay.Event{started(fanOut.Name(), 2)})
 	c0 := completion(res.Events[1])
 	res = x.Apply([]replay.Event{c0, c0})
 	assert.Len(t, res.Events, 1, "the duplicate is not recorded")
@@ -154,7 +131,7 @@ func TestCloseUnwindsBlockedCoroutines(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	before := runtime.NumGoroutine()
 	x := replay.New(fanOut, replay.Options{})
-	x.Apply([]replay.Event{started("fan-out", 10)})
+	x.Apply([]replay.Event{started(fanOut.Name(), 10)})
 	x.Close()
 	assert.LessOrEqual(t, runtime.NumGoroutine(), before)
 }
