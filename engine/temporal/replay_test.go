@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,4 +175,53 @@ func TestReplayCLIExport(t *testing.T) {
 	require.NoError(t, err, "temporal workflow show")
 	require.NoError(t, temporal.ReplayHistoryJSON(bytes.NewReader(out), temporal.ReplayOptions{}, greeter))
 	assert.Error(t, temporal.ReplayHistoryJSON(bytes.NewReader(out), temporal.ReplayOptions{}, greeterChanged))
+}
+
+// lineCounter counts log lines that mention "orchestrator says".
+type lineCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n += strings.Count(string(p), "orchestrator says")
+	return len(p), nil
+}
+
+func (c *lineCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+var talker = orchestration.New("talker", func(ctx orchestration.Context, _ struct{}) (string, error) {
+	ctx.Logger().Info("orchestrator says hello")
+	return orchestration.Call(ctx, greet, "log").Await(ctx)
+})
+
+// TestLoggerIsReplaySafe: the orchestrator's logger writes once live and
+// stays silent when the same history is replayed.
+func TestLoggerIsReplaySafe(t *testing.T) {
+	live := &lineCounter{}
+	eng := openEngine(t, temporal.Options{})
+	w := worker.New(eng, worker.Options{Logger: slog.New(slog.NewTextHandler(live, nil))})
+	w.RegisterOrchestrators(talker)
+	w.RegisterActivities(greet)
+	require.NoError(t, w.Start(context.Background()))
+	t.Cleanup(func() { _ = w.Stop(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id, err := client.Start(ctx, eng, talker, struct{}{})
+	require.NoError(t, err)
+	_, err = client.Result(ctx, eng, talker, id)
+	require.NoError(t, err)
+	assert.Equal(t, 1, live.count(), "logged once live")
+
+	h, err := eng.History(ctx, id)
+	require.NoError(t, err)
+	replayed := &lineCounter{}
+	require.NoError(t, temporal.ReplayHistory(h, temporal.ReplayOptions{Logger: slog.New(slog.NewTextHandler(replayed, nil))}, talker))
+	assert.Equal(t, 0, replayed.count(), "silent on replay")
 }
