@@ -19,6 +19,10 @@ type live struct {
 	// progress counts activities; flushed to the store now and then.
 	done, total int
 	flushed     time.Time
+	// pins counts uncommitted batches with steps of the instance: its
+	// state is ahead of the store, so it must stay in the cache.
+	pins              int
+	evictWhenUnpinned bool
 }
 
 // lru keeps live instances between steps, evicting (and closing) the least
@@ -47,9 +51,12 @@ func (c *lru) get(id string) *live {
 func (c *lru) put(l *live) {
 	l.elem = c.order.PushFront(l)
 	c.items[l.id] = l
-	for c.order.Len() > c.cap {
-		old := c.order.Back().Value.(*live)
-		c.remove(old.id)
+	for e := c.order.Back(); c.order.Len() > c.cap && e != nil; {
+		old := e.Value.(*live)
+		e = e.Prev()
+		if old.pins == 0 {
+			c.remove(old.id)
+		}
 	}
 }
 

@@ -55,7 +55,12 @@ type processor struct {
 	exited    chan struct{}
 	inflight  map[int64]bool
 	nextTimer time.Time
-	ctx       context.Context
+
+	acc        *pending // applied, waiting for the committer
+	inCommit   *pending // being committed
+	commitReq  chan *pending
+	commitDone chan error
+	ctx        context.Context
 }
 
 func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts worker.Options) (*processor, error) {
@@ -82,7 +87,10 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 		stopCh:   make(chan struct{}),
 		exited:   make(chan struct{}),
 		inflight: map[int64]bool{},
-		ctx:      context.WithoutCancel(ctx),
+
+		commitReq:  make(chan *pending, 1),
+		commitDone: make(chan error, 1),
+		ctx:        context.WithoutCancel(ctx),
 	}
 	p.runner = newRunner(p, inv, opts)
 	if err := p.recover(ctx); err != nil {
@@ -119,6 +127,8 @@ func (p *processor) stop(ctx context.Context) error {
 func (p *processor) run() {
 	defer close(p.exited)
 	defer p.cache.clear()
+	go p.committer()
+	defer close(p.commitReq)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -127,6 +137,8 @@ func (p *processor) run() {
 		select {
 		case c := <-p.done:
 			comps = append(comps, c)
+		case err := <-p.commitDone:
+			p.committed(err)
 		case <-p.pokeCh:
 			poll = true
 		case <-timer.C:
@@ -167,7 +179,11 @@ func (p *processor) evictRequested() {
 	for {
 		select {
 		case id := <-p.evictCh:
-			p.cache.remove(id)
+			if l := p.cache.get(id); l != nil && l.pins > 0 {
+				l.evictWhenUnpinned = true // its uncommitted steps are only in memory
+			} else {
+				p.cache.remove(id)
+			}
 		default:
 			return
 		}
@@ -190,6 +206,7 @@ func (p *processor) drainAndExit() {
 	for {
 		comps := p.gather(nil)
 		if len(comps) == 0 {
+			p.flush()
 			return
 		}
 		p.process(nil, comps)
@@ -248,41 +265,13 @@ func (p *processor) process(msgs []store.Message, comps []completion) {
 		b.step(g)
 	}
 	// Speculation: activities start before the commit that schedules them
-	// lands, so they run while it is written. Their results are applied
-	// only after it (this goroutine commits before it takes the next
-	// batch); if it fails, the results find no pending activity and are
-	// dropped, and the steps are redone: a failure only re-runs work.
+	// lands (see pending).
 	p.runner.submit(b.tasks...)
-	err := p.st.Commit(p.ctx, b.steps)
-	for i := range msgs {
-		delete(p.inflight, msgs[i].ID)
+	if p.acc == nil {
+		p.acc = &pending{}
 	}
-	if err != nil {
-		p.log.Error("embedded: commit failed; the batch will be retried", "err", err, "instances", len(order))
-		for _, g := range order {
-			p.cache.remove(g.id)
-			for _, c := range g.comps {
-				p.runner.submit(c.task) // its result was not recorded: run it again
-			}
-		}
-		p.poke()
-		return
-	}
-	for _, l := range b.flushed {
-		l.flushed = b.now
-	}
-	for _, id := range b.evict {
-		p.cache.remove(id)
-	}
-	if len(b.finished) > 0 {
-		p.e.notifyDone(b.finished)
-	}
-	if b.pokeSelf {
-		p.poke()
-	}
-	if !b.nextTimer.IsZero() && (p.nextTimer.IsZero() || b.nextTimer.Before(p.nextTimer)) {
-		p.nextTimer = b.nextTimer
-	}
+	p.acc.add(b, msgs)
+	p.maybeCommit()
 }
 
 // recover runs again the activities that a previous worker scheduled and

@@ -17,6 +17,7 @@ type batch struct {
 	steps     []store.Step
 	tasks     []task   // to run after the commit
 	flushed   []*live  // instances whose progress this batch writes
+	pinned    []*live  // instances with a step in this batch
 	finished  []string // instances that ended (watchers)
 	evict     []string // instances to drop from the cache
 	pokeSelf  bool     // new inbox messages are visible now
@@ -68,6 +69,8 @@ func (b *batch) step(g *group) {
 		events = append(events, ev)
 	}
 	res := l.x.Apply(events)
+	l.pins++
+	b.pinned = append(b.pinned, l)
 	s.Events = res.Events
 	u := &store.Update{}
 	if l.status == store.StatusPending {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 )
 
@@ -19,7 +20,7 @@ func (s *Store) Commit(ctx context.Context, steps []store.Step) error {
 	}
 	defer tx.Rollback()
 	c := committer{ctx: ctx, tx: tx,
-		hist: tx.StmtContext(ctx, s.stmts.insertHistory), insMsg: tx.StmtContext(ctx, s.stmts.insertMsg),
+		hist: tx.StmtContext(ctx, s.stmts.insertHistory), histBulk: tx.StmtContext(ctx, s.stmts.insertHistoryBulk), insMsg: tx.StmtContext(ctx, s.stmts.insertMsg),
 		delMsg: tx.StmtContext(ctx, s.stmts.deleteMsg), insInst: tx.StmtContext(ctx, s.stmts.insertInstance),
 		progress: tx.StmtContext(ctx, s.stmts.progress),
 		now:      time.Now().UnixNano()}
@@ -37,7 +38,8 @@ func (s *Store) Commit(ctx context.Context, steps []store.Step) error {
 type committer struct {
 	ctx                                     context.Context
 	tx                                      *sql.Tx
-	hist, insMsg, delMsg, insInst, progress *sql.Stmt
+	hist, histBulk, insMsg, delMsg, insInst, progress *sql.Stmt
+	args                                              []any
 	now                                     int64
 }
 
@@ -58,14 +60,8 @@ func (c *committer) step(s *store.Step) error {
 			return err
 		}
 	}
-	for i := range s.Events {
-		b, err := encodeEvent(&s.Events[i])
-		if err != nil {
-			return err
-		}
-		if err := c.exec(c.hist, id, s.Events[i].Index, b); err != nil {
-			return fmt.Errorf("history event %d: %w", s.Events[i].Index, err)
-		}
+	if err := c.history(id, s.Events); err != nil {
+		return err
 	}
 	for _, m := range s.ConsumedMessages {
 		if err := c.exec(c.delMsg, m); err != nil {
@@ -126,4 +122,27 @@ func (c *committer) update(id string, u *store.Update) error {
 	args = append(args, id)
 	_, err := c.tx.ExecContext(c.ctx, `UPDATE instances SET `+strings.Join(sets, ", ")+` WHERE id = ?`, args...)
 	return err
+}
+
+// history appends events, bulkRows rows per statement.
+func (c *committer) history(id string, events []replay.Event) error {
+	for len(events) > 0 {
+		n, st := 1, c.hist
+		if len(events) >= bulkRows {
+			n, st = bulkRows, c.histBulk
+		}
+		c.args = c.args[:0]
+		for i := range events[:n] {
+			b, err := appendEvent(make([]byte, 0, 128+len(events[i].Payload)), &events[i])
+			if err != nil {
+				return fmt.Errorf("history event %d: %w", events[i].Index, err)
+			}
+			c.args = append(c.args, id, events[i].Index, b)
+		}
+		if err := c.exec(st, c.args...); err != nil {
+			return fmt.Errorf("history events %d to %d: %w", events[0].Index, events[n-1].Index, err)
+		}
+		events = events[n:]
+	}
+	return nil
 }

@@ -4,12 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 )
+
+// bulkRows is the number of history rows one bulk insert writes.
+const bulkRows = 64
 
 // statements are prepared once on the single write connection and reused
 // by every transaction (Tx.StmtContext re-binds them without re-preparing).
 type statements struct {
-	insertHistory, insertMsg, deleteMsg, insertInstance, progress *sql.Stmt
+	insertHistory, insertHistoryBulk, insertMsg, deleteMsg, insertInstance, progress *sql.Stmt
 }
 
 func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
@@ -23,6 +27,7 @@ func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
 		return s
 	}
 	st.insertHistory = p(`INSERT INTO history (instance_id, idx, event) VALUES (?, ?, ?)`)
+	st.insertHistoryBulk = p(`INSERT INTO history (instance_id, idx, event) VALUES (?, ?, ?)` + strings.Repeat(`, (?, ?, ?)`, bulkRows-1))
 	st.insertMsg = p(`INSERT INTO inbox (instance_id, event, visible_at) VALUES (?, ?, ?)`)
 	st.deleteMsg = p(`DELETE FROM inbox WHERE id = ?`)
 	st.insertInstance = p(`INSERT INTO instances (id, name, status, input, parent_id, parent_task_id, generation, created_at, updated_at)
@@ -33,7 +38,7 @@ func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
 
 func (st *statements) close() {
 	var errs []error
-	for _, s := range []*sql.Stmt{st.insertHistory, st.insertMsg, st.deleteMsg, st.insertInstance, st.progress} {
+	for _, s := range []*sql.Stmt{st.insertHistory, st.insertHistoryBulk, st.insertMsg, st.deleteMsg, st.insertInstance, st.progress} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

@@ -32,7 +32,7 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-func encodeEvent(e *replay.Event) ([]byte, error) { return json.Marshal(e) }
+func encodeEvent(e *replay.Event) ([]byte, error) { return appendEvent(nil, e) }
 
 func decodeEvent(b []byte) (replay.Event, error) {
 	var e replay.Event

@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+)
+
+// appendEvent appends e as JSON, the same document json.Marshal writes
+// (replay.Event's field tags), without reflection: history encoding is on
+// the hot path of every step.
+func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, e.Index, 10)
+	b = append(b, `,"type":`...)
+	b = strconv.AppendQuote(b, string(e.Type))
+	b = append(b, `,"time":"`...)
+	b = e.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	if e.TaskID != 0 {
+		b = append(b, `,"taskId":`...)
+		b = strconv.AppendInt(b, e.TaskID, 10)
+	}
+	b = appendString(b, "name", e.Name)
+	b = appendString(b, "instanceId", e.InstanceID)
+	b = appendString(b, "parentId", e.ParentID)
+	if e.ParentTaskID != 0 {
+		b = append(b, `,"parentTaskId":`...)
+		b = strconv.AppendInt(b, e.ParentTaskID, 10)
+	}
+	if e.Generation != 0 {
+		b = append(b, `,"generation":`...)
+		b = strconv.AppendInt(b, int64(e.Generation), 10)
+	}
+	if len(e.Payload) > 0 {
+		b = append(b, `,"payload":`...)
+		if json.Valid(e.Payload) {
+			b = append(b, e.Payload...)
+		} else {
+			b = append(b, `{"$b64":"`...)
+			b = base64.StdEncoding.AppendEncode(b, e.Payload)
+			b = append(b, `"}`...)
+		}
+	}
+	var err error
+	if e.Failure != nil {
+		if b, err = appendJSON(b, "failure", e.Failure); err != nil {
+			return nil, err
+		}
+	}
+	if !e.FireAt.IsZero() {
+		b = append(b, `,"fireAt":"`...)
+		b = e.FireAt.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	if e.Options != nil && !zeroOptions(e.Options) {
+		if b, err = appendJSON(b, "options", e.Options); err != nil {
+			return nil, err
+		}
+	}
+	if e.Attempt != 0 {
+		b = append(b, `,"attempt":`...)
+		b = strconv.AppendInt(b, int64(e.Attempt), 10)
+	}
+	if e.Version != 0 {
+		b = append(b, `,"version":`...)
+		b = strconv.AppendInt(b, int64(e.Version), 10)
+	}
+	if len(e.Carried) > 0 {
+		if b, err = appendJSON(b, "carried", e.Carried); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func zeroOptions(o *core.ActivityOptions) bool {
+	return o.Retry == nil && o.StartToClose == 0 && o.HeartbeatTimeout == 0
+}
+
+func appendString(b []byte, key, s string) []byte {
+	if s == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return strconv.AppendQuote(b, s)
+}
+
+func appendJSON(b []byte, key string, v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return append(b, data...), nil
+}

@@ -1,0 +1,62 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+)
+
+func TestAppendEventRoundTrips(t *testing.T) {
+	at := time.Date(2026, 11, 27, 6, 30, 1, 123456789, time.UTC)
+	tests := []replay.Event{
+		{Index: 0, Type: replay.OrchestrationStarted, Time: at, Name: "orch", InstanceID: "i-1", ParentID: "p", ParentTaskID: 3, Generation: 2, Payload: []byte(`{"a":[1,2]}`)},
+		{Index: 7, Type: replay.ActivityScheduled, Time: at, TaskID: 4, Name: "act \"quoted\" \u00e9", Payload: []byte(`"x"`),
+			Options: &core.ActivityOptions{Retry: &core.RetryPolicy{MaxAttempts: 3, NonRetryableErrorTypes: []string{"Fatal"}}, StartToClose: time.Second}},
+		{Index: 8, Type: replay.ActivityScheduled, Time: at, TaskID: 5, Name: "plain", Options: &core.ActivityOptions{}},
+		{Index: 9, Type: replay.ActivityFailed, Time: at, TaskID: 4, Attempt: 3, Failure: &core.Failure{Type: "Boom", Message: "line\nbreak", Stack: "s"}},
+		{Index: 10, Type: replay.TimerCreated, Time: at, TaskID: 6, FireAt: at.Add(time.Hour)},
+		{Index: 11, Type: replay.VersionMarked, Time: at, Name: "change", Version: 2},
+		{Index: 12, Type: replay.ActivityCompleted, Time: at, TaskID: 7, Payload: []byte{0xff, 0x00, 0x01}},
+		{Index: 13, Type: replay.OrchestrationContinuedAsNew, Time: at, Payload: []byte(`1`),
+			Carried: []replay.Event{{Type: replay.EventRaised, Name: "e", Payload: []byte(`true`), Time: at}}},
+	}
+	for _, e := range tests {
+		t.Run(string(e.Type), func(t *testing.T) {
+			fast, err := appendEvent(nil, &e)
+			require.NoError(t, err)
+			var got replay.Event
+			require.NoError(t, json.Unmarshal(fast, &got), string(fast))
+			want := e
+			if want.Options != nil && zeroOptions(want.Options) {
+				want.Options = nil // empty options are omitted
+			}
+			assert.Equal(t, want, got)
+			if want.Options == nil || !zeroOptions(e.Options) {
+				std, err := json.Marshal(&want)
+				require.NoError(t, err)
+				assert.JSONEq(t, string(std), string(fast), "the same document as encoding/json")
+			}
+		})
+	}
+}
+
+func BenchmarkEncodeEvent(b *testing.B) {
+	e := replay.Event{Index: 7, Type: replay.ActivityScheduled, Time: time.Now(), TaskID: 4, Name: "bench.noop", Payload: []byte(`42`), Options: &core.ActivityOptions{}}
+	b.Run("appendEvent", func(b *testing.B) {
+		var buf []byte
+		for b.Loop() {
+			buf, _ = appendEvent(buf[:0], &e)
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = json.Marshal(&e)
+		}
+	})
+}
