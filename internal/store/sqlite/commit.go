@@ -36,11 +36,11 @@ func (s *Store) Commit(ctx context.Context, steps []store.Step) error {
 }
 
 type committer struct {
-	ctx                                     context.Context
-	tx                                      *sql.Tx
+	ctx                                               context.Context
+	tx                                                *sql.Tx
 	hist, histBulk, insMsg, delMsg, insInst, progress *sql.Stmt
 	args                                              []any
-	now                                     int64
+	now                                               int64
 }
 
 func (c *committer) exec(st *sql.Stmt, args ...any) error {
