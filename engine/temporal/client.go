@@ -210,6 +210,10 @@ func (e *Engine) Wait(ctx context.Context, instanceID string) (*client.Status, e
 		if errors.As(err, &werr) || !isTransient(err) {
 			break
 		}
+		select { // the server is briefly unavailable: retry
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("temporal: wait for %q: %w", instanceID, err)
