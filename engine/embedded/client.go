@@ -88,7 +88,19 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	}
 	inst := store.Instance{ID: id, Name: name, Status: store.StatusPending, Input: input, Generation: generation, CreatedAt: now, UpdatedAt: now}
 	start := store.Message{InstanceID: id, VisibleAt: at,
-		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation, Payload: input}}
+		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation, Payload: input, Time: now}}
+	if !replace && opts.StartAt.IsZero() {
+		// With the worker in this process, a new instance is created (and
+		// its first step run) in the worker's next group commit.
+		e.mu.Lock()
+		p := e.proc
+		e.mu.Unlock()
+		if p != nil {
+			if err := p.create(ctx, inst, start.Event); !errors.Is(err, errNoWorker) {
+				return id, err
+			}
+		}
+	}
 	if err := e.store.CreateInstance(ctx, inst, start, replace); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return "", fmt.Errorf("%w: %q", client.ErrAlreadyExists, id)
@@ -156,6 +168,12 @@ func (e *Engine) Wait(ctx context.Context, id string) (*client.Status, error) {
 	done, stop := e.watch(id)
 	defer stop()
 	delay := 5 * time.Millisecond
+	e.mu.Lock()
+	if e.proc != nil {
+		// The worker runs here: it wakes the watch; polling is a fallback.
+		delay = time.Second
+	}
+	e.mu.Unlock()
 	for {
 		st, err := e.Status(ctx, id)
 		if err != nil {
@@ -174,7 +192,7 @@ func (e *Engine) Wait(ctx context.Context, id string) (*client.Status, error) {
 		case <-t.C:
 		}
 		t.Stop()
-		delay = min(delay*2, 250*time.Millisecond)
+		delay = min(delay*2, max(delay, 250*time.Millisecond))
 	}
 }
 

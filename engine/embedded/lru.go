@@ -23,6 +23,9 @@ type live struct {
 	// state is ahead of the store, so it must stay in the cache.
 	pins              int
 	evictWhenUnpinned bool
+	// children counts the sub-orchestrations the run started (from
+	// history after a reload); none means no child to terminate.
+	children int
 }
 
 // lru keeps live instances between steps, evicting (and closing) the least

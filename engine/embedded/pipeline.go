@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/internal/store"
@@ -26,6 +27,7 @@ type pending struct {
 	pokeSelf  bool
 	nextTimer time.Time
 	now       time.Time
+	starts    []*startRequest
 }
 
 // add merges a processed batch.
@@ -71,6 +73,9 @@ func (p *processor) committed(err error) {
 	for _, l := range pb.pinned {
 		l.pins--
 	}
+	for _, r := range pb.starts {
+		r.reply <- err
+	}
 	if err != nil {
 		p.commitFailed(pb, err)
 		return
@@ -107,6 +112,9 @@ func (p *processor) commitFailed(pb *pending, err error) {
 		p.acc = nil
 		for _, id := range acc.msgs {
 			delete(p.inflight, id)
+		}
+		for _, r := range acc.starts {
+			r.reply <- fmt.Errorf("embedded: not started, an earlier commit failed: %w", err)
 		}
 	}
 	p.cache.clear()

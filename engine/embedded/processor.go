@@ -56,6 +56,7 @@ type processor struct {
 	inflight  map[int64]bool
 	nextTimer time.Time
 
+	startCh    chan *startRequest
 	acc        *pending // applied, waiting for the committer
 	inCommit   *pending // being committed
 	commitReq  chan *pending
@@ -89,6 +90,7 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 		inflight: map[int64]bool{},
 
 		commitReq:  make(chan *pending, 1),
+		startCh:    make(chan *startRequest, 1024),
 		commitDone: make(chan error, 1),
 		ctx:        context.WithoutCancel(ctx),
 	}
@@ -133,10 +135,13 @@ func (p *processor) run() {
 	defer timer.Stop()
 	for {
 		var comps []completion
+		var starts []*startRequest
 		poll := false
 		select {
 		case c := <-p.done:
 			comps = append(comps, c)
+		case r := <-p.startCh:
+			starts = append(starts, r)
 		case err := <-p.commitDone:
 			p.committed(err)
 		case <-p.pokeCh:
@@ -159,8 +164,9 @@ func (p *processor) run() {
 				p.poke() // more waiting
 			}
 		}
-		if len(comps) > 0 || len(msgs) > 0 {
-			p.process(msgs, comps)
+		starts = p.gatherStarts(starts)
+		if len(comps) > 0 || len(msgs) > 0 || len(starts) > 0 {
+			p.process(msgs, comps, starts)
 		}
 		if poll || !p.nextTimer.IsZero() {
 			timer.Reset(p.untilNextPoll())
@@ -209,7 +215,7 @@ func (p *processor) drainAndExit() {
 			p.flush()
 			return
 		}
-		p.process(nil, comps)
+		p.process(nil, comps, nil)
 	}
 }
 
@@ -232,12 +238,13 @@ func (p *processor) untilNextPoll() time.Duration {
 // group is the work of one instance in a batch, in arrival order.
 type group struct {
 	id    string
+	start *replay.Event // a new instance's start, applied first
 	msgs  []store.Message
 	comps []completion
 	order []int // >=0: index into msgs; <0: -(index+1) into comps
 }
 
-func (p *processor) process(msgs []store.Message, comps []completion) {
+func (p *processor) process(msgs []store.Message, comps []completion, starts []*startRequest) {
 	groups := map[string]*group{}
 	var order []*group
 	get := func(id string) *group {
@@ -261,6 +268,12 @@ func (p *processor) process(msgs []store.Message, comps []completion) {
 		g.comps = append(g.comps, comps[i])
 	}
 	b := &batch{p: p, now: time.Now()}
+	for _, r := range starts {
+		if p.admit(b, r) {
+			g := get(r.inst.ID)
+			g.start = &r.event
+		}
+	}
 	for _, g := range order {
 		b.step(g)
 	}
@@ -271,6 +284,7 @@ func (p *processor) process(msgs []store.Message, comps []completion) {
 		p.acc = &pending{}
 	}
 	p.acc.add(b, msgs)
+	p.acc.starts = append(p.acc.starts, b.starts...)
 	p.maybeCommit()
 }
 
@@ -342,6 +356,8 @@ func (p *processor) loadWithPending(id string) (*live, []task, error) {
 		case replay.ActivityCompleted, replay.ActivityFailed:
 			delete(scheduled, e.TaskID)
 			l.done++
+		case replay.SubOrchestrationScheduled:
+			l.children++
 		}
 	}
 	pending := make([]task, 0, len(scheduled))

@@ -15,12 +15,14 @@ type batch struct {
 	p         *processor
 	now       time.Time
 	steps     []store.Step
-	tasks     []task   // to run after the commit
-	flushed   []*live  // instances whose progress this batch writes
-	pinned    []*live  // instances with a step in this batch
-	finished  []string // instances that ended (watchers)
-	evict     []string // instances to drop from the cache
-	pokeSelf  bool     // new inbox messages are visible now
+	tasks     []task  // to run after the commit
+	flushed   []*live // instances whose progress this batch writes
+	pinned    []*live // instances with a step in this batch
+	creates   map[string]store.Instance
+	starts    []*startRequest // answered after the commit
+	finished  []string        // instances that ended (watchers)
+	evict     []string        // instances to drop from the cache
+	pokeSelf  bool            // new inbox messages are visible now
 	nextTimer time.Time
 }
 
@@ -29,6 +31,9 @@ func (b *batch) step(g *group) {
 	s := store.Step{InstanceID: g.id}
 	for _, m := range g.msgs {
 		s.ConsumedMessages = append(s.ConsumedMessages, m.ID)
+	}
+	if in, ok := b.creates[g.id]; ok {
+		s.NewInstances = append(s.NewInstances, in)
 	}
 	l, err := p.load(g.id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -48,7 +53,10 @@ func (b *batch) step(g *group) {
 		b.steps = append(b.steps, s)
 		return
 	}
-	events := make([]replay.Event, 0, len(g.order))
+	events := make([]replay.Event, 0, len(g.order)+1)
+	if g.start != nil {
+		events = append(events, *g.start)
+	}
 	for _, o := range g.order {
 		var ev replay.Event
 		if o >= 0 {
@@ -110,6 +118,7 @@ func (b *batch) interpret(l *live, s *store.Step, u *store.Update, ev *replay.Ev
 			b.nextTimer = ev.FireAt
 		}
 	case replay.SubOrchestrationScheduled:
+		l.children++
 		b.startChild(l, s, ev)
 	case replay.TerminationRequested:
 		b.terminateChildren(l, s, "parent terminated: "+ev.Name)
@@ -149,6 +158,9 @@ func (b *batch) creating(id string) bool {
 }
 
 func (b *batch) terminateChildren(l *live, s *store.Step, reason string) {
+	if l.children == 0 {
+		return
+	}
 	children, err := b.p.st.List(b.p.ctx, store.Filter{ParentID: l.id,
 		Statuses: []string{store.StatusPending, store.StatusRunning, store.StatusSuspended}})
 	if err != nil {

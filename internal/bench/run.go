@@ -71,8 +71,8 @@ func pick(ds []time.Duration, q float64) time.Duration {
 
 // Run measures w on c (a worker for the workloads must be running) runs
 // times, after one warm-up run.
-func Run(ctx context.Context, engine string, c client.Client, w Workload, runs int) Result {
-	res := Result{Engine: engine, Workload: w}
+func Run(ctx context.Context, engine string, c client.Client, w Workload, runs int) (res Result) {
+	res = Result{Engine: engine, Workload: w}
 	var peak atomic.Uint64
 	stop := sampleHeap(&peak)
 	defer func() { stop(); res.PeakHeap = peak.Load() }()

@@ -49,6 +49,8 @@ type Store struct {
 	write *sql.DB // one connection: every write is serialized here
 	read  *sql.DB // readers, concurrent with the writer (WAL)
 	stmts statements
+	// getInstance is prepared on the read pool: status polls are frequent.
+	getInstance *sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,8 +98,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	s.read.SetMaxOpenConns(4)
+	s.read.SetMaxOpenConns(8)
+	s.read.SetMaxIdleConns(8)
 	if err := s.stmts.prepare(ctx, s.write); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: preparing statements: %w", err)
+	}
+	if s.getInstance, err = s.read.PrepareContext(ctx, `SELECT `+instanceCols+` FROM instances WHERE id = ?`); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: preparing statements: %w", err)
 	}
@@ -111,6 +118,9 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	s.stmts.close()
 	var errs []error
+	if s.getInstance != nil {
+		errs = append(errs, s.getInstance.Close())
+	}
 	if s.read != nil {
 		errs = append(errs, s.read.Close())
 	}

@@ -128,7 +128,7 @@ func scanInstance(row interface{ Scan(...any) error }) (*store.Instance, error) 
 
 // Instance implements store.Store.
 func (s *Store) Instance(ctx context.Context, id string) (*store.Instance, error) {
-	in, err := scanInstance(s.read.QueryRowContext(ctx, `SELECT `+instanceCols+` FROM instances WHERE id = ?`, id))
+	in, err := scanInstance(s.getInstance.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %q", store.ErrNotFound, id)
 	}

@@ -17,7 +17,7 @@ CREATE TABLE instances (
     activities_total INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX instances_created ON instances (created_at);
-CREATE INDEX instances_parent ON instances (parent_id) WHERE parent_id != '';
+CREATE INDEX instances_parent ON instances (parent_id);
 
 -- History: the event log of each instance's current run.
 CREATE TABLE history (
