@@ -26,7 +26,6 @@ import (
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
-	"github.com/cloudbutton/cloudbutton/engine/embedded"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/samples/internal/samplekit"
 )
@@ -51,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mode := args[0]
 	fs := flag.NewFlagSet("approval "+mode, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", samplekit.DefaultDB("approval"), "SQLite file of the embedded engine")
+	engine := samplekit.AddEngineFlags(fs, "approval")
 	defTimeout, defEscalation := 5*time.Minute, 5*time.Minute
 	if mode == "demo" {
 		defTimeout, defEscalation = time.Second, 30*time.Second
@@ -71,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--timeout %s and --escalation-timeout %s must be positive", req.Timeout, req.EscalationTimeout)
 	}
 	rt, err := samplekit.Start(ctx, samplekit.Options{
-		DB: *db, Orchestrators: []orchestration.Definition{Approve}, Activities: []activity.Definition{Notify},
+		EngineFlags: *engine, Orchestrators: []orchestration.Definition{Approve}, Activities: []activity.Definition{Notify},
 		Logger: samplekit.QuietLogger(stderr), PollInterval: 50 * time.Millisecond,
 	})
 	if err != nil {
@@ -81,32 +80,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	id := samplekit.InstanceID("approval")
 	req.ID = id
-	if _, err := client.Start(ctx, rt.Engine, Approve, req, client.WithInstanceID(id)); err != nil {
+	if _, err := client.Start(ctx, rt.Client, Approve, req, client.WithInstanceID(id)); err != nil {
 		return err
 	}
-	dbPath, _ := filepath.Abs(rt.Engine.Path())
 	fmt.Fprintf(stdout, "started approval %s: %s asks for %s\n", id, req.Requester, req.What)
 	if mode == "start" {
+		where := "--engine temporal --address " + engine.Address
+		if rt.Engine != nil {
+			dbPath, _ := filepath.Abs(rt.Engine.Path())
+			where = "--db " + dbPath
+		}
 		fmt.Fprintf(stdout, "approve it from another terminal (the worker runs here until the orchestration completes):\n"+
-			"  go run ./cmd/cloudbutton --db %s raise %s %s '{\"approved\":true,\"by\":\"%s\"}'\n"+
+			"  go run ./cmd/cloudbutton %s raise %s %s '{\"approved\":true,\"by\":\"%s\"}'\n"+
 			"or reject it with '{\"approved\":false,\"by\":\"%s\",\"comment\":\"too expensive\"}'\n",
-			dbPath, id, EventName, req.Approver, req.Approver)
+			where, id, EventName, req.Approver, req.Approver)
 	}
 	onStage := func(s Stage) error {
 		fmt.Fprintf(stdout, "%s: waiting for %s until %s\n", s.Stage, s.WaitingFor, s.Until.Local().Format(time.TimeOnly))
 		if mode == "demo" && s.Stage == "awaiting-manager" {
 			d := Decision{Approved: true, By: req.Manager, Comment: "approved on escalation"}
 			fmt.Fprintf(stdout, "demo: %s decides: %+v\n", req.Manager, d)
-			return client.RaiseEvent(ctx, rt.Engine, id, EventName, d)
+			return client.RaiseEvent(ctx, rt.Client, id, EventName, d)
 		}
 		return nil
 	}
-	if err := watch(ctx, rt.Engine, id, onStage); err != nil {
+	if err := watch(ctx, rt.Client, id, onStage); err != nil {
 		return err
 	}
-	out, err := client.Result(ctx, rt.Engine, Approve, id)
+	out, err := client.Result(ctx, rt.Client, Approve, id)
 	if err != nil {
-		samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id)
+		rt.PrintHistoryHint(stdout, id)
 		return err
 	}
 	for _, n := range out.Notices {
@@ -121,13 +124,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, ": %q", out.Comment)
 	}
 	fmt.Fprintln(stdout)
-	samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id)
+	rt.PrintHistoryHint(stdout, id)
 	return nil
 }
 
 // watch polls the instance until it ends, calling onStage on each new
 // waiting stage of its custom status.
-func watch(ctx context.Context, eng *embedded.Engine, id string, onStage func(Stage) error) error {
+func watch(ctx context.Context, eng client.Client, id string, onStage func(Stage) error) error {
 	var last []byte
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -153,7 +156,7 @@ func watch(ctx context.Context, eng *embedded.Engine, id string, onStage func(St
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for approval %s: %w (the instance stays in %s; its timers keep running when a worker runs on it)", id, ctx.Err(), eng.Path())
+			return fmt.Errorf("waiting for approval %s: %w (the instance stays; its timers keep running when a worker runs on its engine)", id, ctx.Err())
 		case <-tick.C:
 		}
 	}

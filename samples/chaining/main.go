@@ -23,7 +23,7 @@ func main() { samplekit.Main("chaining", run) }
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("chaining", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", samplekit.DefaultDB("chaining"), "SQLite file of the embedded engine")
+	engine := samplekit.AddEngineFlags(fs, "chaining")
 	file := fs.String("file", "", "text file to process (default: --text)")
 	text := fs.String("text", "  Durable   orchestrations SURVIVE crashes;\n\tthey replay   their history!  ", "text to process when --file is not given")
 	rounds := fs.Int("rounds", 3, "rounds of the hash chain (repeat(n, hash))")
@@ -37,21 +37,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--rounds %d: want 0 or more", *rounds)
 	}
 	rt, err := samplekit.Start(ctx, samplekit.Options{
-		DB: *db, Orchestrators: []orchestration.Definition{Pipeline}, Activities: activities(), Logger: samplekit.QuietLogger(stderr),
+		EngineFlags: *engine, Orchestrators: []orchestration.Definition{Pipeline}, Activities: activities(), Logger: samplekit.QuietLogger(stderr),
 	})
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
 
-	id, err := client.Start(ctx, rt.Engine, Pipeline, Input{Path: *file, Text: *text, Rounds: *rounds},
+	id, err := client.Start(ctx, rt.Client, Pipeline, Input{Path: *file, Text: *text, Rounds: *rounds},
 		client.WithInstanceID(samplekit.InstanceID("chaining")))
 	if err != nil {
 		return err
 	}
-	out, err := client.Result(ctx, rt.Engine, Pipeline, id)
+	out, err := client.Result(ctx, rt.Client, Pipeline, id)
 	if err != nil {
-		samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id)
+		rt.PrintHistoryHint(stdout, id)
 		return err
 	}
 	clean := out.Clean
@@ -61,6 +61,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "clean text:  %q\n", clean)
 	fmt.Fprintf(stdout, "stats:       %d words, %d runes, longest word %q\n", out.Stats.Words, out.Stats.Runes, out.Stats.Longest)
 	fmt.Fprintf(stdout, "fingerprint: %s (%d rounds of SHA-256)\n", out.Fingerprint, *rounds)
-	samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id)
+	rt.PrintHistoryHint(stdout, id)
 	return nil
 }

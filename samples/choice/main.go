@@ -32,7 +32,7 @@ var sampleOrders = []Order{
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("choice", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", samplekit.DefaultDB("choice"), "SQLite file of the embedded engine")
+	engine := samplekit.AddEngineFlags(fs, "choice")
 	amount := fs.Float64("amount", 0, "process one order of this amount (default: three sample orders)")
 	country := fs.String("country", "ES", "country of the order given with --amount")
 	shipping := fs.String("shipping", "standard", "express, standard or pickup, for the order given with --amount")
@@ -52,25 +52,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			Shipping: *shipping, Items: strings.Split(*items, ",")}}
 	}
 	rt, err := samplekit.Start(ctx, samplekit.Options{
-		DB: *db, Orchestrators: []orchestration.Definition{ProcessOrder}, Activities: activities(), Logger: samplekit.QuietLogger(stderr),
+		EngineFlags: *engine, Orchestrators: []orchestration.Definition{ProcessOrder}, Activities: activities(), Logger: samplekit.QuietLogger(stderr),
 	})
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
 	for _, o := range orders {
-		id, err := client.Start(ctx, rt.Engine, ProcessOrder, o, client.WithInstanceID(samplekit.InstanceID("choice-"+o.ID)))
+		id, err := client.Start(ctx, rt.Client, ProcessOrder, o, client.WithInstanceID(samplekit.InstanceID("choice-"+o.ID)))
 		if err != nil {
 			return err
 		}
-		out, err := client.Result(ctx, rt.Engine, ProcessOrder, id)
+		out, err := client.Result(ctx, rt.Client, ProcessOrder, id)
 		if err != nil {
-			samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id)
+			rt.PrintHistoryHint(stdout, id)
 			return err
 		}
 		fmt.Fprintf(stdout, "order %s (%.2f, %s, %s): %s %s\n  path: %s\n", o.ID, float64(o.AmountCents)/100, o.Country, o.Shipping,
 			out.Status, out.Reference, strings.Join(out.Path, " -> "))
-		samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id)
+		rt.PrintHistoryHint(stdout, id)
 	}
 	return nil
 }

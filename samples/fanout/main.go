@@ -65,7 +65,7 @@ func expand(args []string) ([]string, error) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fanout", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", samplekit.DefaultDB("fanout"), "SQLite file of the embedded engine")
+	engine := samplekit.AddEngineFlags(fs, "fanout")
 	maxInFlight := fs.Int("max-in-flight", 4, "checksums running at a time in the bounded fan-out")
 	tolerate := fs.Float64("tolerate", 0.25, "fraction of items allowed to fail in the bounded fan-out")
 	fs.Usage = func() {
@@ -96,38 +96,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	rt, err := samplekit.Start(ctx, samplekit.Options{
-		DB: *db, Orchestrators: orchestrators(), Activities: activities(), Logger: samplekit.QuietLogger(stderr),
+		EngineFlags: *engine, Orchestrators: orchestrators(), Activities: activities(), Logger: samplekit.QuietLogger(stderr),
 	})
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
 
-	id1, err := client.Start(ctx, rt.Engine, FanOut, items, client.WithInstanceID(samplekit.InstanceID("fanout-all")))
+	id1, err := client.Start(ctx, rt.Client, FanOut, items, client.WithInstanceID(samplekit.InstanceID("fanout-all")))
 	if err != nil {
 		return err
 	}
-	r1, err := client.Result(ctx, rt.Engine, FanOut, id1)
+	r1, err := client.Result(ctx, rt.Client, FanOut, id1)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "fan-out of %d checksums, fan-in with All:\n", len(items))
 	printReport(stdout, r1)
-	samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id1)
+	rt.PrintHistoryHint(stdout, id1)
 
 	job := BoundedJob{Paths: items, MaxInFlight: *maxInFlight, TolerateRate: *tolerate}
-	id2, err := client.Start(ctx, rt.Engine, FanOutBounded, job, client.WithInstanceID(samplekit.InstanceID("fanout-bounded")))
+	id2, err := client.Start(ctx, rt.Client, FanOutBounded, job, client.WithInstanceID(samplekit.InstanceID("fanout-bounded")))
 	if err != nil {
 		return err
 	}
-	r2, err := client.Result(ctx, rt.Engine, FanOutBounded, id2)
+	r2, err := client.Result(ctx, rt.Client, FanOutBounded, id2)
 	fmt.Fprintf(stdout, "\nbounded fan-out (at most %d in flight, up to %.0f%% failures tolerated):\n", *maxInFlight, *tolerate*100)
 	if err != nil {
-		samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id2)
+		rt.PrintHistoryHint(stdout, id2)
 		return err
 	}
 	printReport(stdout, r2)
-	samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id2)
+	rt.PrintHistoryHint(stdout, id2)
 	return nil
 }
 

@@ -47,7 +47,7 @@ func demoService(downFor int) (url string, stop func(), err error) {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("monitor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", samplekit.DefaultDB("monitor"), "SQLite file of the embedded engine")
+	engine := samplekit.AddEngineFlags(fs, "monitor")
 	w := Watch{}
 	fs.StringVar(&w.URL, "url", "", "URL to watch (default: a demo service on 127.0.0.1 that is down for its first --demo-down requests)")
 	fs.DurationVar(&w.Interval, "interval", 300*time.Millisecond, "time between checks (a durable timer)")
@@ -73,14 +73,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "demo service at %s: down for its first %d requests\n", url, *demoDown)
 	}
 	rt, err := samplekit.Start(ctx, samplekit.Options{
-		DB: *db, Orchestrators: []orchestration.Definition{Monitor}, Activities: []activity.Definition{CheckURL},
+		EngineFlags: *engine, Orchestrators: []orchestration.Definition{Monitor}, Activities: []activity.Definition{CheckURL},
 		Logger: samplekit.QuietLogger(stderr),
 	})
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	id, err := client.Start(ctx, rt.Engine, Monitor, w, client.WithInstanceID(samplekit.InstanceID("monitor")))
+	id, err := client.Start(ctx, rt.Client, Monitor, w, client.WithInstanceID(samplekit.InstanceID("monitor")))
 	if err != nil {
 		return err
 	}
@@ -89,13 +89,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Print each check as the custom status reports it.
 	var last []byte
 	for {
-		st, err := rt.Engine.Status(ctx, id)
+		st, err := rt.Client.Status(ctx, id)
 		if err != nil {
 			return err
 		}
 		if len(st.CustomStatus) > 0 && !bytes.Equal(st.CustomStatus, last) {
 			last = st.CustomStatus
-			if s, err := codec.Decode[Status](rt.Engine.Codec(), "custom status", st.CustomStatus); err == nil {
+			if s, err := codec.Decode[Status](rt.Client.Codec(), "custom status", st.CustomStatus); err == nil {
 				fmt.Fprintf(stdout, "  check %2d (run %d): %s\n", s.Checks, s.Generation, describe(s.Last))
 			}
 		}
@@ -108,9 +108,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case <-time.After(w.Interval / 4):
 		}
 	}
-	res, err := client.Result(ctx, rt.Engine, Monitor, id)
+	res, err := client.Result(ctx, rt.Client, Monitor, id)
 	if err != nil {
-		samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id)
+		rt.PrintHistoryHint(stdout, id)
 		return err
 	}
 	if res.Up {
@@ -118,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintf(stdout, "still DOWN after %d checks (%s); gave up in run %d\n", res.Checks, describe(res.Last), res.Generation)
 	}
-	samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id)
+	rt.PrintHistoryHint(stdout, id)
 	return nil
 }
 

@@ -27,7 +27,7 @@ func main() { samplekit.Main("saga", run) }
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("saga", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", samplekit.DefaultDB("saga"), "SQLite file of the embedded engine")
+	engine := samplekit.AddEngineFlags(fs, "saga")
 	t := Trip{}
 	fs.StringVar(&t.Ledger, "ledger", filepath.Join(os.TempDir(), "cloudbutton-saga-ledger"), "directory where the providers record bookings")
 	fs.StringVar(&t.From, "from", "BCN", "departure")
@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	rt, err := samplekit.Start(ctx, samplekit.Options{
-		DB: *db, Orchestrators: []orchestration.Definition{BookTrip}, Activities: activities(), Logger: samplekit.QuietLogger(stderr),
+		EngineFlags: *engine, Orchestrators: []orchestration.Definition{BookTrip}, Activities: activities(), Logger: samplekit.QuietLogger(stderr),
 	})
 	if err != nil {
 		return err
@@ -49,13 +49,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer rt.Close()
 
 	t.ID = samplekit.InstanceID("saga")
-	if _, err := client.Start(ctx, rt.Engine, BookTrip, t, client.WithInstanceID(t.ID)); err != nil {
+	if _, err := client.Start(ctx, rt.Client, BookTrip, t, client.WithInstanceID(t.ID)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "booking trip %s: %s -> %s, %d nights, a %s car (ledger %s)\n", t.ID, t.From, t.To, t.Nights, t.CarClass, t.Ledger)
-	it, err := client.Result(ctx, rt.Engine, BookTrip, t.ID)
+	it, err := client.Result(ctx, rt.Client, BookTrip, t.ID)
 	if err != nil {
-		samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), t.ID)
+		rt.PrintHistoryHint(stdout, t.ID)
 		return err
 	}
 	switch it.Status {
@@ -71,6 +71,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(stdout, "ROLLED BACK: nothing stays booked")
 	}
-	samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), t.ID)
+	rt.PrintHistoryHint(stdout, t.ID)
 	return nil
 }

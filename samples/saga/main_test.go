@@ -152,18 +152,18 @@ func TestRunEndToEnd(t *testing.T) {
 func TestTerminateEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	ledger := t.TempDir()
-	rt, err := samplekit.Start(ctx, samplekit.Options{DB: filepath.Join(t.TempDir(), "saga.db"),
+	rt, err := samplekit.Start(ctx, samplekit.Options{EngineFlags: samplekit.EngineFlags{DB: filepath.Join(t.TempDir(), "saga.db")},
 		Orchestrators: []orchestration.Definition{BookTrip}, Activities: activities(), Logger: samplekit.QuietLogger(io.Discard)})
 	require.NoError(t, err)
 	defer rt.Close()
-	id, err := client.Start(ctx, rt.Engine, BookTrip, Trip{ID: "t", Ledger: ledger, Nights: 1, CarClass: "flaky"})
+	id, err := client.Start(ctx, rt.Client, BookTrip, Trip{ID: "t", Ledger: ledger, Nights: 1, CarClass: "flaky"})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(ledgerFiles(t, ledger)) == 2 }, 20*time.Second, 10*time.Millisecond,
 		"the flight and the hotel get booked")
-	require.NoError(t, rt.Engine.Terminate(ctx, id, "customer changed their mind"))
+	require.NoError(t, rt.Client.Terminate(ctx, id, "customer changed their mind"))
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	st, err := rt.Engine.Wait(wctx, id)
+	st, err := rt.Client.Wait(wctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus)
 	assert.Empty(t, ledgerFiles(t, ledger), "compensations ran after the terminate request")

@@ -28,7 +28,6 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
-	"github.com/cloudbutton/cloudbutton/engine/embedded"
 	"github.com/cloudbutton/cloudbutton/samples/internal/samplekit"
 	"github.com/cloudbutton/cloudbutton/samples/wordcount/wordcount"
 	"github.com/cloudbutton/cloudbutton/storage"
@@ -39,13 +38,14 @@ func main() { samplekit.Main("wordcount", run) }
 
 // config is the parsed command line.
 type config struct {
-	input, prefix, db string
-	job               wordcount.Job
-	lambdaEndpoint    string
-	lambdaFunction    string
-	localHost         bool
-	progress          bool
-	cpuProfile        string
+	input, prefix  string
+	engine         *samplekit.EngineFlags
+	job            wordcount.Job
+	lambdaEndpoint string
+	lambdaFunction string
+	localHost      bool
+	progress       bool
+	cpuProfile     string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -54,7 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.input, "input", "", "corpus: a local directory or s3://bucket/prefix?endpoint=...&region=... (default $(go env GOROOT)/src)")
 	fs.StringVar(&c.prefix, "prefix", "", "count only the objects whose key starts with this prefix")
-	fs.StringVar(&c.db, "db", samplekit.DefaultDB("wordcount"), "SQLite file of the embedded engine")
+	c.engine = samplekit.AddEngineFlags(fs, "wordcount")
 	fs.Int64Var(&c.job.ChunkSize, "chunk-size", 4<<20, "largest byte range of one chunk")
 	fs.Int64Var(&c.job.BatchSize, "batch-size", 6<<20, "about how many bytes one activity counts (small files are batched)")
 	fs.IntVar(&c.job.Partitions, "partitions", 8, "reducers: the counts are partitioned by word into this many parts")
@@ -142,7 +142,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer closeInvoker()
 	rt, err := samplekit.Start(ctx, samplekit.Options{
-		DB:            cfg.db,
+		EngineFlags:   *cfg.engine,
 		Orchestrators: wordcount.Orchestrators(),
 		Activities:    wordcount.Activities(),
 		Worker:        worker.Options{Invoker: invoker},
@@ -180,22 +180,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	t1 := time.Now()
-	id, err := client.Start(ctx, rt.Engine, wordcount.WordCount, cfg.job, client.WithInstanceID(samplekit.InstanceID("wordcount")))
+	id, err := client.Start(ctx, rt.Client, wordcount.WordCount, cfg.job, client.WithInstanceID(samplekit.InstanceID("wordcount")))
 	if err != nil {
 		return err
 	}
 	stopBar := func() {}
 	if cfg.progress {
-		stopBar = showProgress(ctx, rt.Engine, id, stderr)
+		stopBar = showProgress(ctx, rt.Client, id, stderr)
 	}
-	res, err := client.Result(ctx, rt.Engine, wordcount.WordCount, id)
+	res, err := client.Result(ctx, rt.Client, wordcount.WordCount, id)
 	stopBar()
 	orchDur := time.Since(t1)
 	if err != nil {
-		samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id)
+		rt.PrintHistoryHint(stdout, id)
 		return err
 	}
-	st2, err := rt.Engine.Status(ctx, id)
+	st2, err := rt.Client.Status(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if verr == nil {
 		fmt.Fprintf(stdout, "verified: %d words, %d distinct, digest %s, equal to the plain count\n", res.Total, res.Distinct, res.Digest)
 	}
-	samplekit.PrintHistoryHint(stdout, rt.Engine.Path(), id)
+	rt.PrintHistoryHint(stdout, id)
 	return verr
 }
 
@@ -227,7 +227,7 @@ func printTop(w io.Writer, res wordcount.Result) {
 // orchestration's custom status, until the returned stop is called. The
 // bar is created once the number of batches is known (an indeterminate
 // bar would run a spinner goroutine of its own).
-func showProgress(ctx context.Context, eng *embedded.Engine, id string, w io.Writer) (stop func()) {
+func showProgress(ctx context.Context, eng client.Client, id string, w io.Writer) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	var bar *progressbar.ProgressBar

@@ -20,7 +20,10 @@ import (
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/engine/embedded"
+	"github.com/cloudbutton/cloudbutton/engine/temporal"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
@@ -31,10 +34,29 @@ func DefaultDB(sample string) string {
 	return filepath.Join(os.TempDir(), "cloudbutton-"+sample+".db")
 }
 
+// EngineFlags pick the engine a sample runs on.
+type EngineFlags struct {
+	// Engine is "embedded" (the default) or "temporal".
+	Engine string
+	// DB is the SQLite file of the embedded engine.
+	DB string
+	// Address and TaskQueue reach a Temporal cluster.
+	Address, TaskQueue string
+}
+
+// AddEngineFlags registers --engine, --db, --address and --task-queue.
+func AddEngineFlags(fs *flag.FlagSet, sample string) *EngineFlags {
+	f := &EngineFlags{}
+	fs.StringVar(&f.Engine, "engine", "embedded", "engine: embedded (a SQLite file) or temporal")
+	fs.StringVar(&f.DB, "db", DefaultDB(sample), "embedded: SQLite file of the engine")
+	fs.StringVar(&f.Address, "address", "127.0.0.1:7233", "temporal: frontend address")
+	fs.StringVar(&f.TaskQueue, "task-queue", "cloudbutton-"+sample, "temporal: task queue")
+	return f
+}
+
 // Options says what a Runtime hosts.
 type Options struct {
-	// DB is the SQLite file of the embedded engine (required).
-	DB string
+	EngineFlags
 	// Orchestrators and Activities are registered on the worker.
 	Orchestrators []orchestration.Definition
 	Activities    []activity.Definition
@@ -51,41 +73,62 @@ type Options struct {
 	MaxPayload int
 }
 
-// Runtime is an embedded engine with a running worker.
+// Runtime is an engine with a running worker.
 type Runtime struct {
+	// Client reaches the engine.
+	Client client.Client
+	// Engine is the embedded engine (nil on Temporal).
 	Engine *embedded.Engine
 	Worker *worker.Worker
+	flags  EngineFlags
+	close  func() error
 }
 
 // Start opens the engine's database, registers the definitions and starts
 // the worker. Close it when done.
 func Start(ctx context.Context, o Options) (*Runtime, error) {
-	if o.DB == "" {
-		return nil, errors.New("samplekit: no database path (--db)")
-	}
 	if o.Logger == nil {
 		o.Logger = QuietLogger(os.Stderr)
 	}
 	if o.Worker.Logger == nil {
 		o.Worker.Logger = o.Logger
 	}
-	if dir := filepath.Dir(o.DB); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("creating the directory of --db %s: %w", o.DB, err)
+	rt := &Runtime{flags: o.EngineFlags}
+	var eng worker.Engine
+	switch o.Engine {
+	case "", "embedded":
+		if o.DB == "" {
+			return nil, errors.New("samplekit: no database path (--db)")
 		}
-	}
-	eng, err := embedded.Open(ctx, o.DB, embedded.Options{Logger: o.Logger, PollInterval: o.PollInterval, MaxPayload: o.MaxPayload})
-	if err != nil {
-		return nil, fmt.Errorf("opening --db %s: %w", o.DB, err)
+		if dir := filepath.Dir(o.DB); dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("creating the directory of --db %s: %w", o.DB, err)
+			}
+		}
+		e, err := embedded.Open(ctx, o.DB, embedded.Options{Logger: o.Logger, PollInterval: o.PollInterval, MaxPayload: o.MaxPayload})
+		if err != nil {
+			return nil, fmt.Errorf("opening --db %s: %w", o.DB, err)
+		}
+		rt.Client, rt.Engine, rt.close, eng = e, e, e.Close, e
+	case "temporal":
+		e, err := temporal.Open(ctx, temporal.Options{HostPort: o.Address, TaskQueue: o.TaskQueue, Logger: o.Logger,
+			Limits: codec.Limits{MaxPayload: o.MaxPayload}})
+		if err != nil {
+			return nil, fmt.Errorf("connecting to Temporal at --address %s (start one with: temporal server start-dev --ip 127.0.0.1): %w", o.Address, err)
+		}
+		rt.Client, rt.close, eng = e, e.Close, e
+	default:
+		return nil, fmt.Errorf("--engine %q: want embedded or temporal", o.Engine)
 	}
 	w := worker.New(eng, o.Worker)
 	w.RegisterOrchestrators(o.Orchestrators...)
 	w.RegisterActivities(o.Activities...)
 	if err := w.Start(ctx); err != nil {
-		_ = eng.Close()
-		return nil, fmt.Errorf("starting the worker on %s: %w", o.DB, err)
+		_ = rt.close()
+		return nil, fmt.Errorf("starting the worker: %w", err)
 	}
-	return &Runtime{Engine: eng, Worker: w}, nil
+	rt.Worker = w
+	return rt, nil
 }
 
 // Close stops the worker (waiting up to ten seconds for work in flight)
@@ -94,7 +137,18 @@ func (r *Runtime) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	werr := r.Worker.Stop(ctx)
-	return errors.Join(werr, r.Engine.Close())
+	return errors.Join(werr, r.close())
+}
+
+// PrintHistoryHint prints where the history of instance id is stored and
+// how to see it.
+func (r *Runtime) PrintHistoryHint(w io.Writer, id string) {
+	if r.Engine == nil {
+		fmt.Fprintf(w, "history stored in Temporal at %s; inspect with: temporal workflow show --address %s --workflow-id %s\n",
+			r.flags.Address, r.flags.Address, id)
+		return
+	}
+	PrintHistoryHint(w, r.Engine.Path(), id)
 }
 
 // QuietLogger logs warnings and errors as text to w.
