@@ -72,12 +72,11 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 		case !store.Terminal(cur.Status) && opts.Reuse != client.TerminateIfRunning:
 			return "", fmt.Errorf("%w: %q is %s (use TerminateIfRunning to replace it)", client.ErrAlreadyExists, id, cur.Status)
 		case !store.Terminal(cur.Status):
-			if err := e.terminateTree(ctx, id); err != nil {
+			if err := e.terminateChildren(ctx, id); err != nil {
 				return "", err
 			}
 		}
 		replace, generation = true, cur.Generation+1
-		e.evict(id)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
@@ -89,17 +88,18 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	inst := store.Instance{ID: id, Name: name, Status: store.StatusPending, Input: input, Generation: generation, CreatedAt: now, UpdatedAt: now}
 	start := store.Message{InstanceID: id, VisibleAt: at,
 		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation, Payload: input, Time: now}}
-	if !replace && opts.StartAt.IsZero() {
-		// With the worker in this process, a new instance is created (and
-		// its first step run) in the worker's next group commit.
-		e.mu.Lock()
-		p := e.proc
-		e.mu.Unlock()
-		if p != nil {
-			if err := p.create(ctx, inst, start.Event); !errors.Is(err, errNoWorker) {
-				return id, err
-			}
+	e.mu.Lock()
+	p := e.proc
+	e.mu.Unlock()
+	if p != nil && opts.StartAt.IsZero() {
+		// With the worker in this process, the instance is created (or
+		// replaced, after the steps of the old run still being written)
+		// and its first step run in the worker's next group commit.
+		if err := p.create(ctx, inst, start.Event, replace); !errors.Is(err, errNoWorker) {
+			return id, err
 		}
+	} else if replace {
+		e.evict(id)
 	}
 	if err := e.store.CreateInstance(ctx, inst, start, replace); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
@@ -111,27 +111,21 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	return id, nil
 }
 
-// terminateTree ends a live instance and its sub-orchestrations at once
-// (for TerminateIfRunning: no clean-up runs).
-func (e *Engine) terminateTree(ctx context.Context, id string) error {
+// terminateChildren asks the live sub-orchestrations of an instance that
+// is being replaced to terminate (cooperatively, as Terminate does).
+func (e *Engine) terminateChildren(ctx context.Context, id string) error {
 	children, err := e.store.List(ctx, store.Filter{ParentID: id})
 	if err != nil {
 		return err
 	}
 	for _, c := range children {
 		if !store.Terminal(c.Status) {
-			if err := e.terminateTree(ctx, c.ID); err != nil {
+			if err := e.Terminate(ctx, c.ID, "parent replaced"); err != nil && !errors.Is(err, client.ErrNotRunning) {
 				return err
 			}
 		}
 	}
-	err = e.store.SetStatus(ctx, id, []string{store.StatusPending, store.StatusRunning, store.StatusSuspended}, store.StatusTerminated)
-	if err != nil {
-		if in, ierr := e.store.Instance(ctx, id); ierr == nil && store.Terminal(in.Status) {
-			return nil // it ended meanwhile
-		}
-	}
-	return err
+	return nil
 }
 
 func toStatus(in *store.Instance) *client.Status {

@@ -18,14 +18,15 @@ var errNoWorker = errors.New("embedded: no worker")
 // the worker, so that its creation and first step share a group commit
 // with other work instead of contending for the write lock.
 type startRequest struct {
-	inst  store.Instance
-	event replay.Event
-	reply chan error
+	inst    store.Instance
+	event   replay.Event
+	replace bool // the id exists: purge the old run first
+	reply   chan error
 }
 
 // create hands a new instance to the processor and waits for its commit.
-func (p *processor) create(ctx context.Context, inst store.Instance, start replay.Event) error {
-	r := &startRequest{inst: inst, event: start, reply: make(chan error, 1)}
+func (p *processor) create(ctx context.Context, inst store.Instance, start replay.Event, replace bool) error {
+	r := &startRequest{inst: inst, event: start, replace: replace, reply: make(chan error, 1)}
 	select {
 	case p.startCh <- r:
 	case <-p.stopCh:
@@ -68,7 +69,12 @@ func (p *processor) gatherStarts(starts []*startRequest) []*startRequest {
 func (p *processor) admit(b *batch, r *startRequest) bool {
 	id := r.inst.ID
 	_, dup := b.creates[id]
-	if !dup && p.cache.get(id) == nil {
+	if r.replace && !dup {
+		// Steps of the old run already applied are committed before the
+		// purge (batches commit in order); its late results are dropped
+		// by generation.
+		p.cache.remove(id)
+	} else if !dup && p.cache.get(id) == nil {
 		_, err := p.st.Instance(p.ctx, id)
 		switch {
 		case err == nil:
@@ -93,6 +99,12 @@ func (p *processor) admit(b *batch, r *startRequest) bool {
 		b.creates = map[string]store.Instance{}
 	}
 	b.creates[id] = r.inst
+	if r.replace {
+		if b.replaces == nil {
+			b.replaces = map[string]bool{}
+		}
+		b.replaces[id] = true
+	}
 	b.starts = append(b.starts, r)
 	p.cache.put(&live{id: id, x: replay.New(def, p.ropts), generation: r.inst.Generation, status: store.StatusPending, flushed: time.Now()})
 	return true

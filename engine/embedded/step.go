@@ -19,6 +19,7 @@ type batch struct {
 	flushed   []*live // instances whose progress this batch writes
 	pinned    []*live // instances with a step in this batch
 	creates   map[string]store.Instance
+	replaces  map[string]bool
 	starts    []*startRequest // answered after the commit
 	finished  []string        // instances that ended (watchers)
 	evict     []string        // instances to drop from the cache
@@ -34,6 +35,7 @@ func (b *batch) step(g *group) {
 	}
 	if in, ok := b.creates[g.id]; ok {
 		s.NewInstances = append(s.NewInstances, in)
+		s.Purge = b.replaces[g.id]
 	}
 	l, err := p.load(g.id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -90,6 +90,9 @@ type Progress struct{ Done, Total int }
 // with the other steps of its batch.
 type Step struct {
 	InstanceID string
+	// Purge deletes the instance and everything of it first (its id is
+	// being reused for a new run, created in NewInstances).
+	Purge bool
 	// ResetHistory deletes the history first (continue-as-new).
 	ResetHistory bool
 	// Events are appended to the history.

@@ -50,6 +50,11 @@ func (c *committer) exec(st *sql.Stmt, args ...any) error {
 
 func (c *committer) step(s *store.Step) error {
 	id := s.InstanceID
+	if s.Purge {
+		if err := purgeTx(c.ctx, c.tx, id); err != nil {
+			return err
+		}
+	}
 	if s.ResetHistory {
 		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM history WHERE instance_id = ?`, id); err != nil {
 			return err

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Purge", testPurge},
 		{"WorkerLockIsExclusive", testLock},
 		{"Registered", testRegistered},
+		{"CommitPurgeReplaces", testCommitPurge},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -273,4 +274,24 @@ func testRegistered(t *testing.T, s store.Store) {
 	names, err = s.Registered(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "c"}, names, "the last worker's names, sorted")
+}
+
+func testCommitPurge(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "a")
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", Events: []replay.Event{{Index: 0, Type: replay.OrchestrationStarted}, {Index: 1, Type: replay.TimerCreated, TaskID: 1}}}}))
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", Purge: true,
+		NewInstances: []store.Instance{{ID: "a", Name: "orch", Status: store.StatusPending, Generation: 1, CreatedAt: t0, UpdatedAt: t0}},
+		Events:       []replay.Event{{Index: 0, Type: replay.OrchestrationStarted, Generation: 1}},
+		Update:       &store.Update{Status: store.StatusRunning}}}))
+	hist, err := s.History(ctx, "a")
+	require.NoError(t, err)
+	require.Len(t, hist, 1, "the old run's history is gone")
+	assert.Equal(t, 1, hist[0].Generation)
+	in, err := s.Instance(ctx, "a")
+	require.NoError(t, err)
+	assert.Equal(t, 1, in.Generation)
+	msgs, err := s.ReadyMessages(ctx, t0, 10, nil)
+	require.NoError(t, err)
+	assert.Empty(t, msgs, "the old run's messages are gone")
 }
