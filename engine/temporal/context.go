@@ -144,32 +144,17 @@ func (rt *runtime) defaultStartToClose() time.Duration {
 	return 10 * time.Minute
 }
 
-// neverRetried are the failure types no retry policy retries (as
-// core.RetryPolicy.ShouldRetry).
-var neverRetried = []string{core.FailureActivityNotFound, core.FailureDecode, core.FailureEncode, core.FailurePayloadTooLarge, core.FailureCanceled}
-
 func retryPolicy(p *core.RetryPolicy) *sdktemporal.RetryPolicy {
 	if p == nil || p.MaxAttempts <= 1 {
 		return &sdktemporal.RetryPolicy{MaximumAttempts: 1}
 	}
-	initial := p.InitialInterval
-	if initial <= 0 {
-		initial = time.Second
-	}
-	coef := p.BackoffCoefficient
-	if coef < 1 {
-		coef = 2
-	}
-	maxI := p.MaxInterval
-	if maxI <= 0 {
-		maxI = 100 * initial
-	}
+	initial, coef, maxI := p.Backoff()
 	return &sdktemporal.RetryPolicy{
 		InitialInterval:        initial,
 		BackoffCoefficient:     coef,
 		MaximumInterval:        maxI,
 		MaximumAttempts:        int32(p.MaxAttempts),
-		NonRetryableErrorTypes: append(append([]string(nil), neverRetried...), p.NonRetryableErrorTypes...),
+		NonRetryableErrorTypes: append(append([]string(nil), core.NeverRetried...), p.NonRetryableErrorTypes...),
 	}
 }
 

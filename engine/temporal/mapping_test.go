@@ -67,11 +67,11 @@ func TestRetryPolicyMapping(t *testing.T) {
 		{"one attempt", &core.RetryPolicy{MaxAttempts: 1}, &sdktemporal.RetryPolicy{MaximumAttempts: 1}},
 		{"defaults", &core.RetryPolicy{MaxAttempts: 3}, &sdktemporal.RetryPolicy{
 			MaximumAttempts: 3, InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 100 * time.Second,
-			NonRetryableErrorTypes: neverRetried}},
+			NonRetryableErrorTypes: core.NeverRetried}},
 		{"explicit", &core.RetryPolicy{MaxAttempts: 5, InitialInterval: time.Millisecond, BackoffCoefficient: 1.5,
 			MaxInterval: time.Second, NonRetryableErrorTypes: []string{"Fatal"}}, &sdktemporal.RetryPolicy{
 			MaximumAttempts: 5, InitialInterval: time.Millisecond, BackoffCoefficient: 1.5, MaximumInterval: time.Second,
-			NonRetryableErrorTypes: append(append([]string(nil), neverRetried...), "Fatal")}},
+			NonRetryableErrorTypes: append(append([]string(nil), core.NeverRetried...), "Fatal")}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { assert.Equal(t, c.want, retryPolicy(c.in)) })

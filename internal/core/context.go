@@ -41,24 +41,33 @@ type RetryPolicy struct {
 	NonRetryableErrorTypes []string `json:"nonRetryableErrorTypes,omitempty"`
 }
 
+// NeverRetried are the failure types no retry policy retries: retrying
+// cannot fix them.
+var NeverRetried = []string{FailureActivityNotFound, FailureDecode, FailureEncode, FailurePayloadTooLarge, FailureCanceled}
+
+// Backoff returns the policy's intervals with their defaults applied:
+// initial 1s, coefficient 2, maximum 100 x initial.
+func (p *RetryPolicy) Backoff() (initial time.Duration, coefficient float64, maxInterval time.Duration) {
+	initial, coefficient, maxInterval = p.InitialInterval, p.BackoffCoefficient, p.MaxInterval
+	if initial <= 0 {
+		initial = time.Second
+	}
+	if coefficient < 1 {
+		coefficient = 2
+	}
+	if maxInterval <= 0 {
+		maxInterval = 100 * initial
+	}
+	return initial, coefficient, maxInterval
+}
+
 // Delay returns the backoff before attempt number next (2 for the first
 // retry).
 func (p *RetryPolicy) Delay(next int) time.Duration {
 	if p == nil || next < 2 {
 		return 0
 	}
-	initial := p.InitialInterval
-	if initial <= 0 {
-		initial = time.Second
-	}
-	coef := p.BackoffCoefficient
-	if coef < 1 {
-		coef = 2
-	}
-	maxI := p.MaxInterval
-	if maxI <= 0 {
-		maxI = 100 * initial
-	}
+	initial, coef, maxI := p.Backoff()
 	d := float64(initial) * math.Pow(coef, float64(next-2))
 	if d > float64(maxI) {
 		return maxI
@@ -71,11 +80,7 @@ func (p *RetryPolicy) ShouldRetry(attempt int, f *Failure) bool {
 	if p == nil || f == nil || f.NonRetryable || attempt >= p.MaxAttempts {
 		return false
 	}
-	switch f.Type {
-	case FailureActivityNotFound, FailureDecode, FailureEncode, FailurePayloadTooLarge, FailureCanceled:
-		return false
-	}
-	return !slices.Contains(p.NonRetryableErrorTypes, f.Type)
+	return !slices.Contains(NeverRetried, f.Type) && !slices.Contains(p.NonRetryableErrorTypes, f.Type)
 }
 
 // ActivityOptions are the per-call options of an activity.
