@@ -67,6 +67,10 @@ func (p *processor) maybeCommit() {
 func (p *processor) committed(err error) {
 	pb := p.inCommit
 	p.inCommit = nil
+	if p.pollAfterCommit {
+		p.pollAfterCommit = false
+		p.poke()
+	}
 	for _, id := range pb.msgs {
 		delete(p.inflight, id)
 	}

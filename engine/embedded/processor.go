@@ -56,12 +56,15 @@ type processor struct {
 	inflight  map[int64]bool
 	nextTimer time.Time
 
-	startCh    chan *startRequest
-	acc        *pending // applied, waiting for the committer
-	inCommit   *pending // being committed
-	commitReq  chan *pending
-	commitDone chan error
-	ctx        context.Context
+	startCh chan *startRequest
+	acc     *pending // applied, waiting for the committer
+	// pollAfterCommit defers a poll of the inbox until the batch being
+	// committed has been acted on.
+	pollAfterCommit bool
+	inCommit        *pending // being committed
+	commitReq       chan *pending
+	commitDone      chan error
+	ctx             context.Context
 }
 
 func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts worker.Options) (*processor, error) {
@@ -154,6 +157,12 @@ func (p *processor) run() {
 		}
 		p.evictRequested()
 		comps = p.gather(comps)
+		if poll && p.inCommit != nil {
+			// The batch being written may already be visible in the store
+			// while its effects on the cache (evictions after an end or a
+			// continue-as-new) are not applied yet: poll after it.
+			p.pollAfterCommit, poll = true, false
+		}
 		var msgs []store.Message
 		if poll {
 			var err error
