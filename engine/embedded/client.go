@@ -160,7 +160,7 @@ func (e *Engine) Status(ctx context.Context, id string) (*client.Status, error) 
 // from another process it polls.
 func (e *Engine) Wait(ctx context.Context, id string) (*client.Status, error) {
 	done, stop := e.watch(id)
-	defer stop()
+	defer func() { stop() }() // the latest watch
 	delay := 5 * time.Millisecond
 	e.mu.Lock()
 	if e.proc != nil {

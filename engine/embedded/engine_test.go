@@ -73,3 +73,22 @@ func TestFanOutAndSequence(t *testing.T) {
 		assert.Equal(t, tt.n, st.ActivitiesTotal)
 	}
 }
+
+// The inbox is read even while batches are committed back to back: a
+// terminate reaches a busy orchestration long before it would finish.
+func TestInboxIsNotStarvedByABusyOrchestration(t *testing.T) {
+	eng, _ := start(t, embedded.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id, err := client.Start(ctx, eng, sequence, 1_000_000)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		st, err := eng.Status(ctx, id)
+		return err == nil && st.ActivitiesDone > 100
+	}, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, eng.Terminate(ctx, id, "enough"))
+	st, err := eng.Wait(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus)
+	assert.Less(t, st.ActivitiesDone, 1_000_000)
+}

@@ -67,10 +67,6 @@ func (p *processor) maybeCommit() {
 func (p *processor) committed(err error) {
 	pb := p.inCommit
 	p.inCommit = nil
-	if p.pollAfterCommit {
-		p.pollAfterCommit = false
-		p.poke()
-	}
 	for _, id := range pb.msgs {
 		delete(p.inflight, id)
 	}
@@ -103,6 +99,12 @@ func (p *processor) committed(err error) {
 	}
 	if !pb.nextTimer.IsZero() && (p.nextTimer.IsZero() || pb.nextTimer.Before(p.nextTimer)) {
 		p.nextTimer = pb.nextTimer
+	}
+	if p.pollAfterCommit {
+		// Now, before the next batch starts committing: under steady
+		// load one always is, and the inbox would starve.
+		p.pollAfterCommit = false
+		p.poll()
 	}
 	p.maybeCommit()
 }

@@ -156,26 +156,21 @@ func (p *processor) run() {
 			return
 		}
 		p.evictRequested()
-		comps = p.gather(comps)
-		if poll && p.inCommit != nil {
-			// The batch being written may already be visible in the store
-			// while its effects on the cache (evictions after an end or a
-			// continue-as-new) are not applied yet: poll after it.
-			p.pollAfterCommit, poll = true, false
-		}
-		var msgs []store.Message
 		if poll {
-			var err error
-			if msgs, err = p.st.ReadyMessages(p.ctx, time.Now(), maxBatch, p.inflight); err != nil {
-				p.log.Error("embedded: reading the inbox", "err", err)
-			}
-			if len(msgs) == maxBatch {
-				p.poke() // more waiting
+			if p.inCommit != nil {
+				// The batch being written may already be visible in the
+				// store while its effects on the cache (evictions after an
+				// end or a continue-as-new) are not applied yet: poll
+				// right after it (committed).
+				p.pollAfterCommit = true
+			} else {
+				p.poll()
 			}
 		}
+		comps = p.gather(comps)
 		starts = p.gatherStarts(starts)
-		if len(comps) > 0 || len(msgs) > 0 || len(starts) > 0 {
-			p.process(msgs, comps, starts)
+		if len(comps) > 0 || len(starts) > 0 {
+			p.process(nil, comps, starts)
 		}
 		if poll || !p.nextTimer.IsZero() {
 			timer.Reset(p.untilNextPoll())
@@ -202,6 +197,22 @@ func (p *processor) evictRequested() {
 		default:
 			return
 		}
+	}
+}
+
+// poll processes the inbox messages that are visible (events, timers,
+// starts from other processes, messages between instances).
+func (p *processor) poll() {
+	msgs, err := p.st.ReadyMessages(p.ctx, time.Now(), maxBatch, p.inflight)
+	if err != nil {
+		p.log.Error("embedded: reading the inbox", "err", err)
+		return
+	}
+	if len(msgs) == maxBatch {
+		p.poke() // more waiting
+	}
+	if len(msgs) > 0 {
+		p.process(msgs, nil, nil)
 	}
 }
 
