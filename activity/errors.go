@@ -37,6 +37,7 @@ func FromFailure(typ, message, stack string, nonRetryable bool) *Error {
 	return &Error{Type: typ, Message: message, NonRetryable: nonRetryable, stack: stack}
 }
 
+// Error returns "Type: message".
 func (e *Error) Error() string {
 	if e.Type == "" {
 		return e.Message

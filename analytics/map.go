@@ -25,6 +25,7 @@ type ItemFailure struct {
 	Message string `json:"message"`
 }
 
+// String describes the failure with its item index.
 func (f ItemFailure) String() string {
 	return fmt.Sprintf("item %d: %s: %s", f.Index, f.Type, f.Message)
 }
@@ -42,6 +43,7 @@ type MapError struct {
 	Failed []ItemFailure
 }
 
+// Error lists the failed items.
 func (e *MapError) Error() string {
 	msg := fmt.Sprintf("analytics: map of activity %q: %d of %d items failed, over the %d tolerated",
 		e.Activity, len(e.Failed), e.Total, e.Tolerated)

@@ -40,6 +40,7 @@ type ReduceError struct {
 	Err       error
 }
 
+// Error describes the failed reduce.
 func (e *ReduceError) Error() string {
 	return fmt.Sprintf("analytics: reduce activity %q failed (partition %d, tree level %d): %v", e.Activity, e.Partition, e.Level, e.Err)
 }

@@ -28,6 +28,7 @@ type Chunk struct {
 	Length int64 `json:"length"`
 }
 
+// String names the object and the byte range.
 func (c Chunk) String() string {
 	return fmt.Sprintf("%s/%s[%d:%d]", c.Store, c.Key, c.Offset, c.Offset+c.Length)
 }

@@ -57,6 +57,7 @@ func RaiseEvent[T any](ctx context.Context, c Client, instanceID, name string, v
 // InstanceError reports an instance that did not complete successfully.
 type InstanceError struct{ Status *Status }
 
+// Error names the instance, its status and its failure.
 func (e *InstanceError) Error() string {
 	s := e.Status
 	if s.Failure != nil {

@@ -58,6 +58,7 @@ type SizeError struct {
 	Limit int    // the limit in bytes
 }
 
+// Error names the payload, its size and the limit.
 func (e *SizeError) Error() string {
 	return fmt.Sprintf("codec: %s is %d bytes, over the payload limit of %d bytes", e.What, e.Size, e.Limit)
 }
@@ -72,6 +73,7 @@ type DecodeError struct {
 	Err  error  // the codec's error
 }
 
+// Error names the payload and the type it did not decode into.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("codec: %s does not decode into %s: %v", e.What, e.Type, e.Err)
 }
@@ -89,6 +91,7 @@ type EncodeError struct {
 	Err  error
 }
 
+// Error names the value that could not be encoded.
 func (e *EncodeError) Error() string {
 	return fmt.Sprintf("codec: %s of type %s cannot be encoded: %v", e.What, e.Type, e.Err)
 }

@@ -63,6 +63,7 @@ type Error struct {
 	Function string
 }
 
+// Error names the kind of failure, the function and the message.
 func (e *Error) Error() string {
 	return fmt.Sprintf("faas: %s of %q: %s: %s", e.Kind, e.Function, e.Type, e.Message)
 }

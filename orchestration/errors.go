@@ -41,6 +41,7 @@ type ActivityError struct {
 	NonRetryable bool
 }
 
+// Error names the activity and its failure.
 func (e *ActivityError) Error() string {
 	return fmt.Sprintf("activity %q failed: %s: %s", e.Activity, e.Type, e.Message)
 }
@@ -59,6 +60,7 @@ type SubOrchestrationError struct {
 	Stack         string
 }
 
+// Error names the sub-orchestration and its failure.
 func (e *SubOrchestrationError) Error() string {
 	return fmt.Sprintf("sub-orchestration %q failed: %s: %s", e.Orchestration, e.Type, e.Message)
 }
@@ -75,6 +77,7 @@ type IndexedError struct {
 	Err   error
 }
 
+// Error names the failed future's index.
 func (e *IndexedError) Error() string {
 	return fmt.Sprintf("future %d of %d failed: %v", e.Index, e.Total, e.Err)
 }
@@ -85,6 +88,7 @@ func (e *IndexedError) Unwrap() error { return e.Err }
 // TimeoutError reports an event wait that timed out; it matches ErrTimeout.
 type TimeoutError struct{ What string }
 
+// Error says what timed out.
 func (e *TimeoutError) Error() string { return e.What + " timed out" }
 
 // Is matches ErrTimeout.

@@ -35,6 +35,7 @@ type BucketNotFoundError struct {
 	Err error
 }
 
+// Error names the missing bucket or directory.
 func (e *BucketNotFoundError) Error() string {
 	msg := fmt.Sprintf("storage: bucket %q does not exist", e.Bucket)
 	if e.Err != nil {

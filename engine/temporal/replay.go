@@ -33,6 +33,7 @@ type ReplayError struct {
 	Err error
 }
 
+// Error describes the divergence.
 func (e *ReplayError) Error() string {
 	return fmt.Sprintf("temporal: replay of %s diverged from the current orchestrator code: %v", e.Source, e.Err)
 }

@@ -55,10 +55,14 @@ type Result struct {
 	Err      error
 }
 
-// Median, Min and Max of the runs.
+// Median of the runs.
 func (r Result) Median() time.Duration { return pick(r.Runs, 0.5) }
-func (r Result) Min() time.Duration    { return pick(r.Runs, 0) }
-func (r Result) Max() time.Duration    { return pick(r.Runs, 1) }
+
+// Min of the runs.
+func (r Result) Min() time.Duration { return pick(r.Runs, 0) }
+
+// Max of the runs.
+func (r Result) Max() time.Duration { return pick(r.Runs, 1) }
 
 func pick(ds []time.Duration, q float64) time.Duration {
 	if len(ds) == 0 {

@@ -184,4 +184,5 @@ type ContinueAsNewError struct {
 	KeepEvents bool
 }
 
+// Error describes the request.
 func (e *ContinueAsNewError) Error() string { return "orchestration continued as new" }

@@ -23,6 +23,7 @@ type NondeterminismError struct {
 	Detail string
 }
 
+// Error starts with the stable code [CB1100].
 func (e *NondeterminismError) Error() string {
 	rec, code := e.Recorded, e.Code
 	if rec == "" {
@@ -51,6 +52,7 @@ type DeadlockError struct {
 	Stack      string
 }
 
+// Error starts with the stable code [CB1200].
 func (e *DeadlockError) Error() string {
 	return fmt.Sprintf("[%s] orchestration %q blocked for %s outside the engine: orchestrator code must not use time.Sleep, channels, mutexes or I/O; use orchestration.Sleep, futures and activities",
 		CodeDeadlock, e.InstanceID, e.Timeout)

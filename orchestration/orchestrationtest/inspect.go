@@ -26,6 +26,7 @@ type FailureError struct {
 	Stack   string
 }
 
+// Error gives the status and the failure.
 func (e *FailureError) Error() string {
 	return fmt.Sprintf("orchestration %s: %s: %s", e.Status, e.Type, e.Message)
 }
