@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/engine/embedded"
@@ -129,4 +130,42 @@ func TestWaitHonoursContext(t *testing.T) {
 	st, err := eng.Wait(context.Background(), id)
 	require.NoError(t, err)
 	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus)
+}
+
+func TestHeartbeatTimeout(t *testing.T) {
+	beats := activity.New("beats", func(ctx context.Context, stopAfter time.Duration) (string, error) {
+		start := time.Now()
+		for {
+			if time.Since(start) < stopAfter {
+				activity.Heartbeat(ctx, time.Since(start))
+			}
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+			if time.Since(start) > 300*time.Millisecond {
+				return "done", nil
+			}
+		}
+	})
+	o := orchestration.New("heartbeats", func(ctx orchestration.Context, stopAfter time.Duration) (string, error) {
+		return orchestration.Call(ctx, beats, stopAfter, orchestration.WithHeartbeatTimeout(100*time.Millisecond)).Await(ctx)
+	})
+	eng, _ := start(t, embedded.Options{}, o, beats)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	id, err := client.Start(ctx, eng, o, time.Hour) // heartbeats throughout
+	require.NoError(t, err)
+	out, err := client.Result(ctx, eng, o, id)
+	require.NoError(t, err)
+	assert.Equal(t, "done", out)
+
+	id, err = client.Start(ctx, eng, o, 50*time.Millisecond) // then falls silent
+	require.NoError(t, err)
+	_, err = client.Result(ctx, eng, o, id)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "sent no heartbeat for 100ms")
+	assert.Contains(t, err.Error(), "Timeout")
 }

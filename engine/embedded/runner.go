@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/activity"
@@ -20,6 +21,7 @@ import (
 type runner struct {
 	p          *processor
 	invoker    faas.Invoker
+	inProcess  bool // activities can heartbeat
 	defTimeout time.Duration
 
 	mu      sync.Mutex
@@ -41,7 +43,8 @@ func newRunner(p *processor, inv faas.Invoker, opts worker.Options) *runner {
 	if def <= 0 {
 		def = 10 * time.Minute
 	}
-	r := &runner{p: p, invoker: inv, defTimeout: def, timers: map[*time.Timer]struct{}{}}
+	_, inProcess := inv.(*faas.InProcess)
+	r := &runner{p: p, invoker: inv, inProcess: inProcess, defTimeout: def, timers: map[*time.Timer]struct{}{}}
 	r.cond = sync.NewCond(&r.mu)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.running.Add(n)
@@ -110,6 +113,10 @@ func (r *runner) attempt(t task) {
 		timeout = r.defTimeout
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, timeout)
+	var silent atomic.Bool
+	if hb := opts.HeartbeatTimeout; hb > 0 && r.inProcess {
+		ctx = watchHeartbeats(ctx, cancel, hb, &silent)
+	}
 	data, err := r.invoker.Invoke(ctx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.instanceID,
 		TaskID: ev.TaskID, Attempt: t.attempt, IdempotencyKey: activity.IdempotencyKey(t.instanceID, ev.TaskID, t.attempt)})
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
@@ -117,13 +124,16 @@ func (r *runner) attempt(t task) {
 	if r.ctx.Err() != nil {
 		return // hard stop: the task stays in the store and is redelivered
 	}
-	if err == nil {
+	if err == nil && !silent.Load() {
 		r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.attempt, Time: time.Now()}}
 		return
 	}
 	f := core.FailureFrom(err)
 	var fe *faas.Error
-	if timedOut && !errors.As(err, &fe) {
+	switch {
+	case silent.Load():
+		f = &core.Failure{Type: core.FailureTimeout, Message: fmt.Sprintf("activity %q attempt %d sent no heartbeat for %s (its heartbeat timeout)", ev.Name, t.attempt, opts.HeartbeatTimeout)}
+	case timedOut && !errors.As(err, &fe):
 		f = &core.Failure{Type: core.FailureTimeout, Message: fmt.Sprintf("activity %q attempt %d exceeded its start-to-close timeout of %s", ev.Name, t.attempt, timeout)}
 	}
 	if opts.Retry.ShouldRetry(t.attempt, f) {
@@ -157,4 +167,35 @@ func (r *runner) shutdown(ctx context.Context) {
 		<-finished
 	}
 	r.cancel()
+}
+
+// watchHeartbeats makes activity.Heartbeat calls reach a watchdog that
+// cancels the attempt (and sets silent) when none came for timeout. Only
+// in-process activities can heartbeat; remote invocations are bounded by
+// their start-to-close timeout.
+func watchHeartbeats(ctx context.Context, cancel context.CancelFunc, timeout time.Duration, silent *atomic.Bool) context.Context {
+	beat := make(chan struct{}, 1)
+	ctx = activity.WithHeartbeat(ctx, func(any) {
+		select {
+		case beat <- struct{}{}:
+		default:
+		}
+	})
+	go func() {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-beat:
+				t.Reset(timeout)
+			case <-t.C:
+				silent.Store(true)
+				cancel()
+				return
+			}
+		}
+	}()
+	return ctx
 }
