@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/cloudbutton/cloudbutton/client"
 )
@@ -284,6 +286,7 @@ func waitAndPrint(cmd *cobra.Command, e engine, id string, timeout time.Duration
 // waitWithBar polls the status and draws activities done / scheduled.
 func waitWithBar(ctx context.Context, w io.Writer, e engine, id string) (*client.Status, error) {
 	bar := progressbar.NewOptions(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(id),
+		progressbar.OptionSetVisibility(isTerminal(w)), // no redraw spam in logs and pipes
 		progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish())
 	defer bar.Finish()
@@ -362,4 +365,10 @@ func newPurgeCmd(cfg *engineConfig) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withEngine(cmd, cfg, false, func(ctx context.Context, e engine) error { return e.Purge(ctx, args[0]) })
 		}}
+}
+
+// isTerminal reports whether w is a terminal (progress bars draw only there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
@@ -252,7 +253,8 @@ func showProgress(ctx context.Context, eng client.Client, id string, w io.Writer
 			if bar == nil {
 				bar = progressbar.NewOptions(p.Total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("batches"),
 					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
-					progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))
+					progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30),
+					progressbar.OptionSetVisibility(isTerminal(w))) // no redraw spam in logs and pipes
 			}
 			_ = bar.Set(p.Done + p.Failed)
 		}
@@ -278,4 +280,11 @@ func describeInvoker(cfg config) string {
 		return "in-process (no bound on activities in flight)"
 	}
 	return fmt.Sprintf("in-process (at most %d in flight)", cfg.job.MaxInFlight)
+}
+
+// isTerminal reports whether w is a terminal (the progress bar draws only
+// there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
