@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TEMPORAL_CLI_VERSION=v1.5.1
-GOBIN_DIR="$(go env GOPATH)/bin"
+GOBIN_DIR="$(go env GOBIN)"
+if [ -z "$GOBIN_DIR" ]; then GOBIN_DIR="$(go env GOPATH)/bin"; fi
 export PATH="$GOBIN_DIR:$PATH"
 if ! command -v temporal >/dev/null 2>&1; then
   echo "== installing the Temporal CLI $TEMPORAL_CLI_VERSION (one time, a few minutes)"
