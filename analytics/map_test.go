@@ -62,23 +62,6 @@ func mapOrch(name string, opts ...analytics.Option) *orchestration.Orchestrator[
 	})
 }
 
-// maxOutstanding is the largest number of activities scheduled and not
-// yet finished in a history.
-func maxOutstanding(h []orchestrationtest.Event) (peak, scheduled int) {
-	cur := 0
-	for _, e := range h {
-		switch e.Type {
-		case "ActivityScheduled":
-			cur++
-			scheduled++
-			peak = max(peak, cur)
-		case "ActivityCompleted", "ActivityFailed":
-			cur--
-		}
-	}
-	return peak, scheduled
-}
-
 func TestMapOutputsInOrder(t *testing.T) {
 	env := orchestrationtest.New(t)
 	env.RegisterActivities(square)
@@ -110,7 +93,7 @@ func TestMapBoundedConcurrency(t *testing.T) {
 			require.NoError(t, err)
 			assert.Len(t, res.Outputs, 25)
 			assert.Equal(t, 24*24, res.Outputs[24])
-			peak, scheduled := maxOutstanding(env.History())
+			peak, scheduled := orchestrationtest.MaxInFlight(env.History()), len(orchestrationtest.ScheduledActivities(env.History()))
 			assert.Equal(t, limit, peak, "never more than the bound, and the bound is used")
 			assert.Equal(t, 25, scheduled)
 		})
@@ -185,7 +168,7 @@ func TestMapErrorValue(t *testing.T) {
 	assert.True(t, res.IsTooMany)
 	assert.Equal(t, 1, res.Tolerated)
 	assert.Equal(t, []analytics.ItemFailure{{1, "Boom", "item 1 exploded"}, {2, "Boom", "item 2 exploded"}}, res.Failed)
-	_, scheduled := maxOutstanding(env.History())
+	scheduled := len(orchestrationtest.ScheduledActivities(env.History()))
 	assert.Less(t, scheduled, 10, "the map stopped scheduling after the policy was exceeded")
 }
 
@@ -313,8 +296,7 @@ func TestMapSplitsIntoSubOrchestrations(t *testing.T) {
 	assert.Equal(t, n, activities)
 	peak := 0
 	for _, h := range tree {
-		p, _ := maxOutstanding(h)
-		peak = max(peak, p)
+		peak = max(peak, orchestrationtest.MaxInFlight(h))
 	}
 	assert.LessOrEqual(t, peak, bound)
 }

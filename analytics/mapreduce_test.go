@@ -27,8 +27,8 @@ func labels(n int) string {
 
 func countActivity(h []orchestrationtest.Event, name string) int {
 	n := 0
-	for _, e := range h {
-		if e.Type == "ActivityScheduled" && e.Name == name {
+	for _, a := range orchestrationtest.ScheduledActivities(h) {
+		if a == name {
 			n++
 		}
 	}

@@ -88,17 +88,7 @@ func TestChainAndFanOut(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, out)
 			if tt.orch == bounded {
-				inFlight, most := 0, 0
-				for _, e := range env.History() {
-					switch e.Type {
-					case "ActivityScheduled":
-						inFlight++
-					case "ActivityCompleted":
-						inFlight--
-					}
-					most = max(most, inFlight)
-				}
-				assert.Equal(t, 3, most, "at most 3 activities in flight")
+				assert.Equal(t, 3, orchestrationtest.MaxInFlight(env.History()), "at most 3 activities in flight")
 			}
 		})
 	}

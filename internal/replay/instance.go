@@ -109,9 +109,6 @@ func (x *Instance) Info() core.Info { return x.info }
 // Done reports whether the run ended.
 func (x *Instance) Done() bool { return x.done }
 
-// NextIndex is the index the next history event will get.
-func (x *Instance) NextIndex() int64 { return x.nextIndex }
-
 // Replay rebuilds the instance from a run's history, re-running the
 // orchestrator code against it. It returns a *core.NondeterminismError if
 // the code diverges from history (the instance is then done, failed, and

@@ -90,6 +90,34 @@ func (e *Env) InstanceHistory(id string) []Event {
 	return out
 }
 
+// ScheduledActivities returns the names of the activities a history
+// scheduled, in order (retries are not new entries).
+func ScheduledActivities(history []Event) []string {
+	var names []string
+	for _, e := range history {
+		if e.Type == "ActivityScheduled" {
+			names = append(names, e.Name)
+		}
+	}
+	return names
+}
+
+// MaxInFlight returns the most activities a history had scheduled and not
+// yet finished at any point: the concurrency a bounded fan-out reached.
+func MaxInFlight(history []Event) int {
+	n, most := 0, 0
+	for _, e := range history {
+		switch e.Type {
+		case "ActivityScheduled":
+			n++
+			most = max(most, n)
+		case "ActivityCompleted", "ActivityFailed":
+			n--
+		}
+	}
+	return most
+}
+
 // Generation returns how many times the root continued as new.
 func (e *Env) Generation() int {
 	if e.root == nil {

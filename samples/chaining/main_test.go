@@ -34,17 +34,6 @@ func hashChain(s string, n int) string {
 	return s
 }
 
-// activityOrder lists the activities a history scheduled, in order.
-func activityOrder(env *orchestrationtest.Env) []string {
-	var names []string
-	for _, e := range env.History() {
-		if e.Type == "ActivityScheduled" {
-			names = append(names, e.Name)
-		}
-	}
-	return names
-}
-
 func TestPipeline(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -69,7 +58,7 @@ func TestPipeline(t *testing.T) {
 			for range tt.rounds {
 				want = append(want, Hash.Name())
 			}
-			assert.Equal(t, want, activityOrder(env), "the chain runs in order")
+			assert.Equal(t, want, orchestrationtest.ScheduledActivities(env.History()), "the chain runs in order")
 		})
 	}
 }
@@ -107,7 +96,7 @@ func TestPipelineStopsAtFailure(t *testing.T) {
 	assert.Contains(t, err.Error(), "step 2 of 3 (chaining.strip-punct)")
 	assert.Contains(t, err.Error(), "strip broke")
 	assert.Zero(t, lower.Count())
-	assert.Equal(t, []string{Normalize.Name(), StripPunct.Name()}, activityOrder(env))
+	assert.Equal(t, []string{Normalize.Name(), StripPunct.Name()}, orchestrationtest.ScheduledActivities(env.History()))
 }
 
 func TestPipelineMissingFile(t *testing.T) {

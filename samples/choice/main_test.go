@@ -22,16 +22,6 @@ func newEnv(t *testing.T) *orchestrationtest.Env {
 	return env
 }
 
-func scheduled(env *orchestrationtest.Env) []string {
-	var names []string
-	for _, e := range env.History() {
-		if e.Type == "ActivityScheduled" {
-			names = append(names, e.Name)
-		}
-	}
-	return names
-}
-
 func TestProcessOrderBranches(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -51,7 +41,7 @@ func TestProcessOrderBranches(t *testing.T) {
 			out, err := orchestrationtest.Run(env, ProcessOrder, tt.order)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantStatus, out.Status)
-			names := scheduled(env)
+			names := orchestrationtest.ScheduledActivities(env.History())
 			assert.Equal(t, tt.wantLast, names[len(names)-1])
 			assert.Equal(t, tt.wantReview, assert.ObjectsAreEqual(names[1], ManualReview.Name()))
 			if out.Status != "rejected" {
@@ -75,7 +65,7 @@ func TestProcessOrderReviewDecides(t *testing.T) {
 			assert.Equal(t, "shipped", out.Status)
 		} else {
 			assert.Equal(t, "rejected", out.Status)
-			assert.NotContains(t, scheduled(env), ChargeCard.Name(), "a rejected order is never charged")
+			assert.NotContains(t, orchestrationtest.ScheduledActivities(env.History()), ChargeCard.Name(), "a rejected order is never charged")
 		}
 	}
 }

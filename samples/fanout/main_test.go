@@ -90,22 +90,6 @@ func TestFanOutRetriesTransientFailures(t *testing.T) {
 	assert.Equal(t, 5, calls.Count(), "3 items, one of them with 2 failed attempts")
 }
 
-// maxInFlight returns the most activities a history had scheduled and not
-// yet finished at any point.
-func maxInFlight(events []orchestrationtest.Event) int {
-	n, most := 0, 0
-	for _, e := range events {
-		switch e.Type {
-		case "ActivityScheduled":
-			n++
-			most = max(most, n)
-		case "ActivityCompleted", "ActivityFailed":
-			n--
-		}
-	}
-	return most
-}
-
 func TestFanOutBounded(t *testing.T) {
 	dir, paths, _ := corpus(t, 10)
 	withMissing := append(append([]string{}, paths...), filepath.Join(dir, "missing-1"), filepath.Join(dir, "missing-2"))
@@ -138,9 +122,9 @@ func TestFanOutBounded(t *testing.T) {
 					assert.Contains(t, f.Item, "missing-")
 				}
 			}
-			assert.LessOrEqual(t, maxInFlight(env.History()), tt.wantBound)
+			assert.LessOrEqual(t, orchestrationtest.MaxInFlight(env.History()), tt.wantBound)
 			if tt.wantErr == "" {
-				assert.Equal(t, tt.wantBound, maxInFlight(env.History()), "the window fills up")
+				assert.Equal(t, tt.wantBound, orchestrationtest.MaxInFlight(env.History()), "the window fills up")
 			}
 		})
 	}
