@@ -81,7 +81,7 @@ func Run(ctx context.Context, engine string, c client.Client, w Workload, runs i
 	stop := sampleHeap(&peak)
 	defer func() { stop(); res.PeakHeap = peak.Load() }()
 	for i := 0; i <= runs; i++ {
-		d, err := once(ctx, c, w)
+		d, err := Once(ctx, c, w)
 		if err != nil {
 			res.Err = err
 			return res
@@ -93,7 +93,10 @@ func Run(ctx context.Context, engine string, c client.Client, w Workload, runs i
 	return res
 }
 
-func once(ctx context.Context, c client.Client, w Workload) (time.Duration, error) {
+// Once runs w one time on c (a worker for the workloads must be running),
+// checks every result, and returns the wall time from the first start to
+// the last result.
+func Once(ctx context.Context, c client.Client, w Workload) (time.Duration, error) {
 	start := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(256)
