@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,24 +14,8 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/faas/awslambda"
+	"github.com/cloudbutton/cloudbutton/internal/syncbuf"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestFunctionsServe(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "functions.yaml")
@@ -40,7 +23,7 @@ func TestFunctionsServe(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd := newFunctionsCmd()
 	cmd.SetArgs([]string{"serve", "--config", cfgPath, "--addr", "127.0.0.1:0"})
 	cmd.SetOut(&out)

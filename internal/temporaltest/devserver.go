@@ -18,10 +18,12 @@ import (
 	"syscall"
 	"time"
 
+	"log/slog"
+
+	"github.com/cloudbutton/cloudbutton/internal/syncbuf"
 	"go.temporal.io/api/workflowservice/v1"
 	tclient "go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
-	"log/slog"
 )
 
 // InstallCommand installs the Temporal CLI.
@@ -52,7 +54,7 @@ type Server struct {
 	cmd     *exec.Cmd
 	dir     string
 	ownDir  bool
-	logBuf  *syncBuffer
+	logBuf  *syncbuf.Buffer
 	done    chan struct{}
 	waitErr error
 	once    sync.Once
@@ -124,7 +126,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.ReadyTimeout <= 0 {
 		opts.ReadyTimeout = 60 * time.Second
 	}
-	s := &Server{Namespace: "default", dir: opts.Dir, logBuf: &syncBuffer{}, done: make(chan struct{})}
+	s := &Server{Namespace: "default", dir: opts.Dir, logBuf: &syncbuf.Buffer{Limit: 1 << 20}, done: make(chan struct{})}
 	if s.dir == "" {
 		if s.dir, err = os.MkdirTemp("", "temporaltest-"); err != nil {
 			return nil, fmt.Errorf("temporaltest: %w", err)
@@ -241,24 +243,4 @@ func (s *Server) cleanup() {
 	if s.ownDir {
 		_ = os.RemoveAll(s.dir)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.b.Len() > 1<<20 {
-		return len(p), nil // keep the first MiB
-	}
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/engine/embedded"
+	"github.com/cloudbutton/cloudbutton/internal/syncbuf"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/orchestration/orchestrationtest"
 )
@@ -114,30 +114,12 @@ func TestRunDemo(t *testing.T) {
 	assert.Contains(t, s, "history stored in "+db)
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // TestRunStart runs `approval start` and raises the event the way the CLI
 // does: from a second engine handle on the same database file, with a raw
 // JSON payload.
 func TestRunStart(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "approval.db")
-	var out syncBuffer
+	var out syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(context.Background(), []string{"start", "--db", db}, &out, io.Discard) }()
 
