@@ -115,21 +115,29 @@ func (l Limits) Max() int {
 // Encode encodes v with c and checks the result against the limit. what
 // names the payload in errors.
 func Encode(c Codec, lim Limits, what string, v any) ([]byte, error) {
-	data, err := c.Encode(v)
-	if err != nil {
-		return nil, &EncodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
-	}
-	if max := lim.Max(); len(data) > max {
-		return nil, &SizeError{What: what, Size: len(data), Limit: max}
-	}
-	return data, nil
+	return encode(c, lim, v, func() string { return what })
 }
 
 // Decode decodes data with c into a new T. what names the payload in errors.
 func Decode[T any](c Codec, what string, data []byte) (T, error) {
+	return decode[T](c, data, func() string { return what })
+}
+
+func encode(c Codec, lim Limits, v any, what func() string) ([]byte, error) {
+	data, err := c.Encode(v)
+	if err != nil {
+		return nil, &EncodeError{What: what(), Type: fmt.Sprintf("%T", v), Err: err}
+	}
+	if max := lim.Max(); len(data) > max {
+		return nil, &SizeError{What: what(), Size: len(data), Limit: max}
+	}
+	return data, nil
+}
+
+func decode[T any](c Codec, data []byte, what func() string) (T, error) {
 	var v T
 	if err := c.Decode(data, &v); err != nil {
-		return v, &DecodeError{What: what, Type: fmt.Sprintf("%T", v), Err: err}
+		return v, &DecodeError{What: what(), Type: fmt.Sprintf("%T", v), Err: err}
 	}
 	return v, nil
 }
@@ -146,24 +154,13 @@ func CheckSize(lim Limits, what string, data []byte) error {
 // example `input of activity "count-words"`); the description is only
 // formatted when there is an error, which keeps hot paths allocation-free.
 func EncodeNamed(c Codec, lim Limits, kind, name string, v any) ([]byte, error) {
-	data, err := c.Encode(v)
-	if err != nil {
-		return nil, &EncodeError{What: describe(kind, name), Type: fmt.Sprintf("%T", v), Err: err}
-	}
-	if max := lim.Max(); len(data) > max {
-		return nil, &SizeError{What: describe(kind, name), Size: len(data), Limit: max}
-	}
-	return data, nil
+	return encode(c, lim, v, func() string { return describe(kind, name) })
 }
 
 // DecodeNamed is Decode with a lazily formatted description, as
 // EncodeNamed.
 func DecodeNamed[T any](c Codec, kind, name string, data []byte) (T, error) {
-	var v T
-	if err := c.Decode(data, &v); err != nil {
-		return v, &DecodeError{What: describe(kind, name), Type: fmt.Sprintf("%T", v), Err: err}
-	}
-	return v, nil
+	return decode[T](c, data, func() string { return describe(kind, name) })
 }
 
 func describe(kind, name string) string { return fmt.Sprintf("%s %q", kind, name) }
