@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -132,9 +131,9 @@ func (r *runner) attempt(t task) {
 	var fe *faas.Error
 	switch {
 	case silent.Load():
-		f = &core.Failure{Type: core.FailureTimeout, Message: fmt.Sprintf("activity %q attempt %d sent no heartbeat for %s (its heartbeat timeout)", ev.Name, t.attempt, opts.HeartbeatTimeout)}
+		f = core.HeartbeatTimeout(ev.Name, t.attempt, opts.HeartbeatTimeout)
 	case timedOut && !errors.As(err, &fe):
-		f = &core.Failure{Type: core.FailureTimeout, Message: fmt.Sprintf("activity %q attempt %d exceeded its start-to-close timeout of %s", ev.Name, t.attempt, timeout)}
+		f = core.StartToCloseTimeout(ev.Name, t.attempt, timeout)
 	}
 	if opts.Retry.ShouldRetry(t.attempt, f) {
 		next := t

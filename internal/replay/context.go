@@ -71,7 +71,7 @@ func (c *coreCtx) WaitEvent(name string, timeout time.Duration) core.Future {
 	if timeout > 0 {
 		t := c.NewTimer(timeout).(*promise)
 		t.onDone = func() {
-			p.resolve(nil, &core.Failure{Type: core.FailureTimeout, Message: fmt.Sprintf("event %q not received within %s", name, timeout)})
+			p.resolve(nil, core.EventTimeout(name, timeout))
 		}
 	}
 	return p
@@ -83,7 +83,7 @@ func (c *coreCtx) CallSubOrchestration(name string, input []byte, opts core.SubO
 	if rec == nil {
 		id := opts.InstanceID
 		if id == "" {
-			id = fmt.Sprintf("%s:%d", x.info.InstanceID, seq)
+			id = core.ChildInstanceID(x.info.InstanceID, seq)
 		}
 		x.issue(&Event{Type: SubOrchestrationScheduled, TaskID: seq, Name: name, InstanceID: id, Payload: input})
 	}
