@@ -79,6 +79,7 @@ func Run(t *testing.T, e Engine) {
 		{"Deterministic", testDeterministic},
 		{"ClientOperations", testClientOperations},
 		{"SuspendResume", testSuspendResume},
+		{"ContinueAsNewKeepsEvents", testContinueAsNewKeepsEvents},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })
