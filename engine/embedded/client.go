@@ -233,7 +233,9 @@ func (e *Engine) send(ctx context.Context, id string, ev replay.Event) error {
 		return fmt.Errorf("%w: %q is %s", client.ErrNotRunning, id, in.Status)
 	}
 	ev.Time = time.Now().UTC()
-	if err := e.store.AddMessages(ctx, store.Message{InstanceID: id, Event: ev, VisibleAt: ev.Time}); err != nil {
+	// Visible at once (VisibleAt zero): only timers are delayed, and a
+	// step that drops an ended run's timers never drops an event.
+	if err := e.store.AddMessages(ctx, store.Message{InstanceID: id, Event: ev}); err != nil {
 		return err
 	}
 	e.wake()

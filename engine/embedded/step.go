@@ -43,7 +43,17 @@ func (b *batch) step(g *group) {
 		return // nothing consumed: retried at the next poll
 	}
 	if l == nil { // unknown or ended: the work is dropped
+		b.dropped(g)
 		b.steps = append(b.steps, s)
+		return
+	}
+	if l.x.Finished() || (!l.x.Started() && !g.starts()) {
+		// The run ended (or continued as new) in a batch not committed
+		// yet, or the instance's start is not visible yet (a delayed
+		// start, or the next run's start after continue-as-new): its
+		// messages wait in the inbox for the run that takes them, in
+		// their order; completions of an ended run are stale.
+		b.pokeSelf = b.pokeSelf || l.x.Finished()
 		return
 	}
 	if l.status == store.StatusSuspended {
@@ -59,10 +69,20 @@ func (b *batch) step(g *group) {
 	if g.start != nil {
 		events = append(events, *g.start)
 	}
+	for _, m := range g.msgs {
+		if m.Event.Type == replay.OrchestrationStarted {
+			// A run's start is its first event, whatever was raised
+			// before it became visible.
+			events = append(events, m.Event)
+		}
+	}
 	for _, o := range g.order {
 		var ev replay.Event
 		if o >= 0 {
 			ev = g.msgs[o].Event
+			if ev.Type == replay.OrchestrationStarted {
+				continue // applied first
+			}
 			if ev.Type == replay.TimerFired && ev.Generation != l.generation {
 				continue // a timer of an earlier run
 			}
@@ -103,6 +123,31 @@ func (b *batch) step(g *group) {
 		b.flushed = append(b.flushed, l)
 	}
 	b.steps = append(b.steps, s)
+}
+
+// starts reports whether the group holds the start of a run.
+func (g *group) starts() bool {
+	if g.start != nil {
+		return true
+	}
+	for i := range g.msgs {
+		if g.msgs[i].Event.Type == replay.OrchestrationStarted {
+			return true
+		}
+	}
+	return false
+}
+
+// dropped logs the external events that came for an instance that does
+// not exist or has ended: clients refuse those, so these raced with the
+// end of the run.
+func (b *batch) dropped(g *group) {
+	for _, m := range g.msgs {
+		if m.Event.Type == replay.EventRaised {
+			b.p.log.Warn("embedded: an event arrived after its instance ended; it is dropped",
+				"instance", g.id, "event", m.Event.Name)
+		}
+	}
 }
 
 // interpret acts on one new history event of instance l.
@@ -210,19 +255,13 @@ func (b *batch) end(l *live, s *store.Step, u *store.Update, ev *replay.Event) {
 }
 
 func (b *batch) continueAsNew(l *live, s *store.Step, u *store.Update, ev *replay.Event, unapplied []replay.Event) {
-	gen := l.generation + 1
+	info := l.x.Info()
+	info.Generation = l.generation
+	start := replay.NextRunStart(info, l.parentTask, ev, unapplied, b.now)
 	s.Events, s.ResetHistory, s.DropPending = nil, true, true
-	u.Generation, u.Input, u.Status = gen, ev.Payload, store.StatusRunning
+	u.Generation, u.Input, u.Status = start.Generation, ev.Payload, store.StatusRunning
 	l.done, l.total = 0, 0
-	start := replay.Event{Type: replay.OrchestrationStarted, Name: l.x.Info().Name, InstanceID: l.id,
-		ParentID: l.parentID, ParentTaskID: l.parentTask, Generation: gen, Payload: ev.Payload, Time: b.now}
 	s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.id, VisibleAt: b.now, Event: start})
-	for _, c := range append(append([]replay.Event(nil), ev.Carried...), unapplied...) {
-		if c.Type == replay.EventRaised || c.Type == replay.TerminationRequested {
-			c.Time = b.now
-			s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.id, VisibleAt: b.now, Event: c})
-		}
-	}
 	b.evict = append(b.evict, l.id)
 	b.pokeSelf = true
 }

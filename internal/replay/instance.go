@@ -106,6 +106,13 @@ func New(def core.OrchestratorDef, opts Options) *Instance {
 // Info returns the instance's identity (known after OrchestrationStarted).
 func (x *Instance) Info() core.Info { return x.info }
 
+// Started reports whether the run has seen its OrchestrationStarted.
+func (x *Instance) Started() bool { return x.info.InstanceID != "" }
+
+// Finished reports whether the run ended and Apply has handed out its
+// last events (after a failed Replay, the failure is still to be taken).
+func (x *Instance) Finished() bool { return x.done && len(x.out) == 0 }
+
 // Done reports whether the run ended.
 func (x *Instance) Done() bool { return x.done }
 
@@ -223,6 +230,12 @@ func (x *Instance) deliver(e *Event) {
 				x.complete(out, err)
 			}
 		}
+		// Events carried over from the previous run (continue-as-new) are
+		// part of this start event: they come first, in their order,
+		// before anything that arrived during the switch.
+		for i := range e.Carried {
+			x.accept(&e.Carried[i])
+		}
 	case ActivityCompleted, ActivityFailed, TimerFired, SubOrchestrationCompleted, SubOrchestrationFailed:
 		var p *promise
 		if e.TaskID > 0 && e.TaskID < int64(len(x.pending)) {
@@ -245,23 +258,32 @@ func (x *Instance) deliver(e *Event) {
 			}
 			p.resolve(nil, f)
 		}
-	case EventRaised:
-		x.now = e.Time
-		x.record(e)
-		x.arrivals++
-		x.queue(e.Name).push(e.Payload, x.arrivals)
-	case TerminationRequested:
-		if x.canceled {
+	case EventRaised, TerminationRequested:
+		if e.Type == TerminationRequested && x.canceled {
 			return
 		}
 		x.now = e.Time
 		x.record(e)
-		x.canceled = true
-		x.cancelReason = e.Name
+		x.accept(e)
 	default:
 		return
 	}
 	x.run()
+}
+
+// accept takes in an external event or a termination request (recorded by
+// the caller).
+func (x *Instance) accept(e *Event) {
+	switch e.Type {
+	case EventRaised:
+		x.arrivals++
+		x.queue(e.Name).push(e.Payload, x.arrivals)
+	case TerminationRequested:
+		if !x.canceled {
+			x.canceled = true
+			x.cancelReason = e.Name
+		}
+	}
 }
 
 // run drains the scheduler; a deadlock fails the orchestration.
@@ -407,4 +429,23 @@ func (x *Instance) unconsumedEvents() []Event {
 		out[i] = Event{Type: EventRaised, Name: b.name, Payload: b.payload, Time: x.now}
 	}
 	return out
+}
+
+// NextRunStart is the OrchestrationStarted event of the run that follows
+// continue-as-new event can: the next generation, the new input, and,
+// carried in it in order, the events the old run kept
+// (KeepUnprocessedEvents) followed by the external events and termination
+// request that arrived after it ended (unapplied). Nothing raised during
+// the switch is lost or reordered.
+func NextRunStart(info core.Info, parentTaskID int64, can *Event, unapplied []Event, now time.Time) Event {
+	start := Event{Type: OrchestrationStarted, Name: info.Name, InstanceID: info.InstanceID,
+		ParentID: info.ParentInstanceID, ParentTaskID: parentTaskID, Generation: info.Generation + 1,
+		Payload: can.Payload, Time: now}
+	start.Carried = append(start.Carried, can.Carried...)
+	for _, e := range unapplied {
+		if e.Type == EventRaised || e.Type == TerminationRequested {
+			start.Carried = append(start.Carried, e)
+		}
+	}
+	return start
 }

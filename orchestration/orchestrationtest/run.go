@@ -204,15 +204,13 @@ func (e *Env) finish(in *instance, ev replay.Event) {
 func (e *Env) continueAsNew(in *instance, ev replay.Event, unapplied []replay.Event) {
 	e.replayCheck(in)
 	in.x.Close()
+	info := in.x.Info()
+	info.Generation = in.generation
+	start := replay.NextRunStart(info, in.parentTask, &ev, unapplied, e.clock)
 	in.generation++
 	in.x = replay.New(in.def, e.replayOptions())
 	in.history = nil
-	start := replay.Event{Type: replay.OrchestrationStarted, Name: in.def.Name(), InstanceID: in.id,
-		Generation: in.generation, Payload: ev.Payload}
-	if in.parent != nil {
-		start.ParentID, start.ParentTaskID = in.parent.id, in.parentTask
-	}
-	in.inbox = append(append(append([]replay.Event{start}, ev.Carried...), unapplied...), in.inbox...)
+	in.inbox = append([]replay.Event{start}, in.inbox...)
 }
 
 func (e *Env) terminate(id, reason string) {
