@@ -86,6 +86,9 @@ type Status struct {
 	// Progress counts activities: completed (or failed) and scheduled.
 	ActivitiesDone  int `json:"activitiesDone"`
 	ActivitiesTotal int `json:"activitiesTotal"`
+	// Blocked says why a live instance makes no progress, e.g. that no
+	// worker of the engine registers its orchestrator; empty otherwise.
+	Blocked string `json:"blocked,omitempty"`
 }
 
 // Filter selects instances for List; zero fields match everything.

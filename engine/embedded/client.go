@@ -132,7 +132,7 @@ func toStatus(in *store.Instance) *client.Status {
 	st := &client.Status{InstanceID: in.ID, Name: in.Name, RuntimeStatus: client.RuntimeStatus(in.Status),
 		Input: in.Input, Output: in.Output, CustomStatus: in.CustomStatus, ParentInstanceID: in.ParentID,
 		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, CompletedAt: in.CompletedAt,
-		ActivitiesDone: in.ActivitiesDone, ActivitiesTotal: in.ActivitiesTotal}
+		ActivitiesDone: in.ActivitiesDone, ActivitiesTotal: in.ActivitiesTotal, Blocked: in.Blocked}
 	if in.Failure != nil {
 		st.Failure = &client.Failure{Type: in.Failure.Type, Message: in.Failure.Message, Stack: in.Failure.Stack}
 	}
@@ -249,7 +249,19 @@ func (e *Engine) Terminate(ctx context.Context, id, reason string) error {
 	if reason == "" {
 		reason = "terminated by client"
 	}
-	return e.send(ctx, id, replay.Event{Type: replay.TerminationRequested, Name: reason})
+	e.mu.Lock()
+	p := e.proc
+	e.mu.Unlock()
+	if p != nil {
+		// With the worker in this process, no queued attempt of the
+		// instance starts from now on.
+		p.runner.hold(id)
+	}
+	err := e.send(ctx, id, replay.Event{Type: replay.TerminationRequested, Name: reason})
+	if err != nil && p != nil {
+		p.runner.unhold(id)
+	}
+	return err
 }
 
 // Suspend implements client.Client.

@@ -26,6 +26,10 @@ type live struct {
 	// children counts the sub-orchestrations the run started (from
 	// history after a reload); none means no child to terminate.
 	children int
+	// maxTask is the highest task id of an activity the run scheduled;
+	// attempts lists the tasks with retry state in the store.
+	maxTask  int64
+	attempts map[int64]bool
 }
 
 // lru keeps live instances between steps, evicting (and closing) the least

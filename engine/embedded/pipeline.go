@@ -28,6 +28,7 @@ type pending struct {
 	nextTimer time.Time
 	now       time.Time
 	starts    []*startRequest
+	after     []func(committed bool)
 }
 
 // add merges a processed batch.
@@ -41,6 +42,7 @@ func (pb *pending) add(b *batch, msgs []store.Message) {
 	pb.evict = append(pb.evict, b.evict...)
 	pb.finished = append(pb.finished, b.finished...)
 	pb.pokeSelf = pb.pokeSelf || b.pokeSelf
+	pb.after = append(pb.after, b.after...)
 	if !b.nextTimer.IsZero() && (pb.nextTimer.IsZero() || b.nextTimer.Before(pb.nextTimer)) {
 		pb.nextTimer = b.nextTimer
 	}
@@ -75,6 +77,9 @@ func (p *processor) committed(err error) {
 	}
 	for _, r := range pb.starts {
 		r.reply <- err
+	}
+	for _, f := range pb.after {
+		f(err == nil)
 	}
 	if err != nil {
 		p.commitFailed(pb, err)
@@ -121,6 +126,9 @@ func (p *processor) commitFailed(pb *pending, err error) {
 		}
 		for _, r := range acc.starts {
 			r.reply <- fmt.Errorf("embedded: not started, an earlier commit failed: %w", err)
+		}
+		for _, f := range acc.after {
+			f(false)
 		}
 	}
 	p.cache.clear()

@@ -25,13 +25,32 @@ type task struct {
 	generation int
 	ev         replay.Event
 	attempt    int
-	visibleAt  time.Time
+	visibleAt  time.Time // not before (retry back-off)
+	// marked: the attempt needs no durable start mark (no retry policy,
+	// first run) or has one.
+	marked bool
+	// interrupted: the attempt was in flight when the previous worker
+	// stopped; its policy decides what follows. canceled: its run was
+	// terminated before it started.
+	interrupted, canceled bool
 }
 
-// completion is an activity attempt's final result, from the runner.
+// policy is the task's retry policy (nil: none).
+func (t *task) policy() *core.RetryPolicy {
+	if t.ev.Options == nil {
+		return nil
+	}
+	return t.ev.Options.Retry
+}
+
+// completion is what the runner reports of a task: an attempt's final
+// result (event), or retry state to write (attempt) — a retry with its due
+// time, or a start mark whose commit is told on marked.
 type completion struct {
-	task  task
-	event replay.Event
+	task    task
+	event   replay.Event
+	attempt *store.Attempt
+	marked  chan bool
 }
 
 // processor is the worker's orchestration side: one goroutine that owns
@@ -55,6 +74,9 @@ type processor struct {
 	exited    chan struct{}
 	inflight  map[int64]bool
 	nextTimer time.Time
+	// warnedNames are the orchestrator names not hosted here that were
+	// logged.
+	warnedNames sync.Map
 
 	startCh chan *startRequest
 	acc     *pending // applied, waiting for the committer
@@ -309,14 +331,23 @@ func (p *processor) process(msgs []store.Message, comps []completion, starts []*
 }
 
 // recover runs again the activities that a previous worker scheduled and
-// did not record a result for: history is the task queue.
+// did not record a result for: history is the task queue. Instances of
+// orchestrators this worker does not host are left untouched.
 func (p *processor) recover(ctx context.Context) error {
-	ins, err := p.st.List(ctx, store.Filter{Statuses: []string{store.StatusRunning}})
+	ins, err := p.st.List(ctx, store.Filter{Statuses: []string{store.StatusPending, store.StatusRunning, store.StatusSuspended}})
 	if err != nil {
 		return fmt.Errorf("embedded: recovery: %w", err)
 	}
 	n := 0
+	others := map[string]int{}
 	for _, in := range ins {
+		if _, ok := p.reg.Orchestrator(in.Name); !ok {
+			others[in.Name]++
+			continue
+		}
+		if in.Status != store.StatusRunning {
+			continue
+		}
 		l, pending, err := p.loadWithPending(in.ID)
 		if err != nil {
 			return fmt.Errorf("embedded: recovery of %q: %w", in.ID, err)
@@ -326,10 +357,29 @@ func (p *processor) recover(ctx context.Context) error {
 			n += len(pending)
 		}
 	}
+	for name, count := range others {
+		p.notHosted(name, count)
+	}
 	if n > 0 {
 		p.log.Info("embedded: running again the activities of a previous worker", "activities", n, "instances", len(ins), "db", p.e.path)
 	}
 	return nil
+}
+
+// notHosted is why an instance of an orchestrator the worker does not
+// register makes no progress (the same words as the store's Blocked).
+func notHosted(name string) string {
+	return fmt.Sprintf("orchestrator %q is not registered on the worker", name)
+}
+
+// notHosted logs, once per name, that count live instances of name wait
+// for a worker that registers it.
+func (p *processor) notHosted(name string, count int) {
+	if _, seen := p.warnedNames.LoadOrStore(name, true); seen {
+		return
+	}
+	p.log.Warn("embedded: instances of an orchestrator this worker does not register are left untouched",
+		"orchestrator", name, "instances", count, "registered", p.reg.OrchestratorNames(), "db", p.e.path)
 }
 
 // load returns the live instance, from the cache or rebuilt from history;
@@ -380,13 +430,55 @@ func (p *processor) loadWithPending(id string) (*live, []task, error) {
 			l.children++
 		}
 	}
+	var rows map[int64]store.Attempt
+	if len(scheduled) > 0 {
+		if rows, err = p.st.Attempts(p.ctx, id); err != nil {
+			return nil, nil, err
+		}
+	}
+	for task := range rows {
+		if l.attempts == nil {
+			l.attempts = map[int64]bool{}
+		}
+		l.attempts[task] = true
+	}
+	canceledUpTo := int64(-1) // tasks scheduled before a termination request
+	for _, e := range hist {
+		switch {
+		case e.Type == replay.ActivityScheduled:
+			l.maxTask = max(l.maxTask, e.TaskID)
+		case e.Type == replay.TerminationRequested && canceledUpTo < 0:
+			canceledUpTo = l.maxTask
+		}
+	}
 	pending := make([]task, 0, len(scheduled))
 	for _, i := range scheduled {
-		pending = append(pending, task{instanceID: id, generation: rec.Generation, ev: hist[i], attempt: 1})
+		a, ok := rows[hist[i].TaskID]
+		t := recoveredTask(task{instanceID: id, generation: rec.Generation, ev: hist[i]}, a, ok)
+		t.canceled = hist[i].TaskID <= canceledUpTo
+		pending = append(pending, t)
 	}
 	slices.SortFunc(pending, func(a, b task) int { return cmp.Compare(a.ev.TaskID, b.ev.TaskID) })
 	p.cache.put(l)
 	return l, pending, nil
+}
+
+// recoveredTask is the next attempt of task t, whose retry state is a
+// (when found): an activity with a retry policy resumes where the store
+// says (an attempt waiting for its due time, or one that was interrupted
+// and counts); one without runs again as the next attempt.
+func recoveredTask(t task, a store.Attempt, found bool) task {
+	switch {
+	case t.policy() == nil:
+		t.attempt = max(a.Attempt, 1) + 1
+	case !found:
+		t.attempt = 1
+	case !a.Started:
+		t.attempt, t.visibleAt = a.Attempt, a.DueAt
+	default:
+		t.attempt, t.interrupted = a.Attempt, true
+	}
+	return t
 }
 
 // missingDef stands for an orchestrator name no worker registered: the

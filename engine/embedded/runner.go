@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,12 +12,26 @@ import (
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/internal/store"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
 // runner runs activity attempts through the invoker on a bounded pool of
-// goroutines, retries them per their policy, and hands final results to
-// the processor.
+// goroutines and hands their outcomes to the processor.
+//
+// Retry state is durable. An activity with a retry policy starts each
+// attempt only once the attempt is marked started in the store (a commit
+// of the processor's), and a retry is written, with its due time, in the
+// commit that records the failed attempt's outcome; so a restart neither
+// resets the attempt number nor exceeds MaxAttempts, and an attempt cut
+// short by a crash counts. An activity without a retry policy starts at
+// once (even before the commit that schedules it lands) and runs at least
+// once: after a crash it runs again as the next attempt, with its own
+// idempotency key.
+//
+// Terminate stops work: the queued and waiting attempts of a terminated
+// run never start, running ones have their context cancelled, and each
+// ends as a Canceled failure; a late result is dropped.
 type runner struct {
 	p          *processor
 	invoker    faas.Invoker
@@ -27,10 +42,36 @@ type runner struct {
 	cond    *sync.Cond
 	queue   []task
 	closed  bool
-	timers  map[*time.Timer]struct{}
-	running sync.WaitGroup // pool goroutines
-	ctx     context.Context
+	timers  map[*time.Timer]task
+	running map[string]map[*attemptRun]struct{} // by instance
+	// held instances are being terminated by a client of this process:
+	// their queued attempts wait in parked until the termination is
+	// applied (and they are cancelled) or the run ends.
+	held     map[string]bool
+	parked   map[string][]task
+	canceled map[string]cancelMark
+	pool     sync.WaitGroup // pool goroutines
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+// cancelMark says which tasks of an instance terminate cancelled: those of
+// its runs up to generation, up to task id maxTask in that generation.
+type cancelMark struct {
+	generation int
+	maxTask    int64
+}
+
+func (m cancelMark) covers(t *task) bool {
+	return t.generation < m.generation || (t.generation == m.generation && t.ev.TaskID <= m.maxTask)
+}
+
+// attemptRun is an attempt in flight; settled is set by whoever reports
+// its outcome first (the attempt, or a cancellation).
+type attemptRun struct {
+	t       task
 	cancel  context.CancelFunc
+	settled atomic.Bool
 }
 
 func newRunner(p *processor, inv faas.Invoker, opts worker.Options) *runner {
@@ -43,38 +84,51 @@ func newRunner(p *processor, inv faas.Invoker, opts worker.Options) *runner {
 		def = 10 * time.Minute
 	}
 	_, inProcess := inv.(*faas.InProcess)
-	r := &runner{p: p, invoker: inv, inProcess: inProcess, defTimeout: def, timers: map[*time.Timer]struct{}{}}
+	r := &runner{p: p, invoker: inv, inProcess: inProcess, defTimeout: def,
+		timers: map[*time.Timer]task{}, running: map[string]map[*attemptRun]struct{}{},
+		held: map[string]bool{}, parked: map[string][]task{}, canceled: map[string]cancelMark{}}
 	r.cond = sync.NewCond(&r.mu)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.running.Add(n)
+	r.pool.Add(n)
 	for range n {
 		go r.loop()
 	}
 	return r
 }
 
-// submit queues tasks; those not yet visible (retry back-off) wait.
+// submit queues tasks; those not yet due (retry back-off) wait on a timer.
 func (r *runner) submit(ts ...task) {
 	if len(ts) == 0 {
 		return
 	}
 	now := time.Now()
+	var out []completion
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer func() {
+		r.mu.Unlock()
+		r.report(out)
+	}()
 	if r.closed {
 		return // left in the store: the next worker runs them
 	}
 	for _, t := range ts {
+		if m, ok := r.canceled[t.instanceID]; ok && m.covers(&t) {
+			out = append(out, canceledCompletion(t))
+			continue
+		}
 		if d := t.visibleAt.Sub(now); d > 0 {
 			var tm *time.Timer
 			tm = time.AfterFunc(d, func() {
 				r.mu.Lock()
+				_, live := r.timers[tm]
 				delete(r.timers, tm)
 				r.mu.Unlock()
-				t.visibleAt = time.Time{}
-				r.submit(t)
+				if live {
+					t.visibleAt = time.Time{}
+					r.submit(t)
+				}
 			})
-			r.timers[tm] = struct{}{}
+			r.timers[tm] = t
 			continue
 		}
 		r.queue = append(r.queue, t)
@@ -82,8 +136,21 @@ func (r *runner) submit(ts ...task) {
 	}
 }
 
+// report hands outcomes to the processor without blocking the caller
+// (which may be the processor itself).
+func (r *runner) report(cs []completion) {
+	if len(cs) == 0 {
+		return
+	}
+	go func() {
+		for _, c := range cs {
+			r.p.done <- c
+		}
+	}()
+}
+
 func (r *runner) loop() {
-	defer r.running.Done()
+	defer r.pool.Done()
 	for {
 		r.mu.Lock()
 		for len(r.queue) == 0 && !r.closed {
@@ -96,9 +163,51 @@ func (r *runner) loop() {
 		t := r.queue[0]
 		r.queue[0] = task{}
 		r.queue = r.queue[1:]
+		if r.held[t.instanceID] {
+			r.parked[t.instanceID] = append(r.parked[t.instanceID], t)
+			r.mu.Unlock()
+			continue
+		}
 		r.mu.Unlock()
-		r.attempt(t)
+		switch {
+		case t.canceled:
+			r.p.done <- canceledCompletion(t)
+		case t.interrupted:
+			r.failed(t, core.InterruptedFailure(t.ev.Name, t.attempt))
+		case !t.marked && !r.mark(t):
+		default:
+			r.attempt(t)
+		}
 	}
+}
+
+// mark makes the attempt durably started before it runs, and reports
+// whether to run it (false: the run ended, the commit failed, the worker
+// stops, or the instance was terminated meanwhile).
+func (r *runner) mark(t task) bool {
+	ok := make(chan bool, 1)
+	a := store.Attempt{TaskID: t.ev.TaskID, Attempt: t.attempt, Started: true}
+	select {
+	case r.p.done <- completion{task: t, attempt: &a, marked: ok}:
+	case <-r.ctx.Done():
+		return false
+	}
+	select {
+	case run := <-ok:
+		if !run {
+			return false
+		}
+	case <-r.ctx.Done():
+		return false
+	}
+	r.mu.Lock()
+	m, canceled := r.canceled[t.instanceID]
+	r.mu.Unlock()
+	if canceled && m.covers(&t) {
+		r.p.done <- canceledCompletion(t)
+		return false
+	}
+	return true
 }
 
 func (r *runner) attempt(t task) {
@@ -112,6 +221,13 @@ func (r *runner) attempt(t task) {
 		timeout = r.defTimeout
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, timeout)
+	run := &attemptRun{t: t, cancel: cancel}
+	if !r.track(run) {
+		cancel()
+		r.p.done <- canceledCompletion(t)
+		return
+	}
+	defer r.untrack(run)
 	var silent atomic.Bool
 	if hb := opts.HeartbeatTimeout; hb > 0 && r.inProcess {
 		ctx = watchHeartbeats(ctx, cancel, hb, &silent)
@@ -120,6 +236,9 @@ func (r *runner) attempt(t task) {
 		TaskID: ev.TaskID, Attempt: t.attempt, IdempotencyKey: activity.IdempotencyKey(t.instanceID, ev.TaskID, t.attempt)})
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()
+	if !run.settled.CompareAndSwap(false, true) {
+		return // cancelled by terminate: its Canceled failure is reported; the late result is dropped
+	}
 	if r.ctx.Err() != nil {
 		return // hard stop: the task stays in the store and is redelivered
 	}
@@ -128,21 +247,139 @@ func (r *runner) attempt(t task) {
 		return
 	}
 	f := core.FailureFrom(err)
-	var fe *faas.Error
 	switch {
 	case silent.Load():
 		f = core.HeartbeatTimeout(ev.Name, t.attempt, opts.HeartbeatTimeout)
-	case timedOut && !errors.As(err, &fe):
+	case timedOut:
 		f = core.StartToCloseTimeout(ev.Name, t.attempt, timeout)
 	}
-	if opts.Retry.ShouldRetry(t.attempt, f) {
+	r.failed(t, f)
+}
+
+// failed decides what follows attempt t's failure f: a durable retry (the
+// processor writes it and submits it once committed) or the task's final
+// failure.
+func (r *runner) failed(t task, f *core.Failure) {
+	policy := t.policy()
+	if policy.ShouldRetry(t.attempt, f) {
 		next := t
 		next.attempt++
-		next.visibleAt = time.Now().Add(opts.Retry.Delay(next.attempt))
-		r.submit(next)
+		next.visibleAt = time.Now().Add(policy.Delay(next.attempt))
+		next.marked, next.interrupted = false, false
+		a := store.Attempt{TaskID: t.ev.TaskID, Attempt: next.attempt, DueAt: next.visibleAt}
+		r.p.done <- completion{task: next, attempt: &a}
 		return
 	}
-	r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: ev.TaskID, Failure: f, Attempt: t.attempt, Time: time.Now()}}
+	r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Failure: f, Attempt: t.attempt, Time: time.Now()}}
+}
+
+func canceledCompletion(t task) completion {
+	return completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Attempt: t.attempt, Time: time.Now(),
+		Failure: &core.Failure{Type: core.FailureCanceled, NonRetryable: true,
+			Message: fmt.Sprintf("activity %q attempt %d canceled: its orchestration was terminated", t.ev.Name, t.attempt)}}}
+}
+
+// track registers a running attempt; false if its instance was
+// terminated meanwhile.
+func (r *runner) track(run *attemptRun) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m, ok := r.canceled[run.t.instanceID]; ok && m.covers(&run.t) {
+		return false
+	}
+	rs := r.running[run.t.instanceID]
+	if rs == nil {
+		rs = map[*attemptRun]struct{}{}
+		r.running[run.t.instanceID] = rs
+	}
+	rs[run] = struct{}{}
+	return true
+}
+
+func (r *runner) untrack(run *attemptRun) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rs := r.running[run.t.instanceID]
+	delete(rs, run)
+	if len(rs) == 0 {
+		delete(r.running, run.t.instanceID)
+	}
+}
+
+// hold keeps the queued attempts of an instance from starting until its
+// termination is applied (cancelInstance) or it ends (release).
+func (r *runner) hold(id string) {
+	r.mu.Lock()
+	r.held[id] = true
+	r.mu.Unlock()
+}
+
+// cancelInstance stops the work of a terminated run: its tasks up to
+// maxTask (those scheduled before the termination; clean-up scheduled
+// after it runs) never start, running ones are cancelled, and each ends
+// as a Canceled failure.
+func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
+	m := cancelMark{generation: generation, maxTask: maxTask}
+	var out []completion
+	r.mu.Lock()
+	r.canceled[id] = m
+	kept := r.queue[:0]
+	for _, t := range r.queue {
+		if t.instanceID == id && m.covers(&t) {
+			out = append(out, canceledCompletion(t))
+		} else {
+			kept = append(kept, t)
+		}
+	}
+	clear(r.queue[len(kept):])
+	r.queue = kept
+	for tm, t := range r.timers {
+		if t.instanceID == id && m.covers(&t) {
+			tm.Stop()
+			delete(r.timers, tm)
+			out = append(out, canceledCompletion(t))
+		}
+	}
+	for _, t := range r.parked[id] {
+		if m.covers(&t) {
+			out = append(out, canceledCompletion(t))
+		} else {
+			r.queue = append(r.queue, t)
+			r.cond.Signal()
+		}
+	}
+	delete(r.parked, id)
+	delete(r.held, id)
+	for run := range r.running[id] {
+		if m.covers(&run.t) && run.settled.CompareAndSwap(false, true) {
+			run.cancel()
+			out = append(out, canceledCompletion(run.t))
+		}
+	}
+	r.mu.Unlock()
+	r.report(out)
+}
+
+// unhold undoes hold (the termination was refused).
+func (r *runner) unhold(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.held, id)
+	for _, t := range r.parked[id] {
+		r.queue = append(r.queue, t)
+		r.cond.Signal()
+	}
+	delete(r.parked, id)
+}
+
+// release forgets an instance whose run ended: its parked attempts are
+// stale.
+func (r *runner) release(id string) {
+	r.mu.Lock()
+	delete(r.held, id)
+	delete(r.parked, id)
+	delete(r.canceled, id)
+	r.mu.Unlock()
 }
 
 // shutdown stops taking tasks, waits for attempts in flight until ctx
@@ -158,7 +395,7 @@ func (r *runner) shutdown(ctx context.Context) {
 	r.cond.Broadcast()
 	r.mu.Unlock()
 	finished := make(chan struct{})
-	go func() { r.running.Wait(); close(finished) }()
+	go func() { r.pool.Wait(); close(finished) }()
 	select {
 	case <-finished:
 	case <-ctx.Done():

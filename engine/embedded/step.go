@@ -25,6 +25,7 @@ type batch struct {
 	evict     []string        // instances to drop from the cache
 	pokeSelf  bool            // new inbox messages are visible now
 	nextTimer time.Time
+	after     []func(committed bool) // once the commit is done
 }
 
 func (b *batch) step(g *group) {
@@ -40,13 +41,16 @@ func (b *batch) step(g *group) {
 	l, err := p.load(g.id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.log.Error("embedded: loading instance", "instance", g.id, "err", err)
+		refuseMarks(g.comps)
 		return // nothing consumed: retried at the next poll
 	}
 	if l == nil { // unknown or ended: the work is dropped
 		b.dropped(g)
+		refuseMarks(g.comps)
 		b.steps = append(b.steps, s)
 		return
 	}
+	b.retryState(l, &s, g.comps)
 	if l.x.Finished() || (!l.x.Started() && !g.starts()) {
 		// The run ended (or continued as new) in a batch not committed
 		// yet, or the instance's start is not visible yet (a delayed
@@ -60,7 +64,9 @@ func (b *batch) step(g *group) {
 		// Work that arrives while suspended waits in the inbox.
 		s.ConsumedMessages = nil
 		for _, c := range g.comps {
-			s.NewMessages = append(s.NewMessages, store.Message{InstanceID: g.id, Event: c.event, VisibleAt: b.now})
+			if c.attempt == nil {
+				s.NewMessages = append(s.NewMessages, store.Message{InstanceID: g.id, Event: c.event, VisibleAt: b.now})
+			}
 		}
 		b.steps = append(b.steps, s)
 		return
@@ -88,7 +94,7 @@ func (b *batch) step(g *group) {
 			}
 		} else {
 			c := g.comps[-o-1]
-			if c.task.generation != l.generation {
+			if c.attempt != nil || c.task.generation != l.generation {
 				continue // an activity of an earlier run
 			}
 			ev = c.event
@@ -125,6 +131,45 @@ func (b *batch) step(g *group) {
 	b.steps = append(b.steps, s)
 }
 
+// retryState writes the retry state among comps (start marks, retries
+// with their due time) for the current run of l, and acts on it once
+// committed.
+func (b *batch) retryState(l *live, s *store.Step, comps []completion) {
+	for _, c := range comps {
+		switch {
+		case c.attempt == nil:
+			continue
+		case c.task.generation != l.generation || l.x.Finished():
+			refuseMarks([]completion{c}) // a stale run's
+			continue
+		}
+		s.Attempts = append(s.Attempts, *c.attempt)
+		if l.attempts == nil {
+			l.attempts = map[int64]bool{}
+		}
+		l.attempts[c.attempt.TaskID] = true
+		if c.marked != nil {
+			b.after = append(b.after, func(ok bool) { c.marked <- ok })
+			continue
+		}
+		t := c.task
+		b.after = append(b.after, func(ok bool) {
+			if ok {
+				b.p.runner.submit(t)
+			}
+		})
+	}
+}
+
+// refuseMarks tells the runner not to run attempts waiting for a start mark.
+func refuseMarks(comps []completion) {
+	for _, c := range comps {
+		if c.marked != nil {
+			c.marked <- false
+		}
+	}
+}
+
 // starts reports whether the group holds the start of a run.
 func (g *group) starts() bool {
 	if g.start != nil {
@@ -154,10 +199,17 @@ func (b *batch) dropped(g *group) {
 func (b *batch) interpret(l *live, s *store.Step, u *store.Update, ev *replay.Event, unapplied []replay.Event) {
 	switch ev.Type {
 	case replay.ActivityScheduled:
-		b.tasks = append(b.tasks, task{instanceID: l.id, generation: l.generation, ev: *ev, attempt: 1})
+		t := task{instanceID: l.id, generation: l.generation, ev: *ev, attempt: 1}
+		t.marked = t.policy() == nil // a retry policy counts attempts durably
+		b.tasks = append(b.tasks, t)
 		l.total++
+		l.maxTask = max(l.maxTask, ev.TaskID)
 	case replay.ActivityCompleted, replay.ActivityFailed:
 		l.done++
+		if l.attempts[ev.TaskID] {
+			delete(l.attempts, ev.TaskID)
+			s.ClearAttempts = append(s.ClearAttempts, ev.TaskID)
+		}
 	case replay.TimerCreated:
 		s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.id, VisibleAt: ev.FireAt,
 			Event: replay.Event{Type: replay.TimerFired, TaskID: ev.TaskID, Generation: l.generation, Time: ev.FireAt}})
@@ -168,6 +220,9 @@ func (b *batch) interpret(l *live, s *store.Step, u *store.Update, ev *replay.Ev
 		l.children++
 		b.startChild(l, s, ev)
 	case replay.TerminationRequested:
+		// What the run scheduled so far stops; clean-up it schedules from
+		// now on (under WithoutCancel) runs.
+		b.p.runner.cancelInstance(l.id, l.generation, l.maxTask)
 		b.terminateChildren(l, s, "parent terminated: "+ev.Name)
 	case replay.OrchestrationCompleted, replay.OrchestrationFailed, replay.OrchestrationTerminated:
 		b.end(l, s, u, ev)
@@ -184,8 +239,14 @@ func (b *batch) startChild(l *live, s *store.Step, ev *replay.Event) {
 		b.pokeSelf = true
 		return
 	}
-	s.NewInstances = append(s.NewInstances, store.Instance{ID: ev.InstanceID, Name: ev.Name, Status: store.StatusPending,
-		Input: ev.Payload, ParentID: l.id, ParentTaskID: ev.TaskID, CreatedAt: b.now, UpdatedAt: b.now})
+	child := store.Instance{ID: ev.InstanceID, Name: ev.Name, Status: store.StatusPending,
+		Input: ev.Payload, ParentID: l.id, ParentTaskID: ev.TaskID, CreatedAt: b.now, UpdatedAt: b.now}
+	if _, ok := b.p.reg.Orchestrator(ev.Name); !ok {
+		// It waits for a worker that hosts it.
+		child.Blocked = notHosted(ev.Name)
+		b.p.notHosted(ev.Name, 1)
+	}
+	s.NewInstances = append(s.NewInstances, child)
 	s.NewMessages = append(s.NewMessages, store.Message{InstanceID: ev.InstanceID, VisibleAt: b.now, Event: replay.Event{
 		Type: replay.OrchestrationStarted, Name: ev.Name, InstanceID: ev.InstanceID, ParentID: l.id,
 		ParentTaskID: ev.TaskID, Payload: ev.Payload, Time: b.now}})
@@ -215,6 +276,7 @@ func (b *batch) terminateChildren(l *live, s *store.Step, reason string) {
 		return
 	}
 	for _, c := range children {
+		b.p.runner.hold(c.ID) // its queued attempts wait for its own termination
 		s.NewMessages = append(s.NewMessages, store.Message{InstanceID: c.ID, VisibleAt: b.now,
 			Event: replay.Event{Type: replay.TerminationRequested, Name: reason, Time: b.now}})
 		b.pokeSelf = true
@@ -235,6 +297,8 @@ func (b *batch) end(l *live, s *store.Step, u *store.Update, ev *replay.Event) {
 	}
 	u.Completed, s.DropPending = true, true
 	l.status = u.Status
+	id := l.id
+	b.after = append(b.after, func(bool) { b.p.runner.release(id) })
 	b.finished = append(b.finished, l.id)
 	b.evict = append(b.evict, l.id)
 	b.terminateChildren(l, s, "parent ended")

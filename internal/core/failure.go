@@ -26,6 +26,7 @@ const (
 	FailureDeadlock             = "Deadlock"             // orchestrator blocked outside the engine
 	FailureThrottled            = "Throttled"            // the FaaS platform throttled the invocation
 	FailureCrash                = "RuntimeCrash"         // the function's runtime crashed
+	FailureInterrupted          = "Interrupted"          // the worker stopped (crashed) during the attempt
 )
 
 // Failure is an error as recorded in history: serialisable and engine
@@ -82,6 +83,14 @@ func FailureFrom(err error) *Failure {
 		}
 	}
 	return &Failure{Type: FailureError, Message: err.Error()}
+}
+
+// InterruptedFailure is the outcome of an activity attempt that was in
+// flight when its worker stopped (kill -9, a crash): it counts as an
+// attempt, and the retry policy decides what follows.
+func InterruptedFailure(activity string, attempt int) *Failure {
+	return &Failure{Type: FailureInterrupted,
+		Message: fmt.Sprintf("activity %q attempt %d was interrupted: its worker stopped during the attempt", activity, attempt)}
 }
 
 // PanicFailure records a recovered panic with its stack.

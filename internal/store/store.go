@@ -60,6 +60,9 @@ type Instance struct {
 	CompletedAt     time.Time
 	ActivitiesDone  int
 	ActivitiesTotal int
+	// Blocked says why a live instance makes no progress on the current
+	// worker (its orchestrator is not registered there); empty otherwise.
+	Blocked string
 }
 
 // Message is an incoming event waiting in an instance's inbox.
@@ -107,6 +110,21 @@ type Step struct {
 	// NewInstances are created (sub-orchestrations), each with its start
 	// message in NewMessages.
 	NewInstances []Instance
+	// Attempts are written (replacing a task's previous one);
+	// ClearAttempts deletes those of tasks that have their result. A
+	// purge, a history reset or the end of the run deletes all of them.
+	Attempts      []Attempt
+	ClearAttempts []int64
+}
+
+// Attempt is the durable retry state of one activity task: its current
+// attempt, when that attempt may start, and whether it started. A task
+// without one is at attempt 1, not started.
+type Attempt struct {
+	TaskID  int64
+	Attempt int
+	DueAt   time.Time
+	Started bool
 }
 
 // Filter selects instances.
@@ -136,7 +154,9 @@ type Store interface {
 	// AddMessages inserts inbox messages.
 	AddMessages(ctx context.Context, msgs ...Message) error
 	// ReadyMessages returns up to limit messages visible at now, in
-	// insertion order, skipping suspended instances and the ids in skip.
+	// insertion order, skipping suspended instances, instances of
+	// orchestrators the worker does not host (SetRegistered) and the ids
+	// in skip.
 	ReadyMessages(ctx context.Context, now time.Time, limit int, skip map[int64]bool) ([]Message, error)
 	// NextVisible returns the earliest visibility time of a message that
 	// is not yet visible (zero if none).
@@ -148,8 +168,13 @@ type Store interface {
 	SetStatus(ctx context.Context, id string, from []string, to string) error
 	// Purge deletes a finished instance and everything of it.
 	Purge(ctx context.Context, id string) error
+	// Attempts returns the retry state of an instance's tasks, by task id.
+	Attempts(ctx context.Context, id string) (map[int64]Attempt, error)
 	// SetRegistered records the orchestrator names the worker hosts
-	// (replacing the previous worker's); Registered returns them.
+	// (replacing the previous worker's), marks the live instances of
+	// other names Blocked with the reason, and clears that mark on those
+	// it hosts. ReadyMessages skips the messages of instances it does
+	// not host. Registered returns the names.
 	SetRegistered(ctx context.Context, names []string) error
 	Registered(ctx context.Context) ([]string, error)
 	// LockWorker takes the single-worker lock; release it with the

@@ -55,6 +55,11 @@ func (c *committer) step(s *store.Step) error {
 			return err
 		}
 	}
+	if s.ResetHistory || (s.Update != nil && s.Update.Completed) {
+		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM attempts WHERE instance_id = ?`, id); err != nil {
+			return err
+		}
+	}
 	if s.ResetHistory {
 		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM history WHERE instance_id = ?`, id); err != nil {
 			return err
@@ -70,6 +75,17 @@ func (c *committer) step(s *store.Step) error {
 	}
 	for _, m := range s.ConsumedMessages {
 		if err := c.exec(c.delMsg, m); err != nil {
+			return err
+		}
+	}
+	for _, task := range s.ClearAttempts {
+		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM attempts WHERE instance_id = ? AND task_id = ?`, id, task); err != nil {
+			return err
+		}
+	}
+	for _, a := range s.Attempts {
+		if _, err := c.tx.ExecContext(c.ctx, `INSERT OR REPLACE INTO attempts (instance_id, task_id, attempt, due_at, started) VALUES (?, ?, ?, ?, ?)`,
+			id, a.TaskID, a.Attempt, nanos(a.DueAt), a.Started); err != nil {
 			return err
 		}
 	}

@@ -30,8 +30,8 @@ func (st *statements) prepare(ctx context.Context, db *sql.DB) error {
 	st.insertHistoryBulk = p(`INSERT INTO history (instance_id, idx, event) VALUES (?, ?, ?)` + strings.Repeat(`, (?, ?, ?)`, bulkRows-1))
 	st.insertMsg = p(`INSERT INTO inbox (instance_id, event, visible_at) VALUES (?, ?, ?)`)
 	st.deleteMsg = p(`DELETE FROM inbox WHERE id = ?`)
-	st.insertInstance = p(`INSERT INTO instances (id, name, status, input, parent_id, parent_task_id, generation, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st.insertInstance = p(`INSERT INTO instances (id, name, status, input, parent_id, parent_task_id, generation, created_at, updated_at, blocked)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	st.progress = p(`UPDATE instances SET updated_at = ?, activities_done = ?, activities_total = ? WHERE id = ?`)
 	return err
 }

@@ -82,7 +82,7 @@ func (s *Store) CreateInstance(ctx context.Context, inst store.Instance, start s
 
 func insertInstance(ctx context.Context, st *sql.Stmt, inst *store.Instance) error {
 	_, err := st.ExecContext(ctx, inst.ID, inst.Name, inst.Status, inst.Input, inst.ParentID, inst.ParentTaskID,
-		inst.Generation, nanos(inst.CreatedAt), nanos(inst.UpdatedAt))
+		inst.Generation, nanos(inst.CreatedAt), nanos(inst.UpdatedAt), inst.Blocked)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint") {
 			return fmt.Errorf("%w: %q", store.ErrAlreadyExists, inst.ID)
@@ -95,7 +95,7 @@ func insertInstance(ctx context.Context, st *sql.Stmt, inst *store.Instance) err
 func purgeTx(ctx context.Context, tx *sql.Tx, id string) error {
 	for _, q := range []string{
 		`DELETE FROM history WHERE instance_id = ?`, `DELETE FROM inbox WHERE instance_id = ?`,
-		`DELETE FROM instances WHERE id = ?`,
+		`DELETE FROM attempts WHERE instance_id = ?`, `DELETE FROM instances WHERE id = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return fmt.Errorf("sqlite: purge %q: %w", id, err)
@@ -105,7 +105,7 @@ func purgeTx(ctx context.Context, tx *sql.Tx, id string) error {
 }
 
 const instanceCols = `id, name, status, input, output, custom_status, failure, parent_id, parent_task_id, generation,
-	created_at, updated_at, completed_at, activities_done, activities_total`
+	created_at, updated_at, completed_at, activities_done, activities_total, blocked`
 
 func scanInstance(row interface{ Scan(...any) error }) (*store.Instance, error) {
 	var in store.Instance
@@ -113,7 +113,7 @@ func scanInstance(row interface{ Scan(...any) error }) (*store.Instance, error) 
 	var created, updated, completed int64
 	if err := row.Scan(&in.ID, &in.Name, &in.Status, &in.Input, &in.Output, &in.CustomStatus, &failure,
 		&in.ParentID, &in.ParentTaskID, &in.Generation, &created, &updated, &completed,
-		&in.ActivitiesDone, &in.ActivitiesTotal); err != nil {
+		&in.ActivitiesDone, &in.ActivitiesTotal, &in.Blocked); err != nil {
 		return nil, err
 	}
 	in.CreatedAt, in.UpdatedAt, in.CompletedAt = fromNanos(created), fromNanos(updated), fromNanos(completed)
@@ -238,7 +238,9 @@ func insertMessage(ctx context.Context, st *sql.Stmt, m *store.Message) error {
 func (s *Store) ReadyMessages(ctx context.Context, now time.Time, limit int, skip map[int64]bool) ([]store.Message, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT m.id, m.instance_id, m.event, m.visible_at FROM inbox m
 		JOIN instances i ON i.id = m.instance_id
-		WHERE m.visible_at <= ? AND i.status != 'Suspended' ORDER BY m.id LIMIT ?`, nanos(now), limit+len(skip))
+		WHERE m.visible_at <= ? AND i.status != 'Suspended'
+		AND (i.name IN (SELECT name FROM registered) OR NOT EXISTS (SELECT 1 FROM registered))
+		ORDER BY m.id LIMIT ?`, nanos(now), limit+len(skip))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: inbox: %w", err)
 	}
@@ -337,6 +339,12 @@ func (s *Store) SetRegistered(ctx context.Context, names []string) error {
 			return fmt.Errorf("sqlite: %w", err)
 		}
 	}
+	if _, err := tx.ExecContext(ctx, `UPDATE instances SET blocked = CASE
+		WHEN name IN (SELECT name FROM registered) THEN ''
+		ELSE 'orchestrator "' || name || '" is not registered on the worker' END
+		WHERE status IN ('Pending', 'Running', 'Suspended')`); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
 	return tx.Commit()
 }
 
@@ -354,6 +362,26 @@ func (s *Store) Registered(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// Attempts implements store.Store.
+func (s *Store) Attempts(ctx context.Context, id string) (map[int64]store.Attempt, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT task_id, attempt, due_at, started FROM attempts WHERE instance_id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: attempts of %q: %w", id, err)
+	}
+	defer rows.Close()
+	out := map[int64]store.Attempt{}
+	for rows.Next() {
+		var a store.Attempt
+		var due int64
+		if err := rows.Scan(&a.TaskID, &a.Attempt, &due, &a.Started); err != nil {
+			return nil, fmt.Errorf("sqlite: attempts of %q: %w", id, err)
+		}
+		a.DueAt = fromNanos(due)
+		out[a.TaskID] = a
 	}
 	return out, rows.Err()
 }
