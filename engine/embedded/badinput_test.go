@@ -24,14 +24,14 @@ var waitForEvent = orchestration.New("wait-for-event", func(ctx orchestration.Co
 })
 
 func TestBadInput(t *testing.T) {
-	eng, _ := start(t, embedded.Options{MaxPayload: 1000}, waitForEvent)
+	eng, _ := start(t, embedded.Options{MaxPayload: 1000, CheckNames: true}, waitForEvent)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
 	_, err := eng.StartRaw(ctx, "no-such-orchestrator", []byte(`1`), client.StartOptions{})
 	require.ErrorIs(t, err, client.ErrUnknownName)
 	assert.Contains(t, err.Error(), `"no-such-orchestrator"`)
-	assert.Contains(t, err.Error(), "bench.fanout", "the error lists what is registered")
+	assert.Contains(t, err.Error(), "bench.fanout", "the error lists what is registered (CheckNames)")
 
 	_, err = eng.StartRaw(ctx, fanOut.Name(), []byte(strings.Repeat("1", 2000)), client.StartOptions{})
 	var size *codec.SizeError

@@ -19,9 +19,10 @@ import (
 // Client returns the engine as a client.Client.
 func (e *Engine) Client() client.Client { return e }
 
-// registered checks name against the worker of this process or, from
-// another process, against the names the last worker recorded.
-func (e *Engine) registered(ctx context.Context, name string) error {
+// hosted reports whether the worker of this process or, from another
+// process, the last worker that ran registers name, with the names it
+// registers. Without any worker yet, every name counts as hosted.
+func (e *Engine) hosted(ctx context.Context, name string) (bool, []string, error) {
 	e.mu.Lock()
 	reg := e.reg
 	e.mu.Unlock()
@@ -31,16 +32,13 @@ func (e *Engine) registered(ctx context.Context, name string) error {
 	} else {
 		var err error
 		if names, err = e.store.Registered(ctx); err != nil {
-			return err
+			return false, nil, err
 		}
 		if len(names) == 0 {
-			return nil // no worker ever ran: the first one checks
+			return true, nil, nil
 		}
 	}
-	if !slices.Contains(names, name) {
-		return fmt.Errorf("%w: %q (registered: %s)", client.ErrUnknownName, name, strings.Join(names, ", "))
-	}
-	return nil
+	return slices.Contains(names, name), names, nil
 }
 
 func newID() string {
@@ -54,8 +52,12 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	if name == "" {
 		return "", errors.New("embedded: start: empty orchestrator name")
 	}
-	if err := e.registered(ctx, name); err != nil {
+	hosted, names, err := e.hosted(ctx, name)
+	if err != nil {
 		return "", err
+	}
+	if !hosted && e.opts.CheckNames {
+		return "", fmt.Errorf("%w: %q (registered: %s)", client.ErrUnknownName, name, strings.Join(names, ", "))
 	}
 	if err := codec.CheckSize(e.limits(), fmt.Sprintf("input of orchestration %q", name), input); err != nil {
 		return "", err
@@ -86,12 +88,17 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 		at = now
 	}
 	inst := store.Instance{ID: id, Name: name, Status: store.StatusPending, Input: input, Generation: generation, CreatedAt: now, UpdatedAt: now}
+	if !hosted {
+		// Accepted, as on Temporal: it waits for a worker that hosts it
+		// (a deploy of new code), and its status says so.
+		inst.Blocked = notHosted(name)
+	}
 	start := store.Message{InstanceID: id, VisibleAt: at,
 		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation, Payload: input, Time: now}}
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()
-	if p != nil && opts.StartAt.IsZero() {
+	if p != nil && opts.StartAt.IsZero() && hosted {
 		// With the worker in this process, the instance is created (or
 		// replaced, after the steps of the old run still being written)
 		// and its first step run in the worker's next group commit.

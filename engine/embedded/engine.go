@@ -50,6 +50,12 @@ type Options struct {
 	Logger *slog.Logger
 	// SkipIntegrityCheck skips the quick integrity check at open.
 	SkipIntegrityCheck bool
+	// CheckNames makes the client refuse (client.ErrUnknownName) a start
+	// of an orchestrator that the worker (of this process, or the last
+	// one that ran on the file) does not register. By default any name is
+	// accepted, as on Temporal: the instance waits, Blocked, for a worker
+	// that hosts it.
+	CheckNames bool
 }
 
 // Engine is the embedded engine: a SQLite file, a worker that runs

@@ -261,18 +261,18 @@ func testUnknownActivity(t *testing.T, e Engine) {
 func testUnknownOrchestrator(t *testing.T, e Engine) {
 	ctx := testContext(t)
 	c := e.Start(t, func(w *worker.Worker) { w.RegisterOrchestrators(idle) })
+	// Accepted, and left waiting for a worker that hosts it: never failed
+	// by one that does not (a rolling deploy, several fleets).
 	id, err := c.StartRaw(ctx, "no-such-orchestrator", []byte(`null`), client.StartOptions{})
-	if err != nil {
-		// Refused up front...
-		assert.ErrorIs(t, err, client.ErrUnknownName)
+	require.NoError(t, err)
+	neverTerminal(t, ctx, c, id)
+	if reason := e.Unsupported(FeatureBlockedStatus); reason != "" {
+		t.Logf("Status.Blocked not checked: %s", reason)
 		return
 	}
-	// ... or failed, never stuck.
-	st, err := c.Wait(ctx, id)
+	st, err := c.Status(ctx, id)
 	require.NoError(t, err)
-	assert.Equal(t, client.StatusFailed, st.RuntimeStatus)
-	require.NotNil(t, st.Failure)
-	assert.Equal(t, "OrchestratorNotFound", st.Failure.Type)
+	assert.Contains(t, st.Blocked, `"no-such-orchestrator" is not registered`, "the status says why it waits")
 }
 
 func testDeterministic(t *testing.T, e Engine) {

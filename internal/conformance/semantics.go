@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,4 +71,41 @@ func testContinueAsNewKeepsEvents(t *testing.T, e Engine) {
 		require.NoError(t, err, "instance %s", id)
 		assert.Equal(t, want, got, "instance %s: every event once, in order", id)
 	}
+}
+
+// napper sleeps on a durable timer, then returns its input.
+var napper = orchestration.New("napper", func(ctx orchestration.Context, d time.Duration) (time.Duration, error) {
+	return d, orchestration.Sleep(ctx, d)
+})
+
+// testNotHostedLeftUntouched: a worker deployed without an orchestrator
+// leaves that orchestrator's instances alone, even when their timers come
+// due (before, the embedded worker replayed them against nothing and
+// failed them with [CB1100]); the worker that hosts it, deployed again,
+// completes them.
+func testNotHostedLeftUntouched(t *testing.T, e Engine) {
+	r := redeployer(t, e)
+	ctx := testContext(t)
+	c := e.Start(t, func(w *worker.Worker) { w.RegisterOrchestrators(napper, idle) })
+	const nap = 300 * time.Millisecond
+	id, err := client.Start(ctx, c, napper, nap)
+	require.NoError(t, err)
+	eventually(t, "the instance runs", func() bool {
+		st, err := c.Status(ctx, id)
+		return err == nil && st.RuntimeStatus == client.StatusRunning
+	})
+	r.Restart(t, c, func(w *worker.Worker) { w.RegisterOrchestrators(idle) })
+	neverTerminal(t, ctx, c, id) // 1.5 s: its timer came due meanwhile
+	if reason := e.Unsupported(FeatureBlockedStatus); reason == "" {
+		st, err := c.Status(ctx, id)
+		require.NoError(t, err)
+		assert.Contains(t, st.Blocked, `"napper" is not registered`)
+	}
+	r.Restart(t, c, func(w *worker.Worker) { w.RegisterOrchestrators(napper, idle) })
+	got, err := client.Result(ctx, c, napper, id)
+	require.NoError(t, err)
+	assert.Equal(t, nap, got)
+	st, err := c.Status(ctx, id)
+	require.NoError(t, err)
+	assert.Empty(t, st.Blocked)
 }
