@@ -20,6 +20,9 @@ type Feature string
 const (
 	FeatureSuspend Feature = "suspend-resume"
 	FeaturePurge   Feature = "purge"
+	// FeatureBlockedStatus: Status.Blocked says why a live instance makes
+	// no progress (no worker hosts its orchestrator).
+	FeatureBlockedStatus Feature = "blocked-status"
 )
 
 // Engine is the factory the suite runs on.
@@ -79,7 +82,12 @@ func Run(t *testing.T, e Engine) {
 		{"Deterministic", testDeterministic},
 		{"ClientOperations", testClientOperations},
 		{"SuspendResume", testSuspendResume},
+		{"UnknownNameRollingDeploy", testUnknownNameRollingDeploy},
+		{"NondeterminismDetail", testNondeterminismDetail},
+		{"ChildIDsFollowTheRules", testChildIDsFollowTheRules},
+		{"TerminateStopsWork", testTerminateStopsWork},
 		{"ContinueAsNewKeepsEvents", testContinueAsNewKeepsEvents},
+		{"NotHostedLeftUntouched", testNotHostedLeftUntouched},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })
