@@ -63,7 +63,16 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
 			return nil, ctx.Err()
 		}
-		return nil, applicationError(core.FailureFrom(err), false)
+		f := core.FailureFrom(err)
+		if f.Type == core.FailureActivityNotFound {
+			// Another worker of the task queue may host it: the retry
+			// policy decides (see neverRetried).
+			cp := *f
+			cp.NonRetryable = false
+			cp.Message = f.Message + " on this worker"
+			f = &cp
+		}
+		return nil, applicationError(f, false)
 	}
 	return out, nil
 }

@@ -25,7 +25,7 @@ type pendingBatch struct {
 // re-counts only after the orchestration has waited (nothing completes
 // between two waits), so a fan-out costs O(N) in all.
 func (st *wfState) directInFlight() int {
-	if len(st.direct) < st.rt.maxPending || st.sweptAt == st.waits {
+	if len(st.direct) < st.maxPending || st.sweptAt == st.waits {
 		return len(st.direct)
 	}
 	st.sweptAt = st.waits
@@ -56,7 +56,7 @@ func (st *wfState) addToBatch(c *tctx, it batchItem) core.Future {
 	st.batch.items = append(st.batch.items, it)
 	st.batch.promises = append(st.batch.promises, p)
 	st.batchByte += len(it.Input)
-	if len(st.batch.items) >= st.rt.batchSize {
+	if len(st.batch.items) >= st.batchSize {
 		st.flushBatch(c)
 	}
 	return p

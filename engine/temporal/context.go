@@ -41,6 +41,15 @@ type wfState struct {
 	sweptAt   int64
 	batch     *pendingBatch
 	batchByte int
+
+	// legacy is set for runs that started before the engine recorded its
+	// sequencing rules (no rulesChange marker in history): they keep the
+	// old step numbering and read the batching bounds from the options.
+	legacy bool
+	// maxPending and batchSize are the batching bounds of this run,
+	// recorded at its start.
+	maxPending int
+	batchSize  int
 }
 
 func newWFState(rt *runtime, wctx workflow.Context, carry *runCarry) *wfState {
@@ -62,6 +71,7 @@ func newWFState(rt *runtime, wctx workflow.Context, carry *runCarry) *wfState {
 		st.info.Generation = carry.Generation
 		st.carried = carry.Events
 	}
+	st.maxPending, st.batchSize = rt.maxPending, rt.batchSize
 	st.logger = slog.New(&replayHandler{ctx: wctx, h: rt.log.Handler()}).With(
 		"instance", st.info.InstanceID, "orchestration", st.info.Name)
 	return st
@@ -154,8 +164,22 @@ func retryPolicy(p *core.RetryPolicy) *sdktemporal.RetryPolicy {
 		BackoffCoefficient:     coef,
 		MaximumInterval:        maxI,
 		MaximumAttempts:        int32(p.MaxAttempts),
-		NonRetryableErrorTypes: append(append([]string(nil), core.NeverRetried...), p.NonRetryableErrorTypes...),
+		NonRetryableErrorTypes: append(neverRetried(), p.NonRetryableErrorTypes...),
 	}
+}
+
+// neverRetried is core.NeverRetried but for ActivityNotFound: on Temporal
+// every worker of the task queue polls for every activity, so a worker
+// that lacks one fails the attempt retryably and the retry policy decides
+// (a worker that hosts it may take the next attempt).
+func neverRetried() []string {
+	out := make([]string, 0, len(core.NeverRetried))
+	for _, t := range core.NeverRetried {
+		if t != core.FailureActivityNotFound {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func directActivityID(seq int64) string { return strconv.FormatInt(seq, 10) }
@@ -180,13 +204,14 @@ func parseActivityID(activityID, workflowID string) (string, int64) {
 func (c *tctx) ScheduleActivity(name string, input []byte, opts core.ActivityOptions) core.Future {
 	st := c.st
 	seq := st.nextSeq()
-	if st.directInFlight() >= st.rt.maxPending {
+	if st.directInFlight() >= st.maxPending {
 		f := st.addToBatch(c, batchItem{Name: name, Input: input, Opts: opts, Seq: seq})
 		st.acts = append(st.acts, f)
 		return f
 	}
 	ao := st.rt.activityOptions(opts, directActivityID(seq))
-	f := &tfuture{st: st, f: workflow.ExecuteActivity(workflow.WithActivityOptions(c.wctx(), ao), name, input)}
+	f := &tfuture{st: st, f: workflow.ExecuteActivity(workflow.WithActivityOptions(c.wctx(), ao), name, input),
+		act: st.rt.activityCall(name, opts)}
 	st.direct = append(st.direct, f)
 	st.acts = append(st.acts, f)
 	return f
@@ -200,7 +225,10 @@ func (c *tctx) NewTimer(d time.Duration) core.Future {
 func (c *tctx) CallSubOrchestration(name string, input []byte, opts core.SubOptions) core.Future {
 	st := c.st
 	seq := st.nextSeq()
-	if st.rt.hasOrch != nil && !st.rt.hasOrch(name) {
+	// A name this worker does not host is started all the same: a worker
+	// that hosts it runs it (runs from before the rules kept the old
+	// behaviour, failing it here, so that they replay).
+	if st.legacy && st.rt.hasOrch != nil && !st.rt.hasOrch(name) {
 		p := &promise{}
 		p.Resolve(nil, &core.Failure{Type: core.FailureOrchestratorNotFound, NonRetryable: true,
 			Message: fmt.Sprintf("no orchestrator registered under the name %q on this worker", name)})
@@ -208,7 +236,7 @@ func (c *tctx) CallSubOrchestration(name string, input []byte, opts core.SubOpti
 	}
 	id := opts.InstanceID
 	if id == "" {
-		id = fmt.Sprintf("%s:%d", st.info.InstanceID, seq)
+		id = core.ChildInstanceID(st.info.InstanceID, seq)
 	}
 	cctx := workflow.WithChildOptions(c.wctx(), workflow.ChildWorkflowOptions{
 		WorkflowID:          id,
@@ -318,6 +346,7 @@ func (c *tctx) Wait(ws ...core.Waitable) (int, error) {
 type tfuture struct {
 	st   *wfState
 	f    workflow.Future
+	act  *activityCall // set for an activity: names its timeouts
 	done bool
 	data []byte
 	fail *core.Failure
@@ -333,7 +362,7 @@ func (t *tfuture) Ready() bool {
 	var data []byte
 	// Get on a ready future does not block.
 	if err := t.f.Get(t.st.root, &data); err != nil {
-		t.fail = failureFromError(err)
+		t.fail = t.act.failure(err)
 	} else {
 		t.data = data
 	}

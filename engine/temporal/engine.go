@@ -74,6 +74,12 @@ type Options struct {
 	DeadlockTimeout time.Duration
 	// ConnectTimeout bounds Open's connection check (default 10s).
 	ConnectTimeout time.Duration
+	// CheckNames makes StartRaw refuse (client.ErrUnknownName) a name
+	// that no worker started on this engine registered, when there are
+	// such workers. Off by default: as on Temporal, the client starts any
+	// name and the instance waits for a worker that hosts it (another
+	// fleet on the task queue, or the next version of a rolling deploy).
+	CheckNames bool
 }
 
 func (o Options) withDefaults() Options {
@@ -134,7 +140,7 @@ type Engine struct {
 	mu     sync.Mutex
 	closed bool
 	// regs are the registries of the workers started on this engine;
-	// StartRaw checks names against them when there are any.
+	// with CheckNames, StartRaw checks names against them.
 	regs []*worker.Registry
 }
 
@@ -186,13 +192,14 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// checkName returns client.ErrUnknownName when workers run on this
-// engine and none registered name. A client-only engine cannot know and
-// starts it anyway; a worker without it fails it as OrchestratorNotFound.
+// checkName returns client.ErrUnknownName, with Options.CheckNames, when
+// workers run on this engine and none registered name. Otherwise (and on
+// a client-only engine) any name starts; its workflow tasks fail, and are
+// retried, until a worker that hosts it runs it.
 func (e *Engine) checkName(name string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if len(e.regs) == 0 {
+	if !e.opts.CheckNames || len(e.regs) == 0 {
 		return nil
 	}
 	var names []string

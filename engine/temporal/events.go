@@ -1,7 +1,6 @@
 package temporal
 
 import (
-	"fmt"
 	"runtime/debug"
 	"sort"
 	"time"
@@ -36,15 +35,37 @@ func (st *wfState) queue(name string) *eventQueue {
 	delete(st.carried, name)
 	st.events[name] = q
 	disc, _ := workflow.NewDisconnectedContext(st.root)
+	ch := workflow.GetSignalChannel(st.root, name)
+	if st.legacy {
+		workflow.Go(disc, func(c workflow.Context) {
+			for {
+				var data []byte
+				ch.Receive(c, &data)
+				st.deliver(q, data)
+			}
+		})
+		return q
+	}
+	// The coroutine leaves signals in the channel until it runs, so that
+	// WaitEvent sees every signal delivered so far (drain).
 	workflow.Go(disc, func(c workflow.Context) {
-		ch := workflow.GetSignalChannel(c, name)
 		for {
-			var data []byte
-			ch.Receive(c, &data)
-			st.deliver(q, data)
+			_ = workflow.Await(c, func() bool { return ch.Len() > 0 })
+			st.drain(q, ch)
 		}
 	})
 	return q
+}
+
+// drain delivers the signals waiting in ch, in order.
+func (st *wfState) drain(q *eventQueue, ch workflow.ReceiveChannel) {
+	for {
+		var data []byte
+		if !ch.ReceiveAsync(&data) {
+			return
+		}
+		st.deliver(q, data)
+	}
 }
 
 func (st *wfState) deliver(q *eventQueue, data []byte) {
@@ -60,10 +81,18 @@ func (st *wfState) deliver(q *eventQueue, data []byte) {
 	w.p.Resolve(data, nil)
 }
 
+// WaitEvent follows the rules of internal/core: it takes a step only for
+// the timer of a wait with a timeout; an event already delivered is taken
+// at once, without a timer.
 func (c *tctx) WaitEvent(name string, timeout time.Duration) core.Future {
 	st := c.st
-	st.nextSeq()
+	if st.legacy {
+		st.nextSeq()
+	}
 	q := st.queue(name)
+	if !st.legacy {
+		st.drain(q, workflow.GetSignalChannel(st.root, name))
+	}
 	p := &promise{}
 	if len(q.buf) > 0 {
 		data := q.buf[0]
@@ -74,6 +103,9 @@ func (c *tctx) WaitEvent(name string, timeout time.Duration) core.Future {
 	w := &eventWaiter{p: p}
 	q.waiters = append(q.waiters, w)
 	if timeout > 0 {
+		if !st.legacy {
+			st.nextSeq()
+		}
 		tctx, cancel := workflow.WithCancel(c.disc)
 		w.cancel = cancel
 		timer := workflow.NewTimer(tctx, timeout)
@@ -87,8 +119,7 @@ func (c *tctx) WaitEvent(name string, timeout time.Duration) core.Future {
 					break
 				}
 			}
-			p.Resolve(nil, &core.Failure{Type: core.FailureTimeout, NonRetryable: true,
-				Message: fmt.Sprintf("no event %q within %s", name, timeout)})
+			p.Resolve(nil, core.EventTimeout(name, timeout))
 		})
 	}
 	return p

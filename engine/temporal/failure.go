@@ -3,6 +3,7 @@ package temporal
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
@@ -47,7 +48,8 @@ func failureFromError(err error) *core.Failure {
 	}
 	var timeout *sdktemporal.TimeoutError
 	if errors.As(err, &timeout) {
-		return &core.Failure{Type: core.FailureTimeout, Message: timeoutMessage(timeout), NonRetryable: true}
+		// Whether a timeout is retried is the retry policy's decision.
+		return &core.Failure{Type: core.FailureTimeout, Message: timeoutMessage(timeout)}
 	}
 	var panicErr *sdktemporal.PanicError
 	if errors.As(err, &panicErr) {
@@ -55,6 +57,9 @@ func failureFromError(err error) *core.Failure {
 	}
 	var app *sdktemporal.ApplicationError
 	if errors.As(err, &app) {
+		if f := panicPolicyFailure(app); f != nil {
+			return f
+		}
 		f := &core.Failure{Type: app.Type(), Message: app.Message(), NonRetryable: app.NonRetryable()}
 		if f.Type == "" {
 			f.Type = core.FailureError
@@ -84,10 +89,103 @@ func timeoutMessage(t *sdktemporal.TimeoutError) string {
 	return t.Error()
 }
 
+// activityCall is what a future of an activity knows about its call: the
+// name and the options that bound its attempts, so that its timeouts read
+// as the rules of internal/core state them.
+type activityCall struct {
+	name string
+	opts core.ActivityOptions // StartToClose is the effective one
+}
+
+func (rt *runtime) activityCall(name string, o core.ActivityOptions) *activityCall {
+	if o.StartToClose <= 0 {
+		o.StartToClose = rt.defaultStartToClose()
+	}
+	return &activityCall{name: name, opts: o}
+}
+
+// failure maps the error of the activity's future; a nil call maps it
+// as failureFromError does.
+func (a *activityCall) failure(err error) *core.Failure {
+	if a == nil || err == nil {
+		return failureFromError(err)
+	}
+	var timeout *sdktemporal.TimeoutError
+	if !errors.As(err, &timeout) {
+		return failureFromError(err)
+	}
+	// Temporal closes an activity with a timeout only once the retry
+	// policy gave up: after its last attempt.
+	attempt := 1
+	if p := a.opts.Retry; p != nil && p.MaxAttempts > 1 {
+		attempt = p.MaxAttempts
+		var ae *sdktemporal.ActivityError
+		if errors.As(err, &ae) && ae.RetryState() != enumspb.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED {
+			attempt = 0 // unknown
+		}
+	}
+	switch timeout.TimeoutType() {
+	case enumspb.TIMEOUT_TYPE_START_TO_CLOSE:
+		if attempt > 0 {
+			return core.StartToCloseTimeout(a.name, attempt, a.opts.StartToClose)
+		}
+	case enumspb.TIMEOUT_TYPE_HEARTBEAT:
+		if attempt > 0 {
+			return core.HeartbeatTimeout(a.name, attempt, a.opts.HeartbeatTimeout)
+		}
+	}
+	f := failureFromError(err)
+	f.Message = fmt.Sprintf("activity %q: %s", a.name, f.Message)
+	return f
+}
+
+// panicPolicyMessage is the message of the failure the SDK closes a
+// workflow with when its code panicked or diverged from history
+// (FailWorkflow panic policy); the cause says what happened.
+const panicPolicyMessage = "Workflow failed on panic due to FailWorkflow workflow panic policy"
+
+// nondeterminismCode is the stable code of the SDK's nondeterminism
+// errors.
+const nondeterminismCode = "TMPRL1100"
+
+// panicPolicyFailure returns the failure that the SDK's panic-policy
+// error app wraps (a nondeterminism error or a panic), or nil when app is
+// not that wrapper.
+func panicPolicyFailure(app *sdktemporal.ApplicationError) *core.Failure {
+	if app.Message() != panicPolicyMessage {
+		return nil
+	}
+	cause := errors.Unwrap(app)
+	if cause == nil {
+		return nil
+	}
+	return causeFailure(cause.Error(), "")
+}
+
+// causeFailure classifies the cause of a panic-policy failure.
+func causeFailure(msg, stack string) *core.Failure {
+	typ := core.FailurePanic
+	if strings.Contains(msg, nondeterminismCode) {
+		typ = core.FailureNondeterminism
+	}
+	return &core.Failure{Type: typ, Message: msg, Stack: stack, NonRetryable: true}
+}
+
 // failureFromProto reads a failure recorded in a Temporal history event.
 func failureFromProto(p *failurepb.Failure) *core.Failure {
 	if p == nil {
 		return nil
+	}
+	if p.GetMessage() == panicPolicyMessage && p.GetCause() != nil {
+		// The SDK's wrapper: what happened is in the cause chain.
+		c := p.GetCause()
+		for n := c; n != nil; n = n.GetCause() {
+			if strings.Contains(n.GetMessage(), nondeterminismCode) {
+				c = n
+				break
+			}
+		}
+		return causeFailure(c.GetMessage(), c.GetStackTrace())
 	}
 	f := &core.Failure{Type: core.FailureError, Message: p.GetMessage(), Stack: p.GetStackTrace()}
 	switch info := p.GetFailureInfo().(type) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,24 +61,83 @@ func openEngine(t testing.TB, opts temporal.Options) *temporal.Engine {
 }
 
 // startWorker starts a worker on eng, stopped in t.Cleanup.
-func startWorker(t testing.TB, eng *temporal.Engine, register func(*worker.Worker)) {
+func startWorker(t testing.TB, eng *temporal.Engine, register func(*worker.Worker)) *worker.Worker {
 	t.Helper()
-	w := worker.New(eng, worker.Options{Logger: quietLogger()})
-	register(w)
-	require.NoError(t, w.Start(context.Background()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		require.NoError(t, w.Stop(ctx))
-	})
+	return startWorkerWith(t, eng, worker.Options{}, register)
 }
 
+// startWorkerWith is startWorker with worker options.
+func startWorkerWith(t testing.TB, eng *temporal.Engine, opts worker.Options, register func(*worker.Worker)) *worker.Worker {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	w := worker.New(eng, opts)
+	register(w)
+	require.NoError(t, w.Start(context.Background()))
+	t.Cleanup(func() { stopWorker(t, w) })
+	return w
+}
+
+func stopWorker(t testing.TB, w *worker.Worker) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, w.Stop(ctx))
+}
+
+// conformanceEngine runs the suite with a task queue per case. It
+// implements conformance.Redeployer and conformance.OptionsStarter.
 type conformanceEngine struct{}
 
-func (conformanceEngine) Start(t *testing.T, register func(*worker.Worker)) client.Client {
+var (
+	_ conformance.Redeployer     = conformanceEngine{}
+	_ conformance.OptionsStarter = conformanceEngine{}
+)
+
+// conformanceWorkers are the workers serving each engine the suite
+// started, for Restart.
+var conformanceWorkers sync.Map // *temporal.Engine -> *[]*worker.Worker
+
+func (ce conformanceEngine) Start(t *testing.T, register func(*worker.Worker)) client.Client {
+	return ce.StartWithOptions(t, worker.Options{}, register)
+}
+
+func (conformanceEngine) StartWithOptions(t *testing.T, opts worker.Options, register func(*worker.Worker)) client.Client {
 	eng := openEngine(t, temporal.Options{})
-	startWorker(t, eng, register)
+	ws := []*worker.Worker{startWorkerWith(t, eng, opts, register)}
+	conformanceWorkers.Store(eng, &ws)
+	t.Cleanup(func() { conformanceWorkers.Delete(eng) })
 	return eng
+}
+
+func (conformanceEngine) Restart(t *testing.T, c client.Client, register func(*worker.Worker)) {
+	eng := c.(*temporal.Engine)
+	v, ok := conformanceWorkers.Load(eng)
+	require.True(t, ok, "Restart: the client was not returned by Start")
+	ws := v.(*[]*worker.Worker)
+	for _, w := range *ws {
+		stopWorker(t, w)
+	}
+	*ws = []*worker.Worker{startWorker(t, eng, register)}
+}
+
+// AddWorker deploys a worker on the same task queue, through an engine of
+// its own (another process), then stops the previous ones, as a rolling
+// deploy does. (While a worker that lacks a workflow type keeps polling,
+// Temporal offers it that type's retried workflow tasks too: each such
+// attempt fails by timing out, 10s and more, so the suite does not wait
+// for the new worker to win them.)
+func (conformanceEngine) AddWorker(t *testing.T, c client.Client, register func(*worker.Worker)) {
+	eng := c.(*temporal.Engine)
+	v, ok := conformanceWorkers.Load(eng)
+	require.True(t, ok, "AddWorker: the client was not returned by Start")
+	other := openEngine(t, temporal.Options{TaskQueue: eng.Options().TaskQueue})
+	next := startWorker(t, other, register)
+	ws := v.(*[]*worker.Worker)
+	for _, w := range *ws {
+		stopWorker(t, w)
+	}
+	*ws = []*worker.Worker{next}
 }
 
 func (conformanceEngine) Unsupported(f conformance.Feature) string {

@@ -6,12 +6,12 @@ import (
 	"time"
 
 	tactivity "go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/converter"
+	tclient "go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 	tworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudbutton/cloudbutton/faas"
-	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
@@ -35,25 +35,33 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	rt := e.newRuntime(reg)
 	rt.log = logger
 	rt.startToClose = opts.DefaultStartToClose
-	w := tworker.New(e.tc, e.opts.TaskQueue, tworker.Options{
+	// The worker's own client (on the engine's connection) logs through
+	// unknownNameLogger.
+	wc, err := tclient.NewClientFromExisting(e.tc, tclient.Options{
+		Namespace:     e.opts.Namespace,
+		DataConverter: DataConverter(e.opts.Codec),
+		Logger: &unknownNameLogger{Logger: tlog.NewStructuredLogger(e.log.With("component", "temporal-sdk")),
+			u: newUnknownNames(logger, reg)},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal: worker client: %w", err)
+	}
+	w := tworker.New(wc, e.opts.TaskQueue, tworker.Options{
 		MaxConcurrentActivityExecutionSize: opts.MaxConcurrentActivities,
 		WorkflowPanicPolicy:                tworker.FailWorkflow,
 		DeadlockDetectionTimeout:           e.opts.DeadlockTimeout,
 		MaxConcurrentActivityTaskPollers:   e.opts.ActivityPollers,
 		MaxConcurrentWorkflowTaskPollers:   e.opts.WorkflowPollers,
 	})
+	// No dynamic workflow: see unknown.go.
 	registerWorkflows(w, rt, reg)
-	w.RegisterDynamicWorkflow(func(wctx workflow.Context, _ converter.EncodedValues) ([]byte, error) {
-		name := workflow.GetInfo(wctx).WorkflowType.Name
-		return nil, applicationError(&core.Failure{Type: core.FailureOrchestratorNotFound,
-			Message: fmt.Sprintf("no orchestrator registered under the name %q (registered: %v)", name, reg.OrchestratorNames())}, true)
-	}, workflow.DynamicRegisterOptions{})
 	runner := &activityRunner{invoker: opts.Invoker, beat: 10 * time.Second}
 	if runner.invoker == nil {
 		inv, err := faas.NewInProcess(reg.ActivityDefinitions(), faas.InProcessOptions{
 			Codec: e.opts.Codec, Limits: e.opts.Limits, MaxConcurrent: opts.MaxConcurrentActivities,
 		})
 		if err != nil {
+			wc.Close()
 			return nil, fmt.Errorf("temporal: in-process invoker: %w", err)
 		}
 		runner.invoker = inv
@@ -61,6 +69,7 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	_, runner.local = runner.invoker.(*faas.InProcess)
 	w.RegisterDynamicActivity(runner.run, tactivity.DynamicRegisterOptions{})
 	if err := w.Start(); err != nil {
+		wc.Close()
 		return nil, fmt.Errorf("temporal: start worker on task queue %q: %w", e.opts.TaskQueue, err)
 	}
 	e.mu.Lock()
@@ -68,7 +77,7 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	e.mu.Unlock()
 	stop := func(ctx context.Context) error {
 		done := make(chan struct{})
-		go func() { w.Stop(); close(done) }()
+		go func() { w.Stop(); wc.Close(); close(done) }()
 		e.mu.Lock()
 		for i, r := range e.regs {
 			if r == reg {

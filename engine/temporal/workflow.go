@@ -38,6 +38,7 @@ type runtime struct {
 func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow.Context, []byte, *runCarry) ([]byte, error) {
 	return func(wctx workflow.Context, input []byte, carry *runCarry) ([]byte, error) {
 		st := newWFState(rt, wctx, carry)
+		st.recordRules(wctx)
 		if err := workflow.SetQueryHandler(wctx, CustomStatusQuery, func() ([]byte, error) {
 			return st.customStatus, nil
 		}); err != nil {
@@ -86,6 +87,40 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 		}
 		return out, nil
 	}
+}
+
+// rulesChange is the change id of the version marker that every run
+// records first. Version 1: the run follows the sequencing rules of
+// internal/core and its batching bounds are recorded with a side effect
+// next to the marker. A run without the marker (started by an older
+// engine) keeps the old numbering and reads the bounds from the options,
+// so that it replays as it ran.
+const rulesChange = "cloudbutton.rules"
+
+// batchBounds are a run's recorded batching bounds.
+type batchBounds struct {
+	MaxPending int `json:"maxPending"`
+	BatchSize  int `json:"batchSize"`
+}
+
+// recordRules reads (or, on a new run, records) the run's rules version
+// and batching bounds. Changing MaxPendingActivities or BatchSize under
+// running orchestrations is then safe: each keeps the bounds it started
+// with.
+func (st *wfState) recordRules(wctx workflow.Context) {
+	if workflow.GetVersion(wctx, rulesChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		st.legacy = true
+		return
+	}
+	v := workflow.SideEffect(wctx, func(workflow.Context) any {
+		return batchBounds{MaxPending: st.rt.maxPending, BatchSize: st.rt.batchSize}
+	})
+	var b batchBounds
+	if err := v.Get(&b); err != nil || b.MaxPending <= 0 || b.BatchSize <= 0 {
+		st.logger.Warn("cannot read the recorded batching bounds; using the options", "error", err)
+		return
+	}
+	st.maxPending, st.batchSize = b.MaxPending, b.BatchSize
 }
 
 // statusQuery returns a statusSnapshot of a running orchestration.
@@ -165,7 +200,8 @@ func (rt *runtime) batchWorkflow(wctx workflow.Context, in batchInput) ([]batchR
 	for i, f := range fs {
 		var data []byte
 		if err := f.Get(wctx, &data); err != nil {
-			out[i].Failure = failureFromError(err)
+			it := in.Items[i]
+			out[i].Failure = rt.activityCall(it.Name, it.Opts).failure(err)
 			continue
 		}
 		out[i].Output = data

@@ -33,10 +33,10 @@ type Redeployer interface {
 	// and starts one on the same store or task queue that hosts what
 	// register registers. Instances in flight continue on it.
 	Restart(t *testing.T, c client.Client, register func(w *worker.Worker))
-	// AddWorker starts another worker for c next to the running one(s),
-	// as a rolling deploy does. An engine that allows one worker per
-	// store may restart instead: register registers everything the new
-	// worker needs.
+	// AddWorker deploys another worker for c, as a rolling deploy does:
+	// next to the running one(s), which the engine may stop once the new
+	// one runs. An engine that allows one worker per store may restart
+	// instead: register registers everything the new worker needs.
 	AddWorker(t *testing.T, c client.Client, register func(w *worker.Worker))
 }
 
