@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	tactivity "go.temporal.io/sdk/activity"
@@ -22,7 +23,7 @@ type activityRunner struct {
 	// local is set when the invoker runs the worker's own activities
 	// in-process: they heartbeat themselves (activity.Heartbeat).
 	local bool
-	// beat is the interval of automatic heartbeats for remote invocations.
+	// beat is the interval of automatic heartbeats (Options.HeartbeatInterval).
 	beat time.Duration
 }
 
@@ -45,17 +46,19 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 		Attempt:        int(info.Attempt),
 		IdempotencyKey: activity.IdempotencyKey(instance, seq, int(info.Attempt)),
 	}
+	// Temporal delivers a cancellation only in a heartbeat's response:
+	// attempts that do not heartbeat themselves get automatic heartbeats.
+	// In-process activities with a heartbeat timeout heartbeat
+	// themselves (beating for them would defeat the timeout).
+	beats := &lastBeat{}
 	if a.local {
-		// In-process activities heartbeat themselves.
 		ctx = activity.WithHeartbeat(ctx, func(details any) {
-			if details == nil {
-				tactivity.RecordHeartbeat(ctx)
-				return
-			}
-			tactivity.RecordHeartbeat(ctx, details)
+			beats.set(details)
+			beats.record(ctx)
 		})
-	} else {
-		stop := a.autoHeartbeat(ctx, info.HeartbeatTimeout)
+	}
+	if !a.local || info.HeartbeatTimeout <= 0 {
+		stop := a.autoHeartbeat(ctx, info.HeartbeatTimeout, beats)
 		defer stop()
 	}
 	out, err := a.invoker.Invoke(ctx, req)
@@ -77,9 +80,34 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 	return out, nil
 }
 
-// autoHeartbeat heartbeats while a remote invocation runs, so Temporal
-// keeps the attempt alive and can deliver cancellation.
-func (a *activityRunner) autoHeartbeat(ctx context.Context, timeout time.Duration) func() {
+// lastBeat keeps the details of an attempt's last heartbeat, which the
+// automatic heartbeats repeat (Temporal keeps the last details).
+type lastBeat struct {
+	mu      sync.Mutex
+	details any
+	isSet   bool
+}
+
+func (b *lastBeat) set(details any) {
+	b.mu.Lock()
+	b.details, b.isSet = details, details != nil
+	b.mu.Unlock()
+}
+
+func (b *lastBeat) record(ctx context.Context) {
+	b.mu.Lock()
+	details, ok := b.details, b.isSet
+	b.mu.Unlock()
+	if !ok {
+		tactivity.RecordHeartbeat(ctx)
+		return
+	}
+	tactivity.RecordHeartbeat(ctx, details)
+}
+
+// autoHeartbeat heartbeats while an invocation runs, so Temporal keeps
+// the attempt alive and can deliver its cancellation.
+func (a *activityRunner) autoHeartbeat(ctx context.Context, timeout time.Duration, beats *lastBeat) func() {
 	every := a.beat
 	if timeout > 0 && timeout/2 < every {
 		every = timeout / 2
@@ -97,7 +125,7 @@ func (a *activityRunner) autoHeartbeat(ctx context.Context, timeout time.Duratio
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				tactivity.RecordHeartbeat(ctx)
+				beats.record(ctx)
 			}
 		}
 	}()

@@ -317,7 +317,10 @@ func (e *Engine) RaiseEventRaw(ctx context.Context, instanceID, name string, pay
 
 // Terminate implements client.Client as Temporal cancellation: waits in
 // the orchestrator return orchestration.ErrCanceled so it can clean up,
-// children are canceled too, and the instance ends Terminated.
+// children are canceled too, and the instance ends Terminated. It returns
+// once the instance and its children have acted on the request (queued
+// activities dropped, running ones told), or after Options.TerminateWait
+// (see terminate.go).
 func (e *Engine) Terminate(ctx context.Context, instanceID, reason string) error {
 	if err := e.checkOpen(); err != nil {
 		return err
@@ -326,7 +329,8 @@ func (e *Engine) Terminate(ctx context.Context, instanceID, reason string) error
 	if err != nil {
 		return e.mapNotFound(err, instanceID)
 	}
-	if runtimeStatus(resp.GetWorkflowExecutionInfo().GetStatus()).Terminal() {
+	info := resp.GetWorkflowExecutionInfo()
+	if runtimeStatus(info.GetStatus()).Terminal() {
 		return fmt.Errorf("%w: terminate %q", client.ErrNotRunning, instanceID)
 	}
 	_, err = e.tc.WorkflowService().RequestCancelWorkflowExecution(ctx, &workflowservice.RequestCancelWorkflowExecutionRequest{
@@ -338,6 +342,7 @@ func (e *Engine) Terminate(ctx context.Context, instanceID, reason string) error
 	if err != nil {
 		return e.mapNotRunning(ctx, err, instanceID, "terminate")
 	}
+	e.awaitCancelProcessed(ctx, execution{id: instanceID, runID: info.GetExecution().GetRunId()})
 	return nil
 }
 

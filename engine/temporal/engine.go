@@ -80,6 +80,19 @@ type Options struct {
 	// name and the instance waits for a worker that hosts it (another
 	// fleet on the task queue, or the next version of a rolling deploy).
 	CheckNames bool
+	// HeartbeatInterval is how often the worker heartbeats the running
+	// activity attempts that do not heartbeat themselves (in-process
+	// activities without a heartbeat timeout, remote invocations).
+	// Temporal tells an attempt that it was cancelled (Terminate) only
+	// in the response to a heartbeat, which then cancels its context
+	// (default 1s).
+	HeartbeatInterval time.Duration
+	// TerminateWait bounds how long Terminate waits for the instance and
+	// its children to act on the cancellation, so that no queued attempt
+	// starts after it returns (default 30s; negative: do not wait). With
+	// no worker running, the cancellation stays requested and Terminate
+	// returns after this wait.
+	TerminateWait time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -115,6 +128,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 10 * time.Second
+	}
+	if o.HeartbeatInterval <= 0 {
+		o.HeartbeatInterval = time.Second
+	}
+	if o.TerminateWait == 0 {
+		o.TerminateWait = 30 * time.Second
 	}
 	return o
 }

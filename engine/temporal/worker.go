@@ -3,7 +3,6 @@ package temporal
 import (
 	"context"
 	"fmt"
-	"time"
 
 	tactivity "go.temporal.io/sdk/activity"
 	tclient "go.temporal.io/sdk/client"
@@ -52,10 +51,13 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 		DeadlockDetectionTimeout:           e.opts.DeadlockTimeout,
 		MaxConcurrentActivityTaskPollers:   e.opts.ActivityPollers,
 		MaxConcurrentWorkflowTaskPollers:   e.opts.WorkflowPollers,
+		// Heartbeats without a heartbeat timeout reach the server (and
+		// bring back a cancellation) every HeartbeatInterval, not 30s.
+		DefaultHeartbeatThrottleInterval: e.opts.HeartbeatInterval,
 	})
 	// No dynamic workflow: see unknown.go.
 	registerWorkflows(w, rt, reg)
-	runner := &activityRunner{invoker: opts.Invoker, beat: 10 * time.Second}
+	runner := &activityRunner{invoker: opts.Invoker, beat: e.opts.HeartbeatInterval}
 	if runner.invoker == nil {
 		inv, err := faas.NewInProcess(reg.ActivityDefinitions(), faas.InProcessOptions{
 			Codec: e.opts.Codec, Limits: e.opts.Limits, MaxConcurrent: opts.MaxConcurrentActivities,

@@ -353,21 +353,45 @@ func testChildIDsFollowTheRules(t *testing.T, e Engine) {
 
 // --- terminate stops work ---
 
-// tsStarted and tsStopped count, per instance, the attempts of tsBlocker
-// that started and those that then saw their context end.
-var tsStarted, tsStopped, tsCompensated sync.Map
-
-func tsCount(m *sync.Map, id string) *atomic.Int64 {
-	v, _ := m.LoadOrStore(id, new(atomic.Int64))
-	return v.(*atomic.Int64)
+// tsCounts counts, per instance, the attempts of tsWorker: started, ended
+// (either way), and of the long ones, started and stopped by their
+// context.
+type tsCounts struct {
+	started, ended, longStarted, longStopped atomic.Int64
 }
 
-var tsBlocker = activity.New("ts-blocker", func(ctx context.Context, _ int) (int, error) {
+var tsByInstance, tsCompensated sync.Map
+
+func tsFor(id string) *tsCounts {
+	v, _ := tsByInstance.LoadOrStore(id, &tsCounts{})
+	return v.(*tsCounts)
+}
+
+// tsLongEvery makes every tenth attempt a long one, which runs until its
+// context ends; the others take tsShort, so that worker slots turn over
+// and queued attempts keep starting until the engine stops them.
+const (
+	tsLongEvery = 10
+	tsShort     = 20 * time.Millisecond
+)
+
+var tsWorker = activity.New("ts-worker", func(ctx context.Context, i int) (int, error) {
 	info, _ := activity.InfoFrom(ctx)
-	tsCount(&tsStarted, info.InstanceID).Add(1)
-	<-ctx.Done()
-	tsCount(&tsStopped, info.InstanceID).Add(1)
-	return 0, ctx.Err()
+	n := tsFor(info.InstanceID)
+	n.started.Add(1)
+	defer n.ended.Add(1)
+	if i%tsLongEvery == 0 {
+		n.longStarted.Add(1)
+		<-ctx.Done()
+		n.longStopped.Add(1)
+		return 0, ctx.Err()
+	}
+	select {
+	case <-time.After(tsShort):
+		return i, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 })
 
 var tsCompensate = activity.New("ts-compensate", func(ctx context.Context, instance string) (struct{}, error) {
@@ -378,7 +402,7 @@ var tsCompensate = activity.New("ts-compensate", func(ctx context.Context, insta
 var tsFanOut = orchestration.New("ts-fan-out", func(ctx orchestration.Context, n int) (int, error) {
 	fs := make([]orchestration.Future[int], n)
 	for i := range fs {
-		fs[i] = orchestration.Call(ctx, tsBlocker, i)
+		fs[i] = orchestration.Call(ctx, tsWorker, i)
 	}
 	_, err := orchestration.All(ctx, fs...).Await(ctx)
 	if errors.Is(err, orchestration.ErrCanceled) {
@@ -397,34 +421,35 @@ func testTerminateStopsWork(t *testing.T, e Engine) {
 	ctx := testContext(t)
 	register := func(w *worker.Worker) {
 		w.RegisterOrchestrators(tsFanOut)
-		w.RegisterActivities(tsBlocker, tsCompensate)
+		w.RegisterActivities(tsWorker, tsCompensate)
 	}
-	// A few worker slots and more activities than slots: most attempts
-	// are queued when Terminate comes.
-	n, running := 40, int64(4)
+	// Few worker slots and many more activities: most attempts are
+	// queued when Terminate comes, and slots keep turning over.
+	n, before := 400, int64(20)
 	var c client.Client
 	if ost, ok := e.(OptionsStarter); ok {
-		c = ost.StartWithOptions(t, worker.Options{MaxConcurrentActivities: int(running)}, register)
+		c = ost.StartWithOptions(t, worker.Options{MaxConcurrentActivities: 8}, register)
 	} else {
 		// The default worker bound (256) with more activities than that.
-		n, running = 300, 100
+		n, before = 1000, 300
 		c = e.Start(t, register)
 	}
 	id, err := client.Start(ctx, c, tsFanOut, n)
 	require.NoError(t, err)
-	started, stopped := tsCount(&tsStarted, id), tsCount(&tsStopped, id)
-	eventually(t, "the fan-out's attempts run", func() bool { return started.Load() >= running })
+	counts := tsFor(id)
+	eventually(t, "the fan-out's attempts run", func() bool { return counts.started.Load() >= before })
 	require.NoError(t, c.Terminate(ctx, id, "stop the fan-out"))
-	atTerminate := started.Load()
+	atTerminate := counts.started.Load()
 	st, err := c.Wait(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus)
 	_, ok := tsCompensated.Load(id)
 	assert.True(t, ok, "the compensation under WithoutCancel ran")
-	eventually(t, "every started attempt sees its context end", func() bool { return stopped.Load() == started.Load() })
+	eventually(t, "every started attempt ends", func() bool { return counts.ended.Load() == counts.started.Load() })
 	// Late starts, if any, would come now.
 	time.Sleep(300 * time.Millisecond)
-	assert.Equal(t, atTerminate, started.Load(), "no attempt started after Terminate returned")
-	assert.Less(t, started.Load(), int64(n), "queued attempts never started")
-	assert.Equal(t, started.Load(), stopped.Load(), "every started attempt saw ctx.Done()")
+	assert.Equal(t, atTerminate, counts.started.Load(), "no attempt started after Terminate returned")
+	assert.Less(t, counts.started.Load(), int64(n), "queued attempts never started")
+	assert.Positive(t, counts.longStarted.Load())
+	assert.Equal(t, counts.longStarted.Load(), counts.longStopped.Load(), "every running attempt saw ctx.Done()")
 }
