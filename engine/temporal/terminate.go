@@ -40,8 +40,8 @@ func (e *Engine) awaitCancelProcessed(ctx context.Context, ex execution) {
 	for len(pending) > 0 {
 		cur := pending[0]
 		pending = pending[1:]
-		for {
-			done, children, err := e.cancelProcessed(ctx, cur)
+		for first := true; ; first = false {
+			done, children, err := e.cancelProcessed(ctx, cur, first)
 			if err == nil && done {
 				pending = append(pending, children...)
 				break
@@ -60,11 +60,14 @@ func (e *Engine) awaitCancelProcessed(ctx context.Context, ex execution) {
 // cancelProcessed reads ex's history from the end back to its latest
 // WorkflowExecutionCancelRequested: the cancellation is processed once a
 // workflow task completed after it (or the run closed). children are the
-// executions the workflow requested to cancel meanwhile.
-func (e *Engine) cancelProcessed(ctx context.Context, ex execution) (done bool, children []execution, err error) {
+// executions the workflow requested to cancel meanwhile. With
+// checkRan, a workflow that never completed a workflow task before the
+// request (no worker hosts it) counts as done: it started nothing.
+func (e *Engine) cancelProcessed(ctx context.Context, ex execution, checkRan bool) (done bool, children []execution, err error) {
 	runID := ex.runID
-	if runID == "" {
-		resp, err := e.tc.DescribeWorkflowExecution(ctx, ex.id, "")
+	failing := false // its first workflow task keeps failing
+	if runID == "" || checkRan {
+		resp, err := e.tc.DescribeWorkflowExecution(ctx, ex.id, runID)
 		if err != nil {
 			return false, nil, fmt.Errorf("describe %q: %w", ex.id, err)
 		}
@@ -73,9 +76,10 @@ func (e *Engine) cancelProcessed(ctx context.Context, ex execution) (done bool, 
 			return true, nil, nil
 		}
 		runID = info.GetExecution().GetRunId()
+		failing = resp.GetPendingWorkflowTask().GetAttempt() > 1
 	}
 	var token []byte
-	taskDone, closed := false, false
+	taskDone, closed, requested := false, false, false
 	for {
 		resp, err := e.tc.WorkflowService().GetWorkflowExecutionHistoryReverse(ctx, &workflowservice.GetWorkflowExecutionHistoryReverseRequest{
 			Namespace:       e.opts.Namespace,
@@ -89,8 +93,17 @@ func (e *Engine) cancelProcessed(ctx context.Context, ex execution) (done bool, 
 		for _, ev := range resp.GetHistory().GetEvents() {
 			switch ev.GetEventType() {
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
-				return taskDone || closed, children, nil
+				if requested {
+					continue
+				}
+				if taskDone || closed || !checkRan {
+					return taskDone || closed, children, nil
+				}
+				requested = true
 			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+				if requested {
+					return false, nil, nil // it ran: wait for it
+				}
 				taskDone = true
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
 				enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
@@ -106,6 +119,11 @@ func (e *Engine) cancelProcessed(ctx context.Context, ex execution) (done bool, 
 		}
 		token = resp.GetNextPageToken()
 		if len(token) == 0 {
+			if requested || (checkRan && failing && !taskDone) {
+				// It never completed a workflow task (no worker hosts
+				// it): it started nothing.
+				return true, nil, nil
+			}
 			// No cancellation recorded (yet: a child's request may be on
 			// its way), unless the run closed without one.
 			return closed, children, nil
