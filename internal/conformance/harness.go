@@ -88,6 +88,7 @@ func Run(t *testing.T, e Engine) {
 		{"TerminateStopsWork", testTerminateStopsWork},
 		{"ContinueAsNewKeepsEvents", testContinueAsNewKeepsEvents},
 		{"NotHostedLeftUntouched", testNotHostedLeftUntouched},
+		{"DurableRetries", testDurableRetries},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })

@@ -1,7 +1,9 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/worker"
@@ -108,4 +111,78 @@ func testNotHostedLeftUntouched(t *testing.T, e Engine) {
 	st, err := c.Status(ctx, id)
 	require.NoError(t, err)
 	assert.Empty(t, st.Blocked)
+}
+
+// drAttempts records, per instance, the attempt numbers and idempotency
+// keys that alwaysFails ran with, and when.
+var drAttempts sync.Map // instance id -> *drLog
+
+type drLog struct {
+	mu   sync.Mutex
+	keys []string
+	at   []time.Time
+}
+
+func (l *drLog) snapshot() ([]string, []time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.keys...), append([]time.Time(nil), l.at...)
+}
+
+var alwaysFails = activity.New("always-fails", func(ctx context.Context, _ struct{}) (struct{}, error) {
+	info, _ := activity.InfoFrom(ctx)
+	v, _ := drAttempts.LoadOrStore(info.InstanceID, &drLog{})
+	l := v.(*drLog)
+	l.mu.Lock()
+	l.keys, l.at = append(l.keys, info.IdempotencyKey), append(l.at, time.Now())
+	l.mu.Unlock()
+	return struct{}{}, activity.NewError("Transient", fmt.Sprintf("attempt %d fails", info.Attempt))
+})
+
+// drBackoff is long enough that three worker restarts fit in it.
+const drBackoff = 3 * time.Second
+
+var retriesOnRestart = orchestration.New("retries-on-restart", func(ctx orchestration.Context, _ struct{}) (struct{}, error) {
+	return orchestration.Call(ctx, alwaysFails, struct{}{}, orchestration.WithRetry(orchestration.RetryPolicy{
+		MaxAttempts: 3, InitialInterval: drBackoff, BackoffCoefficient: 1,
+	})).Await(ctx)
+})
+
+// testDurableRetries: retry state survives worker restarts. Three
+// restarts during the back-off neither run the attempt again at once nor
+// reset its number (before, on embedded, attempt 1 ran again right after
+// each restart with the same idempotency key); the activity fails after
+// exactly MaxAttempts attempts, each with its own key, the back-off kept.
+func testDurableRetries(t *testing.T, e Engine) {
+	r := redeployer(t, e)
+	ctx := testContext(t)
+	register := func(w *worker.Worker) {
+		w.RegisterOrchestrators(retriesOnRestart)
+		w.RegisterActivities(alwaysFails)
+	}
+	c := e.Start(t, register)
+	id, err := client.Start(ctx, c, retriesOnRestart, struct{}{})
+	require.NoError(t, err)
+	attempts := func() int {
+		v, ok := drAttempts.Load(id)
+		if !ok {
+			return 0
+		}
+		keys, _ := v.(*drLog).snapshot()
+		return len(keys)
+	}
+	eventually(t, "attempt 1 ran", func() bool { return attempts() >= 1 })
+	for range 3 {
+		r.Restart(t, c, register)
+	}
+	st, err := c.Wait(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusFailed, st.RuntimeStatus)
+	v, _ := drAttempts.Load(id)
+	keys, at := v.(*drLog).snapshot()
+	require.Len(t, keys, 3, "exactly MaxAttempts attempts across restarts: %q", keys)
+	assert.Equal(t, []string{id + "/1/1", id + "/1/2", id + "/1/3"}, keys, "each attempt has its own idempotency key")
+	for i := 1; i < len(at); i++ {
+		assert.GreaterOrEqual(t, at[i].Sub(at[i-1]), drBackoff, "the back-off before attempt %d is kept across restarts", i+1)
+	}
 }
