@@ -69,18 +69,48 @@ func SideEffect[T any](ctx Context, fn func() (T, error)) (T, error) {
 // NewUUID returns a random-looking UUID that is the same on every replay.
 func NewUUID(ctx Context) string { return ctx.engine().NewUUID() }
 
-// GetVersion guards a change to orchestrator code under running instances
-// (as Temporal's GetVersion). Instances that started before the change get
-// DefaultVersion (0); new ones get maxSupported, recorded in history so
-// every replay takes the same branch:
+// GetVersion guards a change to orchestrator code under running instances.
+// The rule is Temporal's, on both engines. What an instance gets the first
+// time its code reaches a GetVersion for changeID depends on whether it
+// reaches that point while replaying events it recorded before, or while
+// handling a new event:
 //
-//	v := orchestration.GetVersion(ctx, "add-fraud-check", orchestration.DefaultVersion, 1)
-//	if v == 1 {
-//		... new code ...
+//   - replaying: DefaultVersion (0). The instance had passed this point
+//     under the old code, so it takes the old branch and matches its
+//     history;
+//   - handling a new event — a new instance, or an old one that reaches
+//     this point only now, under the new code: maxSupported, recorded in
+//     history, so every later replay takes the same branch.
+//
+// So "started before the change" does not decide: an instance started
+// under the old code that arrives at the GetVersion after the deploy takes
+// the new branch. A change is safe when the new branch is right for an
+// instance in the middle of its run, given only what the old code did
+// before this point. For example, adding a fraud check between reserving
+// and charging:
+//
+//	if _, err := orchestration.Call(ctx, Reserve, order).Await(ctx); err != nil {
+//		return err
 //	}
+//	if orchestration.GetVersion(ctx, "fraud-check", orchestration.DefaultVersion, 1) == 1 {
+//		if _, err := orchestration.Call(ctx, FraudCheck, order).Await(ctx); err != nil {
+//			return err
+//		}
+//	}
+//	_, err := orchestration.Call(ctx, Charge, order).Await(ctx)
+//
+// An instance that had charged before the deploy replays the GetVersion
+// and gets 0: no fraud check, as its history says. One still waiting for
+// Reserve when the deploy happens reaches the GetVersion live, gets 1 and
+// runs the fraud check before Charge — correct, since the check needs only
+// the reservation. Moving the GetVersion before Reserve would not be safe
+// to reason about this way for instances already past it; keep it at the
+// point of the change. GetVersion takes no step number (see the
+// sequencing rules), so adding one does not shift the steps after it.
 //
 // A recorded version outside [minSupported, maxSupported] ends the
-// orchestration with a *NondeterminismError.
+// orchestration with a *NondeterminismError; raise minSupported only once
+// no running instance can replay the old branch.
 func GetVersion(ctx Context, changeID string, minSupported, maxSupported int) int {
 	return ctx.engine().GetVersion(changeID, minSupported, maxSupported)
 }
