@@ -103,10 +103,9 @@ func NewUUID(ctx Context) string { return ctx.engine().NewUUID() }
 // and gets 0: no fraud check, as its history says. One still waiting for
 // Reserve when the deploy happens reaches the GetVersion live, gets 1 and
 // runs the fraud check before Charge — correct, since the check needs only
-// the reservation. Moving the GetVersion before Reserve would not be safe
-// to reason about this way for instances already past it; keep it at the
-// point of the change. GetVersion takes no step number (see the
-// sequencing rules), so adding one does not shift the steps after it.
+// the reservation. Place the GetVersion at the point of the change.
+// GetVersion takes no step number, so adding one does not shift the steps
+// after it.
 //
 // A recorded version outside [minSupported, maxSupported] ends the
 // orchestration with a *NondeterminismError; raise minSupported only once
