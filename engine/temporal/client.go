@@ -97,6 +97,9 @@ func (e *Engine) status(ctx context.Context, instanceID string, withCustom bool)
 	} else if err != nil {
 		return nil, fmt.Errorf("temporal: status of %q: read start event: %w", instanceID, err)
 	}
+	if !st.RuntimeStatus.Terminal() && resp.GetPendingWorkflowTask().GetAttempt() > 1 {
+		st.Blocked = e.blockedReason(ctx, instanceID, runID)
+	}
 	if st.RuntimeStatus.Terminal() {
 		last, err := e.historyEvent(ctx, instanceID, runID, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
 		if err != nil {
@@ -118,6 +121,31 @@ func (e *Engine) status(ctx context.Context, instanceID string, withCustom bool)
 	st.CustomStatus = snap.CustomStatus
 	st.ActivitiesDone, st.ActivitiesTotal = snap.Done, snap.Total
 	return st, nil
+}
+
+// blockedReason says why a run's workflow task keeps failing, from the
+// latest WorkflowTaskFailed in its history (Temporal records the first
+// failure of a series; the retries time out).
+func (e *Engine) blockedReason(ctx context.Context, id, runID string) string {
+	resp, err := e.tc.WorkflowService().GetWorkflowExecutionHistoryReverse(ctx, &workflowservice.GetWorkflowExecutionHistoryReverseRequest{
+		Namespace: e.opts.Namespace, Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: runID}, MaximumPageSize: 100,
+	})
+	if err != nil {
+		return ""
+	}
+	for _, ev := range resp.GetHistory().GetEvents() {
+		if ev.GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED {
+			continue
+		}
+		msg := ev.GetWorkflowTaskFailedEventAttributes().GetFailure().GetMessage()
+		if rest, ok := strings.CutPrefix(msg, sdkUnknownWorkflow); ok {
+			name, supported, _ := strings.Cut(rest, ". Supported types: ")
+			return fmt.Sprintf("orchestrator %q is not registered on the worker that took its workflow task (registered there: %s); Temporal retries the task until a worker that hosts it runs it",
+				name, supported)
+		}
+		return "its workflow task keeps failing: " + msg
+	}
+	return ""
 }
 
 // historyEvent returns the first event of the run's history under filter

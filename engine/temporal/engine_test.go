@@ -156,25 +156,26 @@ func TestRemoteInvokerHeartbeats(t *testing.T) {
 	assert.JSONEq(t, `1`, string(r.Input))
 }
 
-// TestUnknownOrchestratorFromClientOnlyEngine: a client that hosts no
-// worker cannot check names; the worker fails the instance instead of
-// leaving it stuck.
-func TestUnknownOrchestratorFromClientOnlyEngine(t *testing.T) {
+// TestUnknownOrchestratorWaits: an instance of a name no worker hosts is
+// started, from any client, and waits; its status says why (before, the
+// client refused it, or a worker failed it as OrchestratorNotFound).
+func TestUnknownOrchestratorWaits(t *testing.T) {
 	eng := openEngine(t, temporal.Options{})
 	startWorker(t, eng, func(w *worker.Worker) { w.RegisterOrchestrators(greeter) })
 	ctx := testCtx(t)
-	_, err := eng.StartRaw(ctx, "no-such-orchestrator", []byte(`null`), client.StartOptions{})
-	require.ErrorIs(t, err, client.ErrUnknownName, "the engine hosting the worker knows its names")
-
 	clientOnly := openEngine(t, temporal.Options{TaskQueue: eng.Options().TaskQueue})
-	id, err := clientOnly.StartRaw(ctx, "no-such-orchestrator", []byte(`null`), client.StartOptions{})
-	require.NoError(t, err)
-	st, err := clientOnly.Wait(ctx, id)
-	require.NoError(t, err)
-	assert.Equal(t, client.StatusFailed, st.RuntimeStatus)
-	require.NotNil(t, st.Failure)
-	assert.Equal(t, "OrchestratorNotFound", st.Failure.Type)
-	assert.Contains(t, st.Failure.Message, "greeter", "the message lists the registered names")
+	for _, c := range []*temporal.Engine{eng, clientOnly} {
+		id, err := c.StartRaw(ctx, "no-such-orchestrator", []byte(`null`), client.StartOptions{})
+		require.NoError(t, err)
+		var st *client.Status
+		require.Eventually(t, func() bool {
+			st, err = c.Status(ctx, id)
+			return err == nil && st.Blocked != ""
+		}, 30*time.Second, 50*time.Millisecond)
+		assert.Equal(t, client.StatusRunning, st.RuntimeStatus)
+		assert.Contains(t, st.Blocked, `"no-such-orchestrator" is not registered`)
+		assert.Contains(t, st.Blocked, "greeter", "the status lists the names registered there")
+	}
 }
 
 var progressing = orchestration.New("progressing", func(ctx orchestration.Context, n int) (int, error) {

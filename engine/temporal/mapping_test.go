@@ -67,11 +67,13 @@ func TestRetryPolicyMapping(t *testing.T) {
 		{"one attempt", &core.RetryPolicy{MaxAttempts: 1}, &sdktemporal.RetryPolicy{MaximumAttempts: 1}},
 		{"defaults", &core.RetryPolicy{MaxAttempts: 3}, &sdktemporal.RetryPolicy{
 			MaximumAttempts: 3, InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 100 * time.Second,
-			NonRetryableErrorTypes: core.NeverRetried}},
+			// ActivityNotFound is retried on Temporal: another worker
+			// of the task queue may host the activity.
+			NonRetryableErrorTypes: []string{"DecodeError", "EncodeError", "PayloadTooLarge", "Canceled"}}},
 		{"explicit", &core.RetryPolicy{MaxAttempts: 5, InitialInterval: time.Millisecond, BackoffCoefficient: 1.5,
 			MaxInterval: time.Second, NonRetryableErrorTypes: []string{"Fatal"}}, &sdktemporal.RetryPolicy{
 			MaximumAttempts: 5, InitialInterval: time.Millisecond, BackoffCoefficient: 1.5, MaximumInterval: time.Second,
-			NonRetryableErrorTypes: append(append([]string(nil), core.NeverRetried...), "Fatal")}},
+			NonRetryableErrorTypes: []string{"DecodeError", "EncodeError", "PayloadTooLarge", "Canceled", "Fatal"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { assert.Equal(t, c.want, retryPolicy(c.in)) })
