@@ -219,3 +219,21 @@ func TestPanicKeepsTheStack(t *testing.T) {
 	assert.Equal(t, "Panic", fe.Type)
 	assert.Contains(t, fe.Stack, "failure_test.go")
 }
+
+// TestTerminateStopsQueuedAttempts: a retry waiting for its back-off when
+// the orchestration is terminated never runs; the wait ends canceled.
+func TestTerminateStopsQueuedAttempts(t *testing.T) {
+	env := orchestrationtest.New(t)
+	calls := orchestrationtest.MockActivity(env, flaky, func(ctx context.Context, v int) (int, error) {
+		return 0, activity.NewError("Transient", "fails")
+	})
+	o := orchestration.New("terminated-while-retrying", func(ctx orchestration.Context, _ struct{}) (int, error) {
+		return orchestration.Call(ctx, flaky, 1, orchestration.WithRetry(orchestration.RetryPolicy{
+			MaxAttempts: 5, InitialInterval: time.Hour})).Await(ctx)
+	})
+	env.TerminateAfter(30*time.Minute, "stop")
+	_, err := orchestrationtest.Run(env, o, struct{}{})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, orchestration.ErrCanceled)
+	assert.Equal(t, 1, calls.Count(), "the retry due at 1h never ran")
+}

@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -275,8 +274,7 @@ func (r *runner) failed(t task, f *core.Failure) {
 
 func canceledCompletion(t task) completion {
 	return completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Attempt: t.attempt, Time: time.Now(),
-		Failure: &core.Failure{Type: core.FailureCanceled, NonRetryable: true,
-			Message: fmt.Sprintf("activity %q attempt %d canceled: its orchestration was terminated", t.ev.Name, t.attempt)}}}
+		Failure: core.ActivityCanceled(t.ev.Name, t.attempt)}}
 }
 
 // track registers a running attempt; false if its instance was

@@ -83,3 +83,10 @@ func HeartbeatTimeout(activity string, attempt int, timeout time.Duration) *Fail
 	return &Failure{Type: FailureTimeout,
 		Message: fmt.Sprintf("activity %q attempt %d sent no heartbeat for %s (its heartbeat timeout)", activity, attempt, timeout)}
 }
+
+// ActivityCanceled is the outcome of an activity attempt stopped, or never
+// started, because its orchestration was terminated.
+func ActivityCanceled(activity string, attempt int) *Failure {
+	return &Failure{Type: FailureCanceled, NonRetryable: true,
+		Message: fmt.Sprintf("activity %q attempt %d canceled: its orchestration was terminated", activity, attempt)}
+}

@@ -148,6 +148,8 @@ func (e *Env) step(in *instance) {
 			e.at(ev.FireAt, func() { in.inbox = append(in.inbox, replay.Event{Type: replay.TimerFired, TaskID: id, Time: e.clock}) })
 		case replay.SubOrchestrationScheduled:
 			e.startChild(in, ev)
+		case replay.TerminationRequested:
+			e.cancelTasks(in)
 		case replay.OrchestrationCompleted, replay.OrchestrationFailed, replay.OrchestrationTerminated:
 			e.finish(in, ev)
 		case replay.OrchestrationContinuedAsNew:
@@ -224,6 +226,23 @@ func (e *Env) terminate(id, reason string) {
 	}
 }
 
+// cancelTasks stops the work of a terminated run, as the engine does: its
+// queued activity attempts never run and end as Canceled failures;
+// clean-up it schedules from now on runs.
+func (e *Env) cancelTasks(in *instance) {
+	kept := e.tasks[:0]
+	for _, t := range e.tasks {
+		if t.in != in {
+			kept = append(kept, t)
+			continue
+		}
+		in.inbox = append(in.inbox, replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Attempt: t.attempt,
+			Failure: core.ActivityCanceled(t.ev.Name, t.attempt)})
+	}
+	clear(e.tasks[len(kept):])
+	e.tasks = kept
+}
+
 // runTasks runs every activity task that is due, in scheduling order.
 func (e *Env) runTasks() bool {
 	ran := false
@@ -271,7 +290,7 @@ func (e *Env) runTask(t *task) {
 	if err != nil {
 		f := core.FailureFrom(err)
 		if errors.Is(err, context.DeadlineExceeded) {
-			f = &core.Failure{Type: core.FailureTimeout, Message: fmt.Sprintf("activity %q attempt %d exceeded its start-to-close timeout of %s", ev.Name, t.attempt, opts.StartToClose)}
+			f = core.StartToCloseTimeout(ev.Name, t.attempt, opts.StartToClose)
 		}
 		if opts.Retry.ShouldRetry(t.attempt, f) {
 			e.tasks = append(e.tasks, &task{in: t.in, ev: ev, attempt: t.attempt + 1, notBefore: e.clock.Add(opts.Retry.Delay(t.attempt + 1))})
