@@ -221,15 +221,21 @@ func TestPanicKeepsTheStack(t *testing.T) {
 }
 
 // TestTerminateStopsQueuedAttempts: a retry waiting for its back-off when
-// the orchestration is terminated never runs; the wait ends canceled.
+// the orchestration is terminated never runs, even while clean-up keeps
+// the run alive past its due time; the wait ends canceled.
 func TestTerminateStopsQueuedAttempts(t *testing.T) {
 	env := orchestrationtest.New(t)
 	calls := orchestrationtest.MockActivity(env, flaky, func(ctx context.Context, v int) (int, error) {
 		return 0, activity.NewError("Transient", "fails")
 	})
 	o := orchestration.New("terminated-while-retrying", func(ctx orchestration.Context, _ struct{}) (int, error) {
-		return orchestration.Call(ctx, flaky, 1, orchestration.WithRetry(orchestration.RetryPolicy{
+		v, err := orchestration.Call(ctx, flaky, 1, orchestration.WithRetry(orchestration.RetryPolicy{
 			MaxAttempts: 5, InitialInterval: time.Hour})).Await(ctx)
+		// Clean-up that outlives the retry's due time.
+		if serr := orchestration.Sleep(orchestration.WithoutCancel(ctx), 2*time.Hour); serr != nil {
+			return 0, serr
+		}
+		return v, err
 	})
 	env.TerminateAfter(30*time.Minute, "stop")
 	_, err := orchestrationtest.Run(env, o, struct{}{})
