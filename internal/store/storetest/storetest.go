@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WorkerLockIsExclusive", testLock},
 		{"Registered", testRegistered},
 		{"CommitPurgeReplaces", testCommitPurge},
+		{"AttemptsAreDurableRetryState", testAttempts},
+		{"NotHostedInstancesAreBlocked", testBlocked},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -294,4 +296,50 @@ func testCommitPurge(t *testing.T, s store.Store) {
 	msgs, err := s.ReadyMessages(ctx, t0, 10, nil)
 	require.NoError(t, err)
 	assert.Empty(t, msgs, "the old run's messages are gone")
+}
+
+func testAttempts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "a")
+	due := t0.Add(time.Hour)
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a",
+		Attempts: []store.Attempt{{TaskID: 1, Attempt: 1, Started: true}, {TaskID: 2, Attempt: 2, DueAt: due}}}}))
+	got, err := s.Attempts(ctx, "a")
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, store.Attempt{TaskID: 1, Attempt: 1, Started: true}, got[1])
+	assert.Equal(t, 2, got[2].Attempt)
+	assert.True(t, got[2].DueAt.Equal(due))
+	assert.False(t, got[2].Started)
+
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a",
+		Attempts: []store.Attempt{{TaskID: 2, Attempt: 2, DueAt: due, Started: true}}, ClearAttempts: []int64{1}}}))
+	got, err = s.Attempts(ctx, "a")
+	require.NoError(t, err)
+	assert.Len(t, got, 1, "a task with its result has no retry state")
+	assert.True(t, got[2].Started, "a start mark replaces the retry")
+
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", ResetHistory: true}}))
+	got, err = s.Attempts(ctx, "a")
+	require.NoError(t, err)
+	assert.Empty(t, got, "continue-as-new drops the run's retry state")
+}
+
+func testBlocked(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, "a") // of orchestrator "orch"
+	require.NoError(t, s.SetRegistered(ctx, []string{"other"}))
+	in, err := s.Instance(ctx, "a")
+	require.NoError(t, err)
+	assert.Equal(t, `orchestrator "orch" is not registered on the worker`, in.Blocked)
+	msgs, err := s.ReadyMessages(ctx, t0, 10, nil)
+	require.NoError(t, err)
+	assert.Empty(t, msgs, "a worker does not get the messages of instances it does not host")
+	require.NoError(t, s.SetRegistered(ctx, []string{"orch"}))
+	in, err = s.Instance(ctx, "a")
+	require.NoError(t, err)
+	assert.Empty(t, in.Blocked)
+	msgs, err = s.ReadyMessages(ctx, t0, 10, nil)
+	require.NoError(t, err)
+	assert.Len(t, msgs, 1)
 }
