@@ -2,28 +2,27 @@ package embedded
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
-	"github.com/cloudbutton/cloudbutton/internal/store"
+	"github.com/cloudbutton/cloudbutton/internal/engine"
 	"github.com/cloudbutton/cloudbutton/internal/store/sqlite"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
 // Durability says what a committed step survives.
-type Durability = sqlite.Durability
+type Durability int
 
 const (
 	// ProcessCrash (the default): committed steps survive kill -9.
-	ProcessCrash = sqlite.ProcessCrash
+	ProcessCrash Durability = iota
 	// PowerLoss: committed steps also survive power loss (fsync on every
 	// commit).
-	PowerLoss = sqlite.PowerLoss
+	PowerLoss
 )
 
 // ErrWorkerRunning is returned by Worker.Start when another process runs a
@@ -63,16 +62,8 @@ type Options struct {
 // this or any other process on the same file. It is safe for concurrent
 // use.
 type Engine struct {
-	opts  Options
-	store store.Store
-	path  string
-	log   *slog.Logger
-
-	mu       sync.Mutex
-	reg      *worker.Registry // the running worker's, for name checks
-	proc     *processor
-	watchers map[string][]chan struct{}
-	closed   bool
+	e    *engine.Engine
+	path string
 }
 
 var (
@@ -84,122 +75,87 @@ var (
 // clear error on a file that is not a database, is corrupt, or has a newer
 // schema.
 func Open(ctx context.Context, path string, opts Options) (*Engine, error) {
-	if opts.Codec == nil {
-		opts.Codec = codec.JSON
+	dur := sqlite.ProcessCrash
+	if opts.Durability == PowerLoss {
+		dur = sqlite.PowerLoss
 	}
-	if opts.PollInterval <= 0 {
-		opts.PollInterval = 100 * time.Millisecond
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	st, err := sqlite.Open(ctx, path, sqlite.Options{Durability: opts.Durability, SkipIntegrityCheck: opts.SkipIntegrityCheck})
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Durability: dur, SkipIntegrityCheck: opts.SkipIntegrityCheck})
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
-	return &Engine{opts: opts, store: st, path: st.Path(), log: opts.Logger, watchers: map[string][]chan struct{}{}}, nil
+	e := engine.New(st, engine.Options{Codec: opts.Codec, MaxPayload: opts.MaxPayload, PollInterval: opts.PollInterval,
+		DeadlockTimeout: opts.DeadlockTimeout, Logger: opts.Logger, CheckNames: opts.CheckNames})
+	return &Engine{e: e, path: st.Path()}, nil
 }
 
 // Path returns the database file's absolute path.
 func (e *Engine) Path() string { return e.path }
 
-// Codec implements client.Client.
-func (e *Engine) Codec() codec.Codec { return e.opts.Codec }
+// Client returns the engine as a client.Client.
+func (e *Engine) Client() client.Client { return e }
 
-func (e *Engine) limits() codec.Limits { return codec.Limits{MaxPayload: e.opts.MaxPayload} }
-
-// Close stops the worker if it runs and closes the database.
-func (e *Engine) Close() error {
-	e.mu.Lock()
-	proc := e.proc
-	e.closed = true
-	e.mu.Unlock()
-	if proc != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = proc.stop(ctx)
-	}
-	return e.store.Close()
-}
+// Close stops the worker if it runs (releasing the worker lock) and closes
+// the database.
+func (e *Engine) Close() error { return e.e.Close() }
 
 // StartWorker implements worker.Engine: one worker per database file,
 // enforced with a lock file (a second one gets ErrWorkerRunning).
 func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts worker.Options) (func(context.Context) error, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return nil, client.ErrEngineClosed
-	}
-	if e.proc != nil {
-		return nil, errors.New("embedded: a worker is already running on this engine")
-	}
-	release, err := e.store.LockWorker()
-	if err != nil {
-		return nil, fmt.Errorf("embedded: %w", err)
-	}
-	if err := e.store.SetRegistered(ctx, reg.OrchestratorNames()); err != nil {
-		release()
-		return nil, fmt.Errorf("embedded: %w", err)
-	}
-	p, err := newProcessor(ctx, e, reg, opts)
-	if err != nil {
-		release()
-		return nil, err
-	}
-	e.reg, e.proc = reg, p
-	go p.run()
-	return func(ctx context.Context) error {
-		err := p.stop(ctx)
-		release()
-		e.mu.Lock()
-		if e.proc == p {
-			e.proc, e.reg = nil, nil
-		}
-		e.mu.Unlock()
-		return err
-	}, nil
+	return e.e.StartWorker(ctx, reg, opts)
 }
 
-// wake tells the running worker (if any) that new inbox messages exist.
-func (e *Engine) wake() {
-	e.mu.Lock()
-	p := e.proc
-	e.mu.Unlock()
-	if p != nil {
-		p.poke()
-	}
+// Codec implements client.Client.
+func (e *Engine) Codec() codec.Codec { return e.e.Codec() }
+
+// StartRaw implements client.Client.
+func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts client.StartOptions) (string, error) {
+	return e.e.StartRaw(ctx, name, input, opts)
 }
 
-// watch returns a channel closed when the instance reaches a terminal
-// state in this process, and a function to stop watching.
-func (e *Engine) watch(id string) (<-chan struct{}, func()) {
-	ch := make(chan struct{})
-	e.mu.Lock()
-	e.watchers[id] = append(e.watchers[id], ch)
-	e.mu.Unlock()
-	return ch, func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		ws := e.watchers[id]
-		for i, w := range ws {
-			if w == ch {
-				e.watchers[id] = append(ws[:i], ws[i+1:]...)
-				break
-			}
-		}
-		if len(e.watchers[id]) == 0 {
-			delete(e.watchers, id)
-		}
-	}
+// Status implements client.Client.
+func (e *Engine) Status(ctx context.Context, id string) (*client.Status, error) {
+	return e.e.Status(ctx, id)
 }
 
-func (e *Engine) notifyDone(ids []string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, id := range ids {
-		for _, ch := range e.watchers[id] {
-			close(ch)
-		}
-		delete(e.watchers, id)
-	}
+// Wait implements client.Client. In the worker's process it wakes at once;
+// from another process it polls.
+func (e *Engine) Wait(ctx context.Context, id string) (*client.Status, error) {
+	return e.e.Wait(ctx, id)
+}
+
+// List implements client.Client.
+func (e *Engine) List(ctx context.Context, f client.Filter) ([]*client.Status, error) {
+	return e.e.List(ctx, f)
+}
+
+// RaiseEventRaw implements client.Client. An event for an unknown or
+// finished instance is an error (ErrNotFound, ErrNotRunning).
+func (e *Engine) RaiseEventRaw(ctx context.Context, id, name string, payload []byte) error {
+	return e.e.RaiseEventRaw(ctx, id, name, payload)
+}
+
+// Terminate implements client.Client: the orchestrator sees ErrCanceled
+// in its waits, may clean up, and ends Terminated; its queued attempts
+// never start, running ones are cancelled, and sub-orchestrations are
+// terminated too.
+func (e *Engine) Terminate(ctx context.Context, id, reason string) error {
+	return e.e.Terminate(ctx, id, reason)
+}
+
+// Suspend implements client.Client.
+func (e *Engine) Suspend(ctx context.Context, id, reason string) error {
+	return e.e.Suspend(ctx, id, reason)
+}
+
+// Resume implements client.Client.
+func (e *Engine) Resume(ctx context.Context, id, reason string) error {
+	return e.e.Resume(ctx, id, reason)
+}
+
+// Purge implements client.Client.
+func (e *Engine) Purge(ctx context.Context, id string) error { return e.e.Purge(ctx, id) }
+
+// ExportHistory implements client.Client.
+func (e *Engine) ExportHistory(ctx context.Context, id string, w io.Writer) error {
+	return e.e.ExportHistory(ctx, id, w)
 }

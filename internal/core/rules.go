@@ -19,11 +19,13 @@ import (
 //   - NewTimer: one step;
 //   - CallSubOrchestration: one step;
 //   - SideEffect: one step;
-//   - WaitEvent with a timeout: one step, its timer's;
+//   - WaitEvent with a timeout, when no event of that name is buffered:
+//     one step, its timer's;
 //
 // and these take none:
 //
-//   - WaitEvent without a timeout (events are matched by name, in order);
+//   - WaitEvent without a timeout, or served at once by a buffered event
+//     (events are matched by name, in order);
 //   - GetVersion (markers are matched by change id, so adding a
 //     GetVersion to running code does not shift the steps after it);
 //   - NewUUID, Now, SetCustomStatus, Go, NewPromise, Wait.
@@ -31,7 +33,8 @@ import (
 // A new run (continue-as-new) starts again at step 1.
 
 // TakesStep reports whether the action named by one of the Action*
-// constants takes a step number (the rules above).
+// constants takes a step number (the rules above); for ActionWaitEvent,
+// withTimeout means a timeout and no buffered event.
 func TakesStep(action string, withTimeout bool) bool {
 	switch action {
 	case ActionActivity, ActionTimer, ActionSubOrchestration, ActionSideEffect:

@@ -1,4 +1,4 @@
-package embedded
+package engine
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package embedded
+package engine
 
 import (
 	"context"
@@ -33,6 +33,7 @@ import (
 // ends as a Canceled failure; a late result is dropped.
 type runner struct {
 	p          *processor
+	clock      Clock
 	invoker    faas.Invoker
 	inProcess  bool // activities can heartbeat
 	defTimeout time.Duration
@@ -41,7 +42,7 @@ type runner struct {
 	cond    *sync.Cond
 	queue   []task
 	closed  bool
-	timers  map[*time.Timer]task
+	timers  map[Timer]task
 	running map[string]map[*attemptRun]struct{} // by instance
 	// held instances are being terminated by a client of this process:
 	// their queued attempts wait in parked until the termination is
@@ -83,8 +84,8 @@ func newRunner(p *processor, inv faas.Invoker, opts worker.Options) *runner {
 		def = 10 * time.Minute
 	}
 	_, inProcess := inv.(*faas.InProcess)
-	r := &runner{p: p, invoker: inv, inProcess: inProcess, defTimeout: def,
-		timers: map[*time.Timer]task{}, running: map[string]map[*attemptRun]struct{}{},
+	r := &runner{p: p, clock: p.e.clock, invoker: inv, inProcess: inProcess, defTimeout: def,
+		timers: map[Timer]task{}, running: map[string]map[*attemptRun]struct{}{},
 		held: map[string]bool{}, parked: map[string][]task{}, canceled: map[string]cancelMark{}}
 	r.cond = sync.NewCond(&r.mu)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -100,7 +101,7 @@ func (r *runner) submit(ts ...task) {
 	if len(ts) == 0 {
 		return
 	}
-	now := time.Now()
+	now := r.clock.Now()
 	var out []completion
 	r.mu.Lock()
 	defer func() {
@@ -112,12 +113,12 @@ func (r *runner) submit(ts ...task) {
 	}
 	for _, t := range ts {
 		if m, ok := r.canceled[t.instanceID]; ok && m.covers(&t) {
-			out = append(out, canceledCompletion(t))
+			out = append(out, r.canceledCompletion(t))
 			continue
 		}
 		if d := t.visibleAt.Sub(now); d > 0 {
-			var tm *time.Timer
-			tm = time.AfterFunc(d, func() {
+			var tm Timer
+			tm = r.clock.AfterFunc(d, func() {
 				r.mu.Lock()
 				_, live := r.timers[tm]
 				delete(r.timers, tm)
@@ -170,7 +171,7 @@ func (r *runner) loop() {
 		r.mu.Unlock()
 		switch {
 		case t.canceled:
-			r.p.done <- canceledCompletion(t)
+			r.p.done <- r.canceledCompletion(t)
 		case t.interrupted:
 			r.failed(t, core.InterruptedFailure(t.ev.Name, t.attempt))
 		case !t.marked && !r.mark(t):
@@ -203,7 +204,7 @@ func (r *runner) mark(t task) bool {
 	m, canceled := r.canceled[t.instanceID]
 	r.mu.Unlock()
 	if canceled && m.covers(&t) {
-		r.p.done <- canceledCompletion(t)
+		r.p.done <- r.canceledCompletion(t)
 		return false
 	}
 	return true
@@ -219,17 +220,17 @@ func (r *runner) attempt(t task) {
 	if timeout <= 0 {
 		timeout = r.defTimeout
 	}
-	ctx, cancel := context.WithTimeout(r.ctx, timeout)
+	ctx, cancel := r.clock.WithTimeout(r.ctx, timeout)
 	run := &attemptRun{t: t, cancel: cancel}
 	if !r.track(run) {
 		cancel()
-		r.p.done <- canceledCompletion(t)
+		r.p.done <- r.canceledCompletion(t)
 		return
 	}
 	defer r.untrack(run)
 	var silent atomic.Bool
 	if hb := opts.HeartbeatTimeout; hb > 0 && r.inProcess {
-		ctx = watchHeartbeats(ctx, cancel, hb, &silent)
+		ctx = r.watchHeartbeats(ctx, cancel, hb, &silent)
 	}
 	data, err := r.invoker.Invoke(ctx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.instanceID,
 		TaskID: ev.TaskID, Attempt: t.attempt, IdempotencyKey: activity.IdempotencyKey(t.instanceID, ev.TaskID, t.attempt)})
@@ -242,7 +243,7 @@ func (r *runner) attempt(t task) {
 		return // hard stop: the task stays in the store and is redelivered
 	}
 	if err == nil && !silent.Load() {
-		r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.attempt, Time: time.Now()}}
+		r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.attempt, Time: r.clock.Now()}}
 		return
 	}
 	f := core.FailureFrom(err)
@@ -263,17 +264,17 @@ func (r *runner) failed(t task, f *core.Failure) {
 	if policy.ShouldRetry(t.attempt, f) {
 		next := t
 		next.attempt++
-		next.visibleAt = time.Now().Add(policy.Delay(next.attempt))
+		next.visibleAt = r.clock.Now().Add(policy.Delay(next.attempt))
 		next.marked, next.interrupted = false, false
 		a := store.Attempt{TaskID: t.ev.TaskID, Attempt: next.attempt, DueAt: next.visibleAt}
 		r.p.done <- completion{task: next, attempt: &a}
 		return
 	}
-	r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Failure: f, Attempt: t.attempt, Time: time.Now()}}
+	r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Failure: f, Attempt: t.attempt, Time: r.clock.Now()}}
 }
 
-func canceledCompletion(t task) completion {
-	return completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Attempt: t.attempt, Time: time.Now(),
+func (r *runner) canceledCompletion(t task) completion {
+	return completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Attempt: t.attempt, Time: r.clock.Now(),
 		Failure: core.ActivityCanceled(t.ev.Name, t.attempt)}}
 }
 
@@ -324,7 +325,7 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 	kept := r.queue[:0]
 	for _, t := range r.queue {
 		if t.instanceID == id && m.covers(&t) {
-			out = append(out, canceledCompletion(t))
+			out = append(out, r.canceledCompletion(t))
 		} else {
 			kept = append(kept, t)
 		}
@@ -335,12 +336,12 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 		if t.instanceID == id && m.covers(&t) {
 			tm.Stop()
 			delete(r.timers, tm)
-			out = append(out, canceledCompletion(t))
+			out = append(out, r.canceledCompletion(t))
 		}
 	}
 	for _, t := range r.parked[id] {
 		if m.covers(&t) {
-			out = append(out, canceledCompletion(t))
+			out = append(out, r.canceledCompletion(t))
 		} else {
 			r.queue = append(r.queue, t)
 			r.cond.Signal()
@@ -351,7 +352,7 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 	for run := range r.running[id] {
 		if m.covers(&run.t) && run.settled.CompareAndSwap(false, true) {
 			run.cancel()
-			out = append(out, canceledCompletion(run.t))
+			out = append(out, r.canceledCompletion(run.t))
 		}
 	}
 	r.mu.Unlock()
@@ -403,33 +404,33 @@ func (r *runner) shutdown(ctx context.Context) {
 	r.cancel()
 }
 
-// watchHeartbeats makes activity.Heartbeat calls reach a watchdog that
+// watchHeartbeats makes activity.Heartbeat calls re-arm a watchdog that
 // cancels the attempt (and sets silent) when none came for timeout. Only
 // in-process activities can heartbeat; remote invocations are bounded by
 // their start-to-close timeout.
-func watchHeartbeats(ctx context.Context, cancel context.CancelFunc, timeout time.Duration, silent *atomic.Bool) context.Context {
-	beat := make(chan struct{}, 1)
-	ctx = activity.WithHeartbeat(ctx, func(any) {
-		select {
-		case beat <- struct{}{}:
-		default:
+func (r *runner) watchHeartbeats(ctx context.Context, cancel context.CancelFunc, timeout time.Duration, silent *atomic.Bool) context.Context {
+	var mu sync.Mutex
+	var dog Timer
+	arm := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if dog != nil && !dog.Stop() {
+			return // it fired: the attempt is over
+		}
+		dog = r.clock.AfterFunc(timeout, func() {
+			silent.Store(true)
+			cancel()
+		})
+	}
+	arm()
+	context.AfterFunc(ctx, func() {
+		mu.Lock()
+		dog.Stop()
+		mu.Unlock()
+	})
+	return activity.WithHeartbeat(ctx, func(any) {
+		if ctx.Err() == nil {
+			arm()
 		}
 	})
-	go func() {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-beat:
-				t.Reset(timeout)
-			case <-t.C:
-				silent.Store(true)
-				cancel()
-				return
-			}
-		}
-	}()
-	return ctx
 }

@@ -1,4 +1,4 @@
-package embedded
+package engine
 
 import (
 	"cmp"
@@ -156,8 +156,21 @@ func (p *processor) run() {
 	defer p.cache.clear()
 	go p.committer()
 	defer close(p.commitReq)
-	timer := time.NewTimer(0)
-	defer timer.Stop()
+	tick := make(chan struct{}, 1)
+	var timer Timer
+	rearm := func(d time.Duration) {
+		if timer != nil {
+			timer.Stop()
+		}
+		timer = p.e.clock.AfterFunc(d, func() {
+			select {
+			case tick <- struct{}{}:
+			default:
+			}
+		})
+	}
+	rearm(0)
+	defer func() { timer.Stop() }()
 	for {
 		var comps []completion
 		var starts []*startRequest
@@ -171,7 +184,7 @@ func (p *processor) run() {
 			p.committed(err)
 		case <-p.pokeCh:
 			poll = true
-		case <-timer.C:
+		case <-tick:
 			poll = true
 		case <-p.stopCh:
 			p.drainAndExit()
@@ -195,7 +208,7 @@ func (p *processor) run() {
 			p.process(nil, comps, starts)
 		}
 		if poll || !p.nextTimer.IsZero() {
-			timer.Reset(p.untilNextPoll())
+			rearm(p.untilNextPoll())
 		}
 	}
 }
@@ -225,7 +238,7 @@ func (p *processor) evictRequested() {
 // poll processes the inbox messages that are visible (events, timers,
 // starts from other processes, messages between instances).
 func (p *processor) poll() {
-	msgs, err := p.st.ReadyMessages(p.ctx, time.Now(), maxBatch, p.inflight)
+	msgs, err := p.st.ReadyMessages(p.ctx, p.e.clock.Now(), maxBatch, p.inflight)
 	if err != nil {
 		p.log.Error("embedded: reading the inbox", "err", err)
 		return
@@ -264,7 +277,7 @@ func (p *processor) drainAndExit() {
 // untilNextPoll is the time to the next timer message, or the poll
 // interval (work written by other processes).
 func (p *processor) untilNextPoll() time.Duration {
-	now := time.Now()
+	now := p.e.clock.Now()
 	next, err := p.st.NextVisible(p.ctx, now)
 	if err != nil {
 		p.log.Error("embedded: reading timers", "err", err)
@@ -309,7 +322,7 @@ func (p *processor) process(msgs []store.Message, comps []completion, starts []*
 		g.order = append(g.order, -(len(g.comps) + 1))
 		g.comps = append(g.comps, comps[i])
 	}
-	b := &batch{p: p, now: time.Now()}
+	b := &batch{p: p, now: p.e.clock.Now()}
 	for _, r := range starts {
 		if p.admit(b, r) {
 			g := get(r.inst.ID)
@@ -361,7 +374,7 @@ func (p *processor) recover(ctx context.Context) error {
 		p.notHosted(name, count)
 	}
 	if n > 0 {
-		p.log.Info("embedded: running again the activities of a previous worker", "activities", n, "instances", len(ins), "db", p.e.path)
+		p.log.Info("embedded: running again the activities of a previous worker", "activities", n, "instances", len(ins), "store", p.e.name())
 	}
 	return nil
 }
@@ -379,7 +392,7 @@ func (p *processor) notHosted(name string, count int) {
 		return
 	}
 	p.log.Warn("embedded: instances of an orchestrator this worker does not register are left untouched",
-		"orchestrator", name, "instances", count, "registered", p.reg.OrchestratorNames(), "db", p.e.path)
+		"orchestrator", name, "instances", count, "registered", p.reg.OrchestratorNames(), "store", p.e.name())
 }
 
 // load returns the live instance, from the cache or rebuilt from history;
@@ -416,7 +429,7 @@ func (p *processor) loadWithPending(id string) (*live, []task, error) {
 	if err := x.Replay(hist); err != nil {
 		p.log.Error("embedded: replaying history failed; the orchestration fails", "instance", id, "err", err)
 	}
-	l := &live{id: id, x: x, generation: rec.Generation, status: rec.Status, parentID: rec.ParentID, parentTask: rec.ParentTaskID, flushed: time.Now()}
+	l := &live{id: id, x: x, generation: rec.Generation, status: rec.Status, parentID: rec.ParentID, parentTask: rec.ParentTaskID, flushed: p.e.clock.Now()}
 	scheduled := map[int64]int{}
 	for i, e := range hist {
 		switch e.Type {

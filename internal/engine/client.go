@@ -1,4 +1,4 @@
-package embedded
+package engine
 
 import (
 	"context"
@@ -82,7 +82,7 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	now := time.Now().UTC()
+	now := e.clock.Now().UTC()
 	at := opts.StartAt
 	if at.IsZero() {
 		at = now
@@ -239,7 +239,7 @@ func (e *Engine) send(ctx context.Context, id string, ev replay.Event) error {
 	if store.Terminal(in.Status) {
 		return fmt.Errorf("%w: %q is %s", client.ErrNotRunning, id, in.Status)
 	}
-	ev.Time = time.Now().UTC()
+	ev.Time = e.clock.Now().UTC()
 	// Visible at once (VisibleAt zero): only timers are delayed, and a
 	// step that drops an ended run's timers never drops an event.
 	if err := e.store.AddMessages(ctx, store.Message{InstanceID: id, Event: ev}); err != nil {

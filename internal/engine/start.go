@@ -1,10 +1,9 @@
-package embedded
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
@@ -106,6 +105,6 @@ func (p *processor) admit(b *batch, r *startRequest) bool {
 		b.replaces[id] = true
 	}
 	b.starts = append(b.starts, r)
-	p.cache.put(&live{id: id, x: replay.New(def, p.ropts), generation: r.inst.Generation, status: store.StatusPending, flushed: time.Now()})
+	p.cache.put(&live{id: id, x: replay.New(def, p.ropts), generation: r.inst.Generation, status: store.StatusPending, flushed: p.e.clock.Now()})
 	return true
 }
