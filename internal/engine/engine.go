@@ -44,6 +44,7 @@ type Engine struct {
 	opts  Options
 	store store.Store
 	clock Clock
+	work  *work
 	log   *slog.Logger
 
 	mu       sync.Mutex
@@ -74,7 +75,7 @@ func New(st store.Store, opts Options) *Engine {
 	if opts.Clock == nil {
 		opts.Clock = WallClock
 	}
-	return &Engine{opts: opts, store: st, clock: opts.Clock, log: opts.Logger, watchers: map[string][]chan struct{}{}}
+	return &Engine{opts: opts, store: st, clock: opts.Clock, log: opts.Logger, watchers: map[string][]chan struct{}{}, work: newWork()}
 }
 
 // Codec implements client.Client.

@@ -62,6 +62,7 @@ func (p *processor) maybeCommit() {
 		return
 	}
 	p.inCommit, p.acc = p.acc, nil
+	p.e.work.add(1)
 	p.commitReq <- p.inCommit
 }
 
@@ -112,6 +113,7 @@ func (p *processor) committed(err error) {
 		p.poll()
 	}
 	p.maybeCommit()
+	p.e.work.done(1)
 }
 
 // commitFailed drops everything not committed (the failed batch and the
@@ -136,6 +138,7 @@ func (p *processor) commitFailed(pb *pending, err error) {
 		p.log.Error("embedded: recovery after a failed commit", "err", err)
 	}
 	p.poke()
+	p.e.work.done(1)
 }
 
 // flush waits until every batch is committed (at stop).

@@ -130,10 +130,18 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 }
 
 func (p *processor) poke() {
+	p.e.work.add(1)
 	select {
 	case p.pokeCh <- struct{}{}:
 	default:
+		p.e.work.done(1) // one is pending already
 	}
+}
+
+// send hands a runner's report to the processor.
+func (p *processor) send(c completion) {
+	p.e.work.add(1)
+	p.done <- c
 }
 
 // stop finishes in-flight activities (until ctx ends; the rest are
@@ -163,9 +171,11 @@ func (p *processor) run() {
 			timer.Stop()
 		}
 		timer = p.e.clock.AfterFunc(d, func() {
+			p.e.work.add(1)
 			select {
 			case tick <- struct{}{}:
 			default:
+				p.e.work.done(1)
 			}
 		})
 	}
@@ -174,7 +184,7 @@ func (p *processor) run() {
 	for {
 		var comps []completion
 		var starts []*startRequest
-		poll := false
+		poll, tokens := false, 0
 		select {
 		case c := <-p.done:
 			comps = append(comps, c)
@@ -183,9 +193,9 @@ func (p *processor) run() {
 		case err := <-p.commitDone:
 			p.committed(err)
 		case <-p.pokeCh:
-			poll = true
+			poll, tokens = true, 1
 		case <-tick:
-			poll = true
+			poll, tokens = true, 1
 		case <-p.stopCh:
 			p.drainAndExit()
 			return
@@ -210,12 +220,14 @@ func (p *processor) run() {
 		if poll || !p.nextTimer.IsZero() {
 			rearm(p.untilNextPoll())
 		}
+		p.e.work.done(tokens + len(comps) + len(starts))
 	}
 }
 
 // evictRequest asks the processor to drop an instance from its cache (its
 // status changed outside it); safe from any goroutine.
 func (p *processor) evictRequest(id string) {
+	p.e.work.add(1)
 	p.evictCh <- id
 	p.poke()
 }
@@ -224,6 +236,7 @@ func (p *processor) evictRequested() {
 	for {
 		select {
 		case id := <-p.evictCh:
+			p.e.work.done(1)
 			if l := p.cache.get(id); l != nil && l.pins > 0 {
 				l.evictWhenUnpinned = true // its uncommitted steps are only in memory
 			} else {

@@ -132,6 +132,7 @@ func (r *runner) submit(ts ...task) {
 			continue
 		}
 		r.queue = append(r.queue, t)
+		r.p.e.work.add(1)
 		r.cond.Signal()
 	}
 }
@@ -142,6 +143,7 @@ func (r *runner) report(cs []completion) {
 	if len(cs) == 0 {
 		return
 	}
+	r.p.e.work.add(len(cs))
 	go func() {
 		for _, c := range cs {
 			r.p.done <- c
@@ -166,18 +168,20 @@ func (r *runner) loop() {
 		if r.held[t.instanceID] {
 			r.parked[t.instanceID] = append(r.parked[t.instanceID], t)
 			r.mu.Unlock()
+			r.p.e.work.done(1) // it waits for the termination to be applied
 			continue
 		}
 		r.mu.Unlock()
 		switch {
 		case t.canceled:
-			r.p.done <- r.canceledCompletion(t)
+			r.p.send(r.canceledCompletion(t))
 		case t.interrupted:
 			r.failed(t, core.InterruptedFailure(t.ev.Name, t.attempt))
 		case !t.marked && !r.mark(t):
 		default:
 			r.attempt(t)
 		}
+		r.p.e.work.done(1)
 	}
 }
 
@@ -187,9 +191,11 @@ func (r *runner) loop() {
 func (r *runner) mark(t task) bool {
 	ok := make(chan bool, 1)
 	a := store.Attempt{TaskID: t.ev.TaskID, Attempt: t.attempt, Started: true}
+	r.p.e.work.add(1)
 	select {
 	case r.p.done <- completion{task: t, attempt: &a, marked: ok}:
 	case <-r.ctx.Done():
+		r.p.e.work.done(1)
 		return false
 	}
 	select {
@@ -204,7 +210,7 @@ func (r *runner) mark(t task) bool {
 	m, canceled := r.canceled[t.instanceID]
 	r.mu.Unlock()
 	if canceled && m.covers(&t) {
-		r.p.done <- r.canceledCompletion(t)
+		r.p.send(r.canceledCompletion(t))
 		return false
 	}
 	return true
@@ -224,7 +230,7 @@ func (r *runner) attempt(t task) {
 	run := &attemptRun{t: t, cancel: cancel}
 	if !r.track(run) {
 		cancel()
-		r.p.done <- r.canceledCompletion(t)
+		r.p.send(r.canceledCompletion(t))
 		return
 	}
 	defer r.untrack(run)
@@ -243,7 +249,7 @@ func (r *runner) attempt(t task) {
 		return // hard stop: the task stays in the store and is redelivered
 	}
 	if err == nil && !silent.Load() {
-		r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.attempt, Time: r.clock.Now()}}
+		r.p.send(completion{task: t, event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.attempt, Time: r.clock.Now()}})
 		return
 	}
 	f := core.FailureFrom(err)
@@ -267,10 +273,10 @@ func (r *runner) failed(t task, f *core.Failure) {
 		next.visibleAt = r.clock.Now().Add(policy.Delay(next.attempt))
 		next.marked, next.interrupted = false, false
 		a := store.Attempt{TaskID: t.ev.TaskID, Attempt: next.attempt, DueAt: next.visibleAt}
-		r.p.done <- completion{task: next, attempt: &a}
+		r.p.send(completion{task: next, attempt: &a})
 		return
 	}
-	r.p.done <- completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Failure: f, Attempt: t.attempt, Time: r.clock.Now()}}
+	r.p.send(completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Failure: f, Attempt: t.attempt, Time: r.clock.Now()}})
 }
 
 func (r *runner) canceledCompletion(t task) completion {
@@ -330,8 +336,10 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 			kept = append(kept, t)
 		}
 	}
+	removed := len(r.queue) - len(kept)
 	clear(r.queue[len(kept):])
 	r.queue = kept
+	defer r.p.e.work.done(removed)
 	for tm, t := range r.timers {
 		if t.instanceID == id && m.covers(&t) {
 			tm.Stop()
@@ -344,6 +352,7 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 			out = append(out, r.canceledCompletion(t))
 		} else {
 			r.queue = append(r.queue, t)
+			r.p.e.work.add(1)
 			r.cond.Signal()
 		}
 	}
@@ -366,6 +375,7 @@ func (r *runner) unhold(id string) {
 	delete(r.held, id)
 	for _, t := range r.parked[id] {
 		r.queue = append(r.queue, t)
+		r.p.e.work.add(1)
 		r.cond.Signal()
 	}
 	delete(r.parked, id)
