@@ -129,6 +129,9 @@ func (p *InProcess) Invoke(ctx context.Context, req Request) ([]byte, error) {
 	}
 }
 
+// Local implements Local: activities run in this process.
+func (p *InProcess) Local() bool { return true }
+
 func (p *InProcess) ctxError(ctx context.Context, req Request, phase string) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return &Error{Kind: KindTimeout, Type: core.FailureTimeout, Function: req.Activity,

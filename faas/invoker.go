@@ -23,6 +23,16 @@ type Request struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
+// Local is implemented by invokers that run activities in the worker's
+// own process, so activity.Heartbeat reaches the worker (which then
+// enforces heartbeat timeouts). *InProcess implements it; so may a wrapper
+// of it.
+type Local interface {
+	Invoker
+	// Local reports whether the activities run in this process.
+	Local() bool
+}
+
 // Invoker invokes activities. The deadline of ctx is the attempt's
 // start-to-close timeout. Implementations are safe for concurrent use.
 type Invoker interface {

@@ -83,7 +83,8 @@ func newRunner(p *processor, inv faas.Invoker, opts worker.Options) *runner {
 	if def <= 0 {
 		def = 10 * time.Minute
 	}
-	_, inProcess := inv.(*faas.InProcess)
+	local, ok := inv.(faas.Local)
+	inProcess := ok && local.Local()
 	r := &runner{p: p, clock: p.e.clock, invoker: inv, inProcess: inProcess, defTimeout: def,
 		timers: map[Timer]task{}, running: map[string]map[*attemptRun]struct{}{},
 		held: map[string]bool{}, parked: map[string][]task{}, canceled: map[string]cancelMark{}}
@@ -236,7 +237,9 @@ func (r *runner) attempt(t task) {
 	defer r.untrack(run)
 	var silent atomic.Bool
 	if hb := opts.HeartbeatTimeout; hb > 0 && r.inProcess {
-		ctx = r.watchHeartbeats(ctx, cancel, hb, &silent)
+		var stopWatch func()
+		ctx, stopWatch = r.watchHeartbeats(ctx, cancel, hb, &silent)
+		defer stopWatch()
 	}
 	data, err := r.invoker.Invoke(ctx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.instanceID,
 		TaskID: ev.TaskID, Attempt: t.attempt, IdempotencyKey: activity.IdempotencyKey(t.instanceID, ev.TaskID, t.attempt)})
@@ -418,7 +421,7 @@ func (r *runner) shutdown(ctx context.Context) {
 // cancels the attempt (and sets silent) when none came for timeout. Only
 // in-process activities can heartbeat; remote invocations are bounded by
 // their start-to-close timeout.
-func (r *runner) watchHeartbeats(ctx context.Context, cancel context.CancelFunc, timeout time.Duration, silent *atomic.Bool) context.Context {
+func (r *runner) watchHeartbeats(ctx context.Context, cancel context.CancelFunc, timeout time.Duration, silent *atomic.Bool) (context.Context, func()) {
 	var mu sync.Mutex
 	var dog Timer
 	arm := func() {
@@ -433,14 +436,14 @@ func (r *runner) watchHeartbeats(ctx context.Context, cancel context.CancelFunc,
 		})
 	}
 	arm()
-	context.AfterFunc(ctx, func() {
+	stop := func() {
 		mu.Lock()
 		dog.Stop()
 		mu.Unlock()
-	})
+	}
 	return activity.WithHeartbeat(ctx, func(any) {
 		if ctx.Err() == nil {
 			arm()
 		}
-	})
+	}), stop
 }
