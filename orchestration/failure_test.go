@@ -159,7 +159,7 @@ func TestBadInputGivesClearErrors(t *testing.T) {
 				return "", errors.New("expected ErrNotFound")
 			}
 			return "", err
-		}), "", nil, []string{"ActivityNotFound", `no activity registered as "no-such-activity"`}},
+		}), "", nil, []string{"ActivityNotFound", `no activity "no-such-activity" is registered`}},
 		{"undecodable activity result", orchestration.New("bad-result", func(ctx orchestration.Context, _ string) (string, error) {
 			_, err := orchestration.CallNamed[string, int](ctx, "greet", "x").Await(ctx)
 			return "", err

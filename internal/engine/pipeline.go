@@ -113,7 +113,6 @@ func (p *processor) committed(err error) {
 		p.poll()
 	}
 	p.maybeCommit()
-	p.e.work.done(1)
 }
 
 // commitFailed drops everything not committed (the failed batch and the
@@ -138,7 +137,6 @@ func (p *processor) commitFailed(pb *pending, err error) {
 		p.log.Error("embedded: recovery after a failed commit", "err", err)
 	}
 	p.poke()
-	p.e.work.done(1)
 }
 
 // flush waits until every batch is committed (at stop).

@@ -192,6 +192,7 @@ func (p *processor) run() {
 			starts = append(starts, r)
 		case err := <-p.commitDone:
 			p.committed(err)
+			tokens = 1 // the commit, done once its effects (timers) are set
 		case <-p.pokeCh:
 			poll, tokens = true, 1
 		case <-tick:

@@ -2,6 +2,7 @@ package orchestrationtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -9,32 +10,38 @@ import (
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
-	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/internal/engine"
+	"github.com/cloudbutton/cloudbutton/internal/store/memstore"
 	"github.com/cloudbutton/cloudbutton/orchestration"
+	"github.com/cloudbutton/cloudbutton/worker"
 )
 
-// Env is an in-memory engine for unit tests: orchestrators run on the real
-// replay engine, activities (real or mocked) run in the test's process,
-// and time is virtual. An Env runs one orchestration at a time; it is not
-// safe for concurrent use.
+// Env is the embedded engine for unit tests: its own step processing, over
+// an in-memory store, with activities (real or mocked) run in the test's
+// process one attempt at a time, and a virtual clock that jumps to the next
+// timer whenever the engine waits only for time. An Env runs one
+// orchestration; it is not safe for concurrent use.
 type Env struct {
 	t     testing.TB
 	opts  options
 	orchs map[string]orchestration.Definition
 	acts  map[string]activity.Definition
-	mocks map[string]*mockEntry
-	clock time.Time
-	seq   int
-	insts map[string]*instance
-	order []*instance
-	tasks []*task
-	timed []*timed
-	root  *instance
+	mocks map[string]activity.Definition
+	clock *virtualClock
+	st    *memstore.Store
+	eng   *engine.Engine
+	w     *worker.Worker
+	root  string
 	// pendingEvents were raised before the root instance existed.
-	pendingEvents []replay.Event
-	nowMu         sync.Mutex
+	pendingEvents []pendingEvent
 	logger        *slog.Logger
+}
+
+type pendingEvent struct {
+	name    string
+	payload []byte
 }
 
 type options struct {
@@ -85,11 +92,10 @@ func New(t testing.TB, opts ...Option) *Env {
 		opt(&o)
 	}
 	e := &Env{
-		t: t, opts: o, clock: o.start,
+		t: t, opts: o, clock: newVirtualClock(o.start),
 		orchs:  map[string]orchestration.Definition{},
 		acts:   map[string]activity.Definition{},
-		mocks:  map[string]*mockEntry{},
-		insts:  map[string]*instance{},
+		mocks:  map[string]activity.Definition{},
 		logger: slog.New(slog.DiscardHandler),
 	}
 	if t != nil {
@@ -132,12 +138,7 @@ func (e *Env) RegisterActivities(defs ...activity.Definition) {
 }
 
 // Now returns the virtual clock.
-func (e *Env) Now() time.Time { return e.clock }
-
-// mockEntry is a mocked activity, type-erased.
-type mockEntry struct {
-	run func(ctx context.Context, c codec.Codec, lim codec.Limits, input []byte) ([]byte, error)
-}
+func (e *Env) Now() time.Time { return e.clock.Now() }
 
 // Calls records the calls of a mocked activity.
 type Calls[In any] struct {
@@ -176,26 +177,14 @@ func MockActivityNamed[In, Out any](e *Env, name string, fn func(ctx context.Con
 		calls.mu.Unlock()
 		return fn(ctx, in)
 	})
-	e.mocks[name] = &mockEntry{run: def.Execute}
+	e.mocks[name] = def
 	return calls
-}
-
-// timed is something that happens at a virtual time.
-type timed struct {
-	at  time.Time
-	seq int
-	fn  func()
 }
 
 // After runs fn when the virtual clock reaches d from the start of the
 // run, e.g. to raise an event or terminate.
 func (e *Env) After(d time.Duration, fn func()) {
-	e.at(e.opts.start.Add(d), fn)
-}
-
-func (e *Env) at(t time.Time, fn func()) {
-	e.seq++
-	e.timed = append(e.timed, &timed{at: t, seq: e.seq, fn: fn})
+	e.clock.AfterFunc(e.opts.start.Add(d).Sub(e.clock.Now()), fn)
 }
 
 // RaiseEvent delivers an external event to the root instance now (before
@@ -216,12 +205,13 @@ func (e *Env) raise(id, name string, v any) {
 		e.errorf("orchestrationtest: %v", err)
 		return
 	}
-	in := e.insts[id]
-	if in == nil {
-		e.pendingEvents = append(e.pendingEvents, replay.Event{Type: replay.EventRaised, Name: name, Payload: data})
+	if e.eng == nil {
+		e.pendingEvents = append(e.pendingEvents, pendingEvent{name: name, payload: data})
 		return
 	}
-	in.inbox = append(in.inbox, replay.Event{Type: replay.EventRaised, Name: name, Payload: data, Time: e.clock})
+	if err := e.eng.RaiseEventRaw(context.Background(), id, name, data); err != nil && !errors.Is(err, client.ErrNotRunning) {
+		e.errorf("orchestrationtest: raise %q to %q: %v", name, id, err)
+	}
 }
 
 // TerminateAfter requests termination of the root instance (and its

@@ -2,6 +2,7 @@ package orchestrationtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,8 +11,8 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/codec"
-	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/internal/store"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 )
 
@@ -40,17 +41,6 @@ func (e *FailureError) Unwrap() []error {
 	return errs
 }
 
-func failureError(t *replay.Event) error {
-	fe := &FailureError{Status: "Failed"}
-	if t.Type == replay.OrchestrationTerminated {
-		fe.Status, fe.Type, fe.Message = "Terminated", core.FailureCanceled, "terminated: "+t.Name
-	}
-	if t.Failure != nil {
-		fe.Type, fe.Message, fe.Stack = t.Failure.Type, t.Failure.Message, t.Failure.Stack
-	}
-	return fe
-}
-
 // Event is one history event, for assertions.
 type Event struct {
 	Index   int64
@@ -66,21 +56,32 @@ type Event struct {
 
 // History returns the root instance's history (its latest run).
 func (e *Env) History() []Event {
-	if e.root == nil {
+	if e.root == "" {
 		return nil
 	}
-	return e.InstanceHistory(e.root.id)
+	return e.InstanceHistory(e.root)
 }
 
 // InstanceHistory returns the history of any instance of the run, such as
-// a sub-orchestration ("<parent>:<step>" unless its id was set).
+// a sub-orchestration ("<parent>:<step>" unless its id was set); the test
+// fails for an id no instance of the run has.
 func (e *Env) InstanceHistory(id string) []Event {
-	in := e.insts[id]
-	if in == nil {
+	if e.st == nil {
+		e.errorf("orchestrationtest: InstanceHistory(%q): nothing ran", id)
 		return nil
 	}
-	out := make([]Event, len(in.history))
-	for i, ev := range in.history {
+	ctx := context.Background()
+	if _, err := e.st.Instance(ctx, id); err != nil {
+		e.errorf("orchestrationtest: InstanceHistory(%q): no such instance in the run", id)
+		return nil
+	}
+	hist, err := e.st.History(ctx, id)
+	if err != nil {
+		e.errorf("orchestrationtest: %v", err)
+		return nil
+	}
+	out := make([]Event, len(hist))
+	for i, ev := range hist {
 		out[i] = Event{Index: ev.Index, Type: string(ev.Type), Name: ev.Name, TaskID: ev.TaskID, Time: ev.Time,
 			Payload: json.RawMessage(ev.Payload), Attempt: ev.Attempt}
 		if ev.Failure != nil {
@@ -120,41 +121,40 @@ func MaxInFlight(history []Event) int {
 
 // Generation returns how many times the root continued as new.
 func (e *Env) Generation() int {
-	if e.root == nil {
-		return 0
+	if in := e.rootRecord(); in != nil {
+		return in.Generation
 	}
-	return e.root.generation
+	return 0
+}
+
+func (e *Env) rootRecord() *store.Instance {
+	if e.st == nil || e.root == "" {
+		return nil
+	}
+	in, err := e.st.Instance(context.Background(), e.root)
+	if err != nil {
+		return nil
+	}
+	return in
 }
 
 // ExportHistory writes the root instance's history in the format the
 // engines export and ReplayHistory reads: use it to record golden files.
 func (e *Env) ExportHistory(w io.Writer) error {
-	if e.root == nil {
+	if e.eng == nil || e.root == "" {
 		return fmt.Errorf("orchestrationtest: nothing ran")
 	}
-	return replay.WriteHistory(w, replay.History{InstanceID: e.root.id, Name: e.root.def.Name(), Events: e.root.history})
+	return e.eng.ExportHistory(context.Background(), e.root, w)
 }
 
 // CustomStatus decodes the root instance's latest custom status.
 func CustomStatus[T any](e *Env) (T, error) {
 	var zero T
-	if e.root == nil || e.root.status == nil {
+	in := e.rootRecord()
+	if in == nil || len(in.CustomStatus) == 0 {
 		return zero, fmt.Errorf("orchestrationtest: no custom status was set")
 	}
-	return codec.Decode[T](e.opts.codec, "custom status", e.root.status)
-}
-
-// replayCheck replays an instance's history from scratch and fails the
-// test if the code does not reproduce it.
-func (e *Env) replayCheck(in *instance) {
-	if e.opts.noReplay {
-		return
-	}
-	x := replay.New(in.def, e.replayOptions())
-	defer x.Close()
-	if err := x.Replay(in.history); err != nil {
-		e.errorf("orchestrationtest: replaying the history of %q from scratch diverged from the live run: %v", in.id, err)
-	}
+	return codec.Decode[T](e.opts.codec, "custom status", in.CustomStatus)
 }
 
 // ReplayHistory replays an exported history against the current code of

@@ -22,6 +22,7 @@ type Store struct {
 	mu         sync.Mutex
 	instances  map[string]*store.Instance
 	history    map[string][]replay.Event
+	earlier    map[string][][]replay.Event // runs before continue-as-new
 	inbox      []store.Message // by id
 	nextID     int64
 	attempts   map[string]map[int64]store.Attempt
@@ -40,7 +41,7 @@ func New(now func() time.Time) *Store {
 		now = time.Now
 	}
 	return &Store{instances: map[string]*store.Instance{}, history: map[string][]replay.Event{},
-		attempts: map[string]map[int64]store.Attempt{}, now: now}
+		earlier: map[string][][]replay.Event{}, attempts: map[string]map[int64]store.Attempt{}, now: now}
 }
 
 var errClosed = errors.New("memstore: closed")
@@ -79,6 +80,7 @@ func (s *Store) CreateInstance(_ context.Context, inst store.Instance, start sto
 
 func (s *Store) purge(id string) {
 	delete(s.instances, id)
+	delete(s.earlier, id)
 	delete(s.history, id)
 	delete(s.attempts, id)
 	s.inbox = slices.DeleteFunc(s.inbox, func(m store.Message) bool { return m.InstanceID == id })
@@ -140,6 +142,14 @@ func (s *Store) History(_ context.Context, id string) ([]replay.Event, error) {
 	}
 	defer s.mu.Unlock()
 	return slices.Clone(s.history[id]), nil
+}
+
+// EarlierRuns returns the histories of the runs of an instance before its
+// current one (continue-as-new), oldest first: the harness replays them.
+func (s *Store) EarlierRuns(id string) [][]replay.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.earlier[id])
 }
 
 // AddMessages implements store.Store.
@@ -231,6 +241,9 @@ func (s *Store) step(st *store.Step, now time.Time) {
 		delete(s.attempts, id)
 	}
 	if st.ResetHistory {
+		if h := s.history[id]; len(h) > 0 {
+			s.earlier[id] = append(s.earlier[id], h)
+		}
 		delete(s.history, id)
 	}
 	if st.DropPending {
