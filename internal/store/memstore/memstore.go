@@ -23,7 +23,7 @@ type Store struct {
 	instances  map[string]*store.Instance
 	history    map[string][]replay.Event
 	earlier    map[string][][]replay.Event // runs before continue-as-new
-	inbox      []store.Message // by id
+	inbox      []store.Message             // by id
 	nextID     int64
 	attempts   map[string]map[int64]store.Attempt
 	registered []string
