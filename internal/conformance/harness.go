@@ -23,6 +23,9 @@ const (
 	// FeatureBlockedStatus: Status.Blocked says why a live instance makes
 	// no progress (no worker hosts its orchestrator).
 	FeatureBlockedStatus Feature = "blocked-status"
+	// FeatureWallClock: the engine's time is the wall clock, so activities
+	// can measure back-offs with time.Now (the harness's is virtual).
+	FeatureWallClock Feature = "wall-clock"
 )
 
 // Engine is the factory the suite runs on.

@@ -229,9 +229,13 @@ func (r *runner) attempt(t task) {
 	}
 	ctx, cancel := r.clock.WithTimeout(r.ctx, timeout)
 	run := &attemptRun{t: t, cancel: cancel}
-	if !r.track(run) {
+	switch r.track(run) {
+	case trackCanceled:
 		cancel()
 		r.p.send(r.canceledCompletion(t))
+		return
+	case trackHeld:
+		cancel() // parked until the termination is applied
 		return
 	}
 	defer r.untrack(run)
@@ -287,22 +291,37 @@ func (r *runner) canceledCompletion(t task) completion {
 		Failure: core.ActivityCanceled(t.ev.Name, t.attempt)}}
 }
 
-// track registers a running attempt; false if its instance was
-// terminated meanwhile.
-func (r *runner) track(run *attemptRun) bool {
+// track registers a running attempt, unless its run was terminated or is
+// being terminated meanwhile.
+func (r *runner) track(run *attemptRun) trackResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if m, ok := r.canceled[run.t.instanceID]; ok && m.covers(&run.t) {
-		return false
+	id := run.t.instanceID
+	if m, ok := r.canceled[id]; ok && m.covers(&run.t) {
+		return trackCanceled
 	}
-	rs := r.running[run.t.instanceID]
+	if r.held[id] {
+		// Terminate came after the task left the queue: it does not start.
+		r.parked[id] = append(r.parked[id], run.t)
+		return trackHeld
+	}
+	rs := r.running[id]
 	if rs == nil {
 		rs = map[*attemptRun]struct{}{}
-		r.running[run.t.instanceID] = rs
+		r.running[id] = rs
 	}
 	rs[run] = struct{}{}
-	return true
+	return trackRunning
 }
+
+// trackResult says whether an attempt may start.
+type trackResult int
+
+const (
+	trackRunning  trackResult = iota
+	trackCanceled             // its run was terminated
+	trackHeld                 // its run is being terminated: parked
+)
 
 func (r *runner) untrack(run *attemptRun) {
 	r.mu.Lock()

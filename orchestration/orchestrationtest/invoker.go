@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 )
@@ -15,8 +16,17 @@ import (
 // context: the virtual clock then knows that an attempt blocked on it
 // waits for its deadline or its cancellation.
 type invoker struct {
-	e    *Env
-	defs map[string]activity.Definition
+	codec  codec.Codec
+	limits codec.Limits
+	defs   map[string]activity.Definition
+}
+
+func newInvoker(c codec.Codec, lim codec.Limits, defs []activity.Definition) *invoker {
+	inv := &invoker{codec: c, limits: lim, defs: map[string]activity.Definition{}}
+	for _, d := range defs {
+		inv.defs[d.Name()] = d
+	}
+	return inv
 }
 
 var _ faas.Local = (*invoker)(nil)
@@ -33,7 +43,7 @@ func (inv *invoker) Invoke(ctx context.Context, req faas.Request) ([]byte, error
 	}
 	actx := activity.WithInfo(ctx, activity.Info{ActivityName: req.Activity, InstanceID: req.InstanceID, TaskID: req.TaskID,
 		Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey})
-	out, err := def.Execute(actx, inv.e.opts.codec, inv.e.opts.limits, req.Input)
+	out, err := def.Execute(actx, inv.codec, inv.limits, req.Input)
 	if err == nil {
 		return out, nil
 	}

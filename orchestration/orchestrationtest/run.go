@@ -68,10 +68,7 @@ func (e *Env) start() error {
 	for _, m := range e.mocks {
 		defs = append(defs, m)
 	}
-	inv := &invoker{e: e, defs: map[string]activity.Definition{}}
-	for _, d := range defs {
-		inv.defs[d.Name()] = d
-	}
+	inv := newInvoker(e.opts.codec, e.opts.limits, defs)
 	e.w = worker.New(e.eng, worker.Options{Invoker: inv, MaxConcurrentActivities: 1, Logger: e.logger})
 	for _, o := range e.orchs {
 		e.w.RegisterOrchestrators(o)
@@ -123,7 +120,7 @@ func (e *Env) drive(ctx context.Context) (*client.Status, error) {
 		if st.RuntimeStatus.Terminal() {
 			return st, nil
 		}
-		if !e.onlyTimeIsLeft() {
+		if !onlyTimeIsLeft(e.eng, e.clock) {
 			select {
 			case <-e.eng.Changed():
 			case <-time.After(time.Millisecond):
@@ -160,21 +157,20 @@ func (e *Env) whyStuck(ctx context.Context) string {
 	return strings.Join(why, "; ")
 }
 
-// onlyTimeIsLeft reports whether the engine waits for nothing but the
-// clock.
-func (e *Env) onlyTimeIsLeft() bool {
-	n, progress := e.eng.Outstanding()
+// onlyTimeIsLeft reports whether eng waits for nothing but the clock.
+func onlyTimeIsLeft(eng *engine.Engine, clock *virtualClock) bool {
+	n, progress := eng.Outstanding()
 	if n == 0 {
 		return true
 	}
-	inFlight, waiting := e.clock.waitingAttempts()
+	inFlight, waiting := clock.waitingAttempts()
 	if inFlight == 0 || waiting < inFlight || n != int64(inFlight) {
 		return false
 	}
 	// Every attempt in flight has waited on its context and nothing else
 	// is pending: give them a moment, then let time pass.
 	time.Sleep(time.Millisecond)
-	n2, progress2 := e.eng.Outstanding()
+	n2, progress2 := eng.Outstanding()
 	return n2 == n && progress2 == progress
 }
 
