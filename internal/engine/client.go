@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -107,6 +108,9 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 		}
 	} else if replace {
 		e.evict(id)
+		if p != nil { // the old run's work stops
+			p.runner.cancelInstance(id, generation-1, math.MaxInt64)
+		}
 	}
 	if err := e.store.CreateInstance(ctx, inst, start, replace); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {

@@ -133,6 +133,7 @@ func (p *processor) commitFailed(pb *pending, err error) {
 		}
 	}
 	p.cache.clear()
+	p.runner.reset()
 	if err := p.recover(p.ctx); err != nil {
 		p.log.Error("embedded: recovery after a failed commit", "err", err)
 	}

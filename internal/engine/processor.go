@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -136,6 +137,18 @@ func (p *processor) poke() {
 	default:
 		p.e.work.done(1) // one is pending already
 	}
+}
+
+// resend hands completions back to the processor later (a step that
+// could not take them), from another goroutine.
+func (p *processor) resend(comps []completion) {
+	var again []completion
+	for _, c := range comps {
+		if c.attempt == nil {
+			again = append(again, c)
+		}
+	}
+	p.runner.report(again)
 }
 
 // send hands a runner's report to the processor.
@@ -372,8 +385,8 @@ func (p *processor) recover(ctx context.Context) error {
 			others[in.Name]++
 			continue
 		}
-		if in.Status != store.StatusRunning {
-			continue
+		if in.Status == store.StatusPending {
+			continue // nothing ran yet
 		}
 		l, pending, err := p.loadWithPending(in.ID)
 		if err != nil {
@@ -392,6 +405,10 @@ func (p *processor) recover(ctx context.Context) error {
 	}
 	return nil
 }
+
+// errNotHosted: the instance's orchestrator is not registered on this
+// worker, which leaves it untouched.
+var errNotHosted = errors.New("embedded: orchestrator not registered on this worker")
 
 // notHosted is why an instance of an orchestrator the worker does not
 // register makes no progress (the same words as the store's Blocked).
@@ -429,11 +446,10 @@ func (p *processor) loadWithPending(id string) (*live, []task, error) {
 	if store.Terminal(rec.Status) {
 		return nil, nil, nil
 	}
-	var def core.OrchestratorDef
-	if d, ok := p.reg.Orchestrator(rec.Name); ok {
-		def = d
-	} else {
-		def = missingDef(rec.Name)
+	def, ok := p.reg.Orchestrator(rec.Name)
+	if !ok {
+		p.notHosted(rec.Name, 1)
+		return nil, nil, fmt.Errorf("%w: %q", errNotHosted, rec.Name)
 	}
 	hist, err := p.st.History(p.ctx, id)
 	if err != nil {
@@ -506,22 +522,4 @@ func recoveredTask(t task, a store.Attempt, found bool) task {
 		t.attempt, t.interrupted = a.Attempt, true
 	}
 	return t
-}
-
-// missingDef stands for an orchestrator name no worker registered: the
-// instance fails with an OrchestratorNotFound failure instead of waiting.
-type missingDef string
-
-func (m missingDef) Name() string { return string(m) }
-
-func (m missingDef) Execute(core.Context, []byte) ([]byte, error) {
-	return nil, notFoundError(fmt.Sprintf("no orchestrator registered as %q on this worker", string(m)))
-}
-
-type notFoundError string
-
-func (e notFoundError) Error() string { return string(e) }
-
-func (e notFoundError) Failure() *core.Failure {
-	return &core.Failure{Type: core.FailureOrchestratorNotFound, Message: string(e), NonRetryable: true}
 }

@@ -113,7 +113,7 @@ func (r *runner) submit(ts ...task) {
 		return // left in the store: the next worker runs them
 	}
 	for _, t := range ts {
-		if m, ok := r.canceled[t.instanceID]; ok && m.covers(&t) {
+		if m, ok := r.canceled[t.instanceID]; t.canceled || (ok && m.covers(&t)) {
 			out = append(out, r.canceledCompletion(t))
 			continue
 		}
@@ -411,6 +411,31 @@ func (r *runner) release(id string) {
 	delete(r.parked, id)
 	delete(r.canceled, id)
 	r.mu.Unlock()
+}
+
+// reset forgets every task (queued, waiting, parked) and abandons the
+// attempts in flight, whose results are dropped: after a failed commit the
+// processor rebuilds all of it from the store.
+func (r *runner) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.p.e.work.done(len(r.queue))
+	clear(r.queue)
+	r.queue = r.queue[:0]
+	for tm := range r.timers {
+		tm.Stop()
+	}
+	clear(r.timers)
+	clear(r.parked)
+	clear(r.held)
+	clear(r.canceled)
+	for _, rs := range r.running {
+		for run := range rs {
+			if run.settled.CompareAndSwap(false, true) {
+				run.cancel()
+			}
+		}
+	}
 }
 
 // shutdown stops taking tasks, waits for attempts in flight until ctx

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
@@ -73,9 +74,10 @@ func (p *processor) admit(b *batch, r *startRequest) bool {
 	_, dup := b.creates[id]
 	if r.replace && !dup {
 		// Steps of the old run already applied are committed before the
-		// purge (batches commit in order); its late results are dropped
-		// by generation.
+		// purge (batches commit in order); its work stops, and its late
+		// results are dropped by generation.
 		p.cache.remove(id)
+		p.runner.cancelInstance(id, r.inst.Generation-1, math.MaxInt64)
 	} else if !dup && p.cache.get(id) == nil {
 		_, err := p.st.Instance(p.ctx, id)
 		switch {

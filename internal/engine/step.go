@@ -39,19 +39,25 @@ func (b *batch) step(g *group) {
 		s.Purge = b.replaces[g.id]
 	}
 	l, err := p.load(g.id)
+	if errors.Is(err, errNotHosted) {
+		refuseMarks(g.comps) // left untouched: its messages stay in the inbox
+		return
+	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.log.Error("embedded: loading instance", "instance", g.id, "err", err)
 		refuseMarks(g.comps)
-		return // nothing consumed: retried at the next poll
+		p.resend(g.comps) // messages stay in the inbox; results come back
+		return
 	}
 	if l == nil { // unknown or ended: the work is dropped
 		b.dropped(g)
 		refuseMarks(g.comps)
+		p.runner.release(g.id)
 		b.steps = append(b.steps, s)
 		return
 	}
-	b.retryState(l, &s, g.comps)
 	if l.x.Finished() || (!l.x.Started() && !g.starts()) {
+		refuseMarks(g.comps)
 		// The run ended (or continued as new) in a batch not committed
 		// yet, or the instance's start is not visible yet (a delayed
 		// start, or the next run's start after continue-as-new): its
@@ -62,6 +68,7 @@ func (b *batch) step(g *group) {
 	}
 	if l.status == store.StatusSuspended {
 		// Work that arrives while suspended waits in the inbox.
+		b.retryState(l, &s, g.comps, false)
 		s.ConsumedMessages = nil
 		for _, c := range g.comps {
 			if c.attempt == nil {
@@ -105,6 +112,7 @@ func (b *batch) step(g *group) {
 		events = append(events, ev)
 	}
 	res := l.x.Apply(events)
+	b.retryState(l, &s, g.comps, res.Done)
 	l.pins++
 	b.pinned = append(b.pinned, l)
 	s.Events = res.Events
@@ -119,8 +127,15 @@ func (b *batch) step(g *group) {
 		}
 	}
 	s.Update = u
+	terminated := false
 	for i := range res.Events {
+		terminated = terminated || res.Events[i].Type == replay.TerminationRequested
 		b.interpret(l, &s, u, &res.Events[i], res.Unapplied)
+	}
+	if !terminated && g.requestsTermination() {
+		// A termination request the run did not record (a repeated one,
+		// or one carried to the next run): no attempt waits for it.
+		p.runner.unhold(l.id)
 	}
 	// Progress is written with any other change, else at most every
 	// progressEvery; it is recomputed from history after a restart.
@@ -134,12 +149,12 @@ func (b *batch) step(g *group) {
 // retryState writes the retry state among comps (start marks, retries
 // with their due time) for the current run of l, and acts on it once
 // committed.
-func (b *batch) retryState(l *live, s *store.Step, comps []completion) {
+func (b *batch) retryState(l *live, s *store.Step, comps []completion, ended bool) {
 	for _, c := range comps {
 		switch {
 		case c.attempt == nil:
 			continue
-		case c.task.generation != l.generation || l.x.Finished():
+		case c.task.generation != l.generation || ended:
 			refuseMarks([]completion{c}) // a stale run's
 			continue
 		}
@@ -168,6 +183,23 @@ func refuseMarks(comps []completion) {
 			c.marked <- false
 		}
 	}
+}
+
+// requestsTermination reports whether the group consumes a termination
+// request.
+func (g *group) requestsTermination() bool {
+	for i := range g.msgs {
+		e := &g.msgs[i].Event
+		if e.Type == replay.TerminationRequested {
+			return true
+		}
+		for j := range e.Carried {
+			if e.Carried[j].Type == replay.TerminationRequested {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // starts reports whether the group holds the start of a run.
@@ -298,7 +330,11 @@ func (b *batch) end(l *live, s *store.Step, u *store.Update, ev *replay.Event) {
 	u.Completed, s.DropPending = true, true
 	l.status = u.Status
 	id := l.id
-	b.after = append(b.after, func(bool) { b.p.runner.release(id) })
+	b.after = append(b.after, func(ok bool) {
+		if ok {
+			b.p.runner.release(id)
+		}
+	})
 	b.finished = append(b.finished, l.id)
 	b.evict = append(b.evict, l.id)
 	b.terminateChildren(l, s, "parent ended")

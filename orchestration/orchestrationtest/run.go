@@ -113,6 +113,8 @@ func (e *Env) runRaw(name string, input []byte) (*client.Status, error) {
 // waits on its context (for its deadline or cancellation).
 func (e *Env) drive(ctx context.Context) (*client.Status, error) {
 	for advances := 0; ; {
+		quiet := onlyTimeIsLeft(e.eng, e.clock)
+		// Read after: a quiet engine has committed all it did.
 		st, err := e.eng.Status(ctx, e.root)
 		if err != nil {
 			return nil, err
@@ -120,7 +122,7 @@ func (e *Env) drive(ctx context.Context) (*client.Status, error) {
 		if st.RuntimeStatus.Terminal() {
 			return st, nil
 		}
-		if !onlyTimeIsLeft(e.eng, e.clock) {
+		if !quiet {
 			select {
 			case <-e.eng.Changed():
 			case <-time.After(time.Millisecond):

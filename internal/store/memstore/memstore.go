@@ -237,9 +237,6 @@ func (s *Store) step(st *store.Step, now time.Time) {
 	if st.Purge {
 		s.purge(id)
 	}
-	if st.ResetHistory || (st.Update != nil && st.Update.Completed) {
-		delete(s.attempts, id)
-	}
 	if st.ResetHistory {
 		if h := s.history[id]; len(h) > 0 {
 			s.earlier[id] = append(s.earlier[id], h)
@@ -267,6 +264,9 @@ func (s *Store) step(st *store.Step, now time.Time) {
 			s.attempts[id] = map[int64]store.Attempt{}
 		}
 		s.attempts[id][a.TaskID] = a
+	}
+	if st.ResetHistory || (st.Update != nil && st.Update.Completed) {
+		delete(s.attempts, id) // last: written in this step too
 	}
 	if st.Update != nil {
 		s.update(id, st.Update, now)

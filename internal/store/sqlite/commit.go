@@ -55,11 +55,6 @@ func (c *committer) step(s *store.Step) error {
 			return err
 		}
 	}
-	if s.ResetHistory || (s.Update != nil && s.Update.Completed) {
-		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM attempts WHERE instance_id = ?`, id); err != nil {
-			return err
-		}
-	}
 	if s.ResetHistory {
 		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM history WHERE instance_id = ?`, id); err != nil {
 			return err
@@ -96,6 +91,12 @@ func (c *committer) step(s *store.Step) error {
 	}
 	for i := range s.NewMessages {
 		if err := insertMessage(c.ctx, c.insMsg, &s.NewMessages[i]); err != nil {
+			return err
+		}
+	}
+	if s.ResetHistory || (s.Update != nil && s.Update.Completed) {
+		// Last: the run's retry state goes, written in this step too.
+		if _, err := c.tx.ExecContext(c.ctx, `DELETE FROM attempts WHERE instance_id = ?`, id); err != nil {
 			return err
 		}
 	}

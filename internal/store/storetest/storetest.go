@@ -319,10 +319,17 @@ func testAttempts(t *testing.T, s store.Store) {
 	assert.Len(t, got, 1, "a task with its result has no retry state")
 	assert.True(t, got[2].Started, "a start mark replaces the retry")
 
-	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", ResetHistory: true}}))
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", ResetHistory: true,
+		Attempts: []store.Attempt{{TaskID: 3, Attempt: 2}}}}))
 	got, err = s.Attempts(ctx, "a")
 	require.NoError(t, err)
-	assert.Empty(t, got, "continue-as-new drops the run's retry state")
+	assert.Empty(t, got, "continue-as-new drops the run's retry state, that step's too")
+
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", Attempts: []store.Attempt{{TaskID: 1, Attempt: 2}},
+		Update: &store.Update{Status: store.StatusCompleted, Completed: true}}}))
+	got, err = s.Attempts(ctx, "a")
+	require.NoError(t, err)
+	assert.Empty(t, got, "the end of the run drops its retry state")
 }
 
 func testBlocked(t *testing.T, s store.Store) {
