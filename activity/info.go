@@ -15,8 +15,10 @@ type Info struct {
 	TaskID int64 `json:"taskId"`
 	// Attempt counts from 1.
 	Attempt int `json:"attempt"`
-	// IdempotencyKey is "<instance>/<task id>/<attempt>": stable across
-	// redeliveries of the same attempt.
+	// IdempotencyKey is "<instance>/<task id>/<attempt>". Every attempt
+	// has its own, a retry after a crash of the worker included; only an
+	// attempt started before the step that scheduled it was committed can
+	// run again under the same key (that step is redone after the crash).
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 

@@ -18,7 +18,10 @@
 // inbox messages and activity results they consumed. A committed step
 // survives kill -9 (Durability ProcessCrash, the default) or power loss
 // (PowerLoss). Activities run at least once: a task whose result was not
-// committed runs again after a restart, with the same idempotency key.
+// committed runs again after a restart, as its next attempt with its own
+// idempotency key. Retry state is durable (attempt number, due time, and a
+// start mark for activities with a retry policy), so restarts neither
+// reset nor exceed MaxAttempts; an attempt cut short by a crash counts.
 //
 // # Processes
 //

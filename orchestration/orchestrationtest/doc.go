@@ -1,6 +1,7 @@
-// Package orchestrationtest runs orchestrators in unit tests: on the real
-// replay engine, in memory, with real or mocked activities and a virtual
-// clock that skips ahead whenever only timers are pending.
+// Package orchestrationtest runs orchestrators in unit tests on the
+// embedded engine itself — its step processing, retries, timeouts, ids and
+// errors — over an in-memory store, with real or mocked activities and a
+// virtual clock that skips ahead whenever only timers are pending.
 //
 //	env := orchestrationtest.New(t)
 //	calls := orchestrationtest.MockActivity(env, CountWords,
@@ -19,8 +20,19 @@
 //
 // # Time
 //
-// Timers, retry back-off and scheduled callbacks (After, RaiseEventAfter,
-// TerminateAfter) run on virtual time: a one-week Sleep takes no time.
-// Activities run sequentially in scheduling order, so runs are
-// reproducible.
+// Timers, retry back-off, start-to-close and heartbeat timeouts, and
+// scheduled callbacks (After, RaiseEventAfter, TerminateAfter) run on
+// virtual time: a one-week Sleep takes no time. The clock stands still
+// while the engine works and jumps to the next timer when it waits only
+// for time: nothing outstanding, or every activity attempt in flight
+// waiting on its context (an activity blocked until it times out or is
+// cancelled). An activity that waits on its context for a real-time event
+// would see its deadline come at once. Activities run one at a time, in
+// scheduling order, so runs are reproducible.
+//
+// # Stuck runs
+//
+// A run that waits for something nobody delivers (an event never raised,
+// a sub-orchestration whose orchestrator is not registered) returns
+// ErrStuck, naming the instances that wait and why.
 package orchestrationtest
