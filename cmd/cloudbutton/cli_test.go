@@ -72,6 +72,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		{"unknown flag", []string{"--db", db, "status", "f1", "--frobnicate"}, exitUsage, "unknown flag"},
 		{"missing argument", []string{"--db", db, "status"}, exitUsage, "accepts 1 arg"},
 		{"unknown orchestrator", []string{"--db", db, "start", "no-such-orchestrator"}, exitError, "no orchestrator registered under that name"},
+		{"unknown orchestrator, started anyway", []string{"--db", db, "start", "no-such-orchestrator", "--any-name", "--id", "waits"}, exitOK, ""},
 		{"event for a finished instance", []string{"--db", db, "raise", "f1", "go"}, exitError, "is Completed"},
 		{"missing database", []string{"--db", filepath.Join(t.TempDir(), "typo.db"), "list"}, exitError, "typo.db"},
 		{"failed orchestration", []string{"--db", db, "start", "bench.fanout", `"not a number"`, "--wait", "--timeout", "1m"}, exitFailed, "DecodeError"},

@@ -41,7 +41,7 @@ func jsonArg(what, s string) ([]byte, error) {
 
 func newStartCmd(cfg *engineConfig) *cobra.Command {
 	var id, reuse string
-	var wait bool
+	var wait, anyName bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "start NAME [INPUT-JSON]",
@@ -60,6 +60,7 @@ instance id. A worker that registers NAME runs it (see 'cloudbutton worker').`,
 			if err != nil {
 				return err
 			}
+			cfg.checkNames = !anyName
 			return withEngine(cmd, cfg, true, func(ctx context.Context, e engine) error {
 				iid, err := e.StartRaw(ctx, args[0], input, client.StartOptions{InstanceID: id, Reuse: policy})
 				if err != nil {
@@ -74,6 +75,7 @@ instance id. A worker that registers NAME runs it (see 'cloudbutton worker').`,
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "instance id (default: random)")
+	cmd.Flags().BoolVar(&anyName, "any-name", false, "start NAME even if the last worker does not register it (embedded; it waits, Blocked, for a worker that does)")
 	cmd.Flags().StringVar(&reuse, "reuse", "finished", "if the id exists: finished (replace a finished instance), reject, or terminate (replace a running one)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the result and print it")
 	cmd.Flags().DurationVar(&timeout, "timeout", 0, "with --wait: give up after this long (exit 5)")

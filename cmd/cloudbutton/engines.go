@@ -21,6 +21,9 @@ type engineConfig struct {
 	address   string
 	namespace string
 	taskQueue string
+	// checkNames refuses starts of names the last worker does not
+	// register (start, unless --any-name).
+	checkNames bool
 }
 
 func (c *engineConfig) addFlags(cmd *cobra.Command) {
@@ -55,7 +58,7 @@ func (c *engineConfig) open(ctx context.Context, create bool) (engine, error) {
 				return nil, withCode(exitError, fmt.Errorf("database %s: %w (set --db or CLOUDBUTTON_DB)", c.db, err))
 			}
 		}
-		return embedded.Open(ctx, c.db, embedded.Options{Logger: quiet})
+		return embedded.Open(ctx, c.db, embedded.Options{Logger: quiet, CheckNames: c.checkNames})
 	case "temporal":
 		return temporal.Open(ctx, temporal.Options{HostPort: c.address, Namespace: c.namespace, TaskQueue: c.taskQueue, Logger: quiet})
 	}
