@@ -92,6 +92,7 @@ func Run(t *testing.T, e Engine) {
 		{"ContinueAsNewKeepsEvents", testContinueAsNewKeepsEvents},
 		{"NotHostedLeftUntouched", testNotHostedLeftUntouched},
 		{"DurableRetries", testDurableRetries},
+		{"GetVersionRule", testGetVersionRule},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })

@@ -195,3 +195,61 @@ func testDurableRetries(t *testing.T, e Engine) {
 		assert.GreaterOrEqual(t, at[i].Sub(at[i-1]), drBackoff, "the back-off before attempt %d is kept across restarts", i+1)
 	}
 }
+
+// The GetVersion rule, as orchestration.GetVersion documents it: an
+// instance that reaches the GetVersion while replaying what it recorded
+// under the old code gets DefaultVersion; one that reaches it with a new
+// event, under the new code, gets maxSupported — even though it started
+// before the change.
+
+// gvOld is the code before the change: two events, one after the other.
+var gvOld = orchestration.New("gv", func(ctx orchestration.Context, _ struct{}) (string, error) {
+	if _, err := orchestration.WaitEvent[struct{}](ctx, "a", 0).Await(ctx); err != nil {
+		return "", err
+	}
+	_ = orchestration.SetCustomStatus(ctx, "got-a")
+	if _, err := orchestration.WaitEvent[struct{}](ctx, "b", 0).Await(ctx); err != nil {
+		return "", err
+	}
+	return "old code", nil
+})
+
+// gvNew guards a change between the two events.
+var gvNew = orchestration.New("gv", func(ctx orchestration.Context, _ struct{}) (string, error) {
+	if _, err := orchestration.WaitEvent[struct{}](ctx, "a", 0).Await(ctx); err != nil {
+		return "", err
+	}
+	_ = orchestration.SetCustomStatus(ctx, "got-a")
+	v := orchestration.GetVersion(ctx, "between-a-and-b", orchestration.DefaultVersion, 1)
+	if _, err := orchestration.WaitEvent[struct{}](ctx, "b", 0).Await(ctx); err != nil {
+		return "", err
+	}
+	if v == 1 {
+		return "new branch", nil
+	}
+	return "old branch", nil
+})
+
+func testGetVersionRule(t *testing.T, e Engine) {
+	r := redeployer(t, e)
+	ctx := testContext(t)
+	c := e.Start(t, func(w *worker.Worker) { w.RegisterOrchestrators(gvOld) })
+	passed, err := client.Start(ctx, c, gvOld, struct{}{})
+	require.NoError(t, err)
+	before, err := client.Start(ctx, c, gvOld, struct{}{})
+	require.NoError(t, err)
+	require.NoError(t, client.RaiseEvent(ctx, c, passed, "a", struct{}{}))
+	eventually(t, "the first instance passed the point of the change", func() bool { return customStatus(ctx, c, passed) == "got-a" })
+
+	r.Restart(t, c, func(w *worker.Worker) { w.RegisterOrchestrators(gvNew) }) // the deploy
+	require.NoError(t, client.RaiseEvent(ctx, c, before, "a", struct{}{}))
+	for _, id := range []string{passed, before} {
+		require.NoError(t, client.RaiseEvent(ctx, c, id, "b", struct{}{}))
+	}
+	got, err := client.Result(ctx, c, gvNew, passed)
+	require.NoError(t, err)
+	assert.Equal(t, "old branch", got, "replaying its history, the instance gets DefaultVersion")
+	got, err = client.Result(ctx, c, gvNew, before)
+	require.NoError(t, err)
+	assert.Equal(t, "new branch", got, "reaching the GetVersion with a new event, an instance started before the change gets maxSupported")
+}
