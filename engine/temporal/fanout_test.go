@@ -103,12 +103,35 @@ func TestFanOut10000(t *testing.T) {
 		w.RegisterOrchestrators(bigFanOut)
 		w.RegisterActivities(square)
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	// Bounded by lack of progress, not by elapsed time: a loaded machine
+	// is slower, a stuck fan-out makes no progress.
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const n = 10000
 	id, err := client.Start(ctx, eng, bigFanOut, n)
 	require.NoError(t, err)
+	waitProgressing(t, ctx, eng, id, 2*time.Minute)
 	got, err := client.Result(ctx, eng, bigFanOut, id)
 	require.NoError(t, err)
 	assert.Equal(t, expectedSquares(n), got)
+}
+
+// waitProgressing waits until the instance ends, failing the test when its
+// count of finished activities stays the same for stall.
+func waitProgressing(t *testing.T, ctx context.Context, c client.Client, id string, stall time.Duration) {
+	t.Helper()
+	last, since := -1, time.Now()
+	for {
+		st, err := c.Status(ctx, id)
+		require.NoError(t, err)
+		if st.RuntimeStatus.Terminal() {
+			return
+		}
+		if st.ActivitiesDone != last {
+			last, since = st.ActivitiesDone, time.Now()
+		} else if time.Since(since) > stall {
+			t.Fatalf("instance %s made no progress for %s (%d of %d activities done)", id, stall, st.ActivitiesDone, st.ActivitiesTotal)
+		}
+		time.Sleep(2 * time.Second)
+	}
 }
