@@ -3,8 +3,10 @@ package client
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 )
 
@@ -54,8 +56,25 @@ func RaiseEvent[T any](ctx context.Context, c Client, instanceID, name string, v
 	return c.RaiseEventRaw(ctx, instanceID, name, data)
 }
 
-// InstanceError reports an instance that did not complete successfully.
+// InstanceError reports an instance that did not complete successfully. It
+// unwraps, on every engine and in the test harness alike, to the
+// *activity.Error of its failure's type (errors.As), and to
+// orchestration.ErrCanceled (terminated), ErrTimeout, ErrPanic or
+// ErrNotFound where they apply (errors.Is).
 type InstanceError struct{ Status *Status }
+
+// Unwrap returns the errors the failure matches.
+func (e *InstanceError) Unwrap() []error {
+	s := e.Status
+	var errs []error
+	if s.Failure != nil {
+		errs = failerr.Chain(s.Failure.Type, s.Failure.Message, s.Failure.Stack, true)
+	}
+	if s.RuntimeStatus == StatusTerminated && !slices.Contains(errs, error(orchestration.ErrCanceled)) {
+		errs = append(errs, orchestration.ErrCanceled)
+	}
+	return errs
+}
 
 // Error names the instance, its status and its failure.
 func (e *InstanceError) Error() string {

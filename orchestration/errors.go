@@ -1,11 +1,11 @@
 package orchestration
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
 
 var (
@@ -14,12 +14,12 @@ var (
 	ErrCanceled = core.ErrCanceled
 	// ErrTimeout is matched (errors.Is) by timeouts: an event wait that
 	// timed out, an activity attempt over its start-to-close timeout.
-	ErrTimeout = errors.New("orchestration: timeout")
+	ErrTimeout = failerr.ErrTimeout
 	// ErrNotFound is matched by calls to an activity or orchestrator name
 	// that no worker registered.
-	ErrNotFound = errors.New("orchestration: not registered")
+	ErrNotFound = failerr.ErrNotFound
 	// ErrPanic is matched by failures that were panics.
-	ErrPanic = errors.New("orchestration: panic")
+	ErrPanic = failerr.ErrPanic
 )
 
 // NondeterminismError reports orchestrator code that diverged from its
@@ -94,19 +94,13 @@ func (e *TimeoutError) Error() string { return e.What + " timed out" }
 // Is matches ErrTimeout.
 func (e *TimeoutError) Is(target error) bool { return target == ErrTimeout }
 
+// Failure records the timeout as such when the orchestration returns it.
+func (e *TimeoutError) Failure() *core.Failure {
+	return &core.Failure{Type: core.FailureTimeout, Message: e.Error(), NonRetryable: true}
+}
+
 func unwrapFailure(typ, msg, stack string, nonRetryable bool) []error {
-	errs := []error{activity.FromFailure(typ, msg, stack, nonRetryable)}
-	switch typ {
-	case core.FailureTimeout:
-		errs = append(errs, ErrTimeout)
-	case core.FailureCanceled:
-		errs = append(errs, ErrCanceled)
-	case core.FailureActivityNotFound, core.FailureOrchestratorNotFound:
-		errs = append(errs, ErrNotFound)
-	case core.FailurePanic:
-		errs = append(errs, ErrPanic)
-	}
-	return errs
+	return failerr.Chain(typ, msg, stack, nonRetryable)
 }
 
 // failureError turns an engine failure into the error user code sees.

@@ -216,8 +216,10 @@ func TestPanicKeepsTheStack(t *testing.T) {
 	_, err := orchestrationtest.Run(env, o, "")
 	var fe *orchestrationtest.FailureError
 	require.ErrorAs(t, err, &fe)
-	assert.Equal(t, "Panic", fe.Type)
-	assert.Contains(t, fe.Stack, "failure_test.go")
+	require.NotNil(t, fe.Status.Failure)
+	assert.Equal(t, "Panic", fe.Status.Failure.Type)
+	assert.Contains(t, fe.Status.Failure.Stack, "failure_test.go")
+	assert.ErrorIs(t, err, orchestration.ErrPanic)
 }
 
 // TestTerminateStopsQueuedAttempts: a retry waiting for its back-off when

@@ -93,6 +93,7 @@ func Run(t *testing.T, e Engine) {
 		{"NotHostedLeftUntouched", testNotHostedLeftUntouched},
 		{"DurableRetries", testDurableRetries},
 		{"GetVersionRule", testGetVersionRule},
+		{"ErrorModel", testErrorModel},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })

@@ -253,3 +253,53 @@ func testGetVersionRule(t *testing.T, e Engine) {
 	require.NoError(t, err)
 	assert.Equal(t, "new branch", got, "reaching the GetVersion with a new event, an instance started before the change gets maxSupported")
 }
+
+// One error family: what client.Result returns matches the same way on
+// every engine (and Run in the harness returns the same type).
+
+var emBoom = activity.New("em-boom", func(ctx context.Context, _ struct{}) (struct{}, error) {
+	return struct{}{}, activity.NewNonRetryableError("Boom", "it broke")
+})
+
+var emFails = orchestration.New("em-fails", func(ctx orchestration.Context, how string) (struct{}, error) {
+	switch how {
+	case "activity":
+		return orchestration.Call(ctx, emBoom, struct{}{}).Await(ctx)
+	case "timeout":
+		return orchestration.WaitEvent[struct{}](ctx, "never", 10*time.Millisecond).Await(ctx)
+	case "panic":
+		panic("em: boom")
+	}
+	return orchestration.WaitEvent[struct{}](ctx, "never", 0).Await(ctx) // until terminated
+})
+
+func testErrorModel(t *testing.T, e Engine) {
+	ctx := testContext(t)
+	c := e.Start(t, func(w *worker.Worker) {
+		w.RegisterOrchestrators(emFails)
+		w.RegisterActivities(emBoom)
+	})
+	result := func(how string, terminate bool) error {
+		id, err := client.Start(ctx, c, emFails, how)
+		require.NoError(t, err)
+		if terminate {
+			eventually(t, "the instance runs", func() bool {
+				st, err := c.Status(ctx, id)
+				return err == nil && st.RuntimeStatus == client.StatusRunning
+			})
+			require.NoError(t, c.Terminate(ctx, id, "stop"))
+		}
+		_, err = client.Result(ctx, c, emFails, id)
+		require.Error(t, err)
+		var ie *client.InstanceError
+		require.ErrorAs(t, err, &ie)
+		return err
+	}
+	err := result("activity", false)
+	var ae *activity.Error
+	require.ErrorAs(t, err, &ae, "an activity's error type reaches the client")
+	assert.Equal(t, "Boom", ae.Type)
+	assert.ErrorIs(t, result("timeout", false), orchestration.ErrTimeout)
+	assert.ErrorIs(t, result("panic", false), orchestration.ErrPanic)
+	assert.ErrorIs(t, result("wait", true), orchestration.ErrCanceled)
+}

@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
@@ -17,29 +17,11 @@ import (
 )
 
 // FailureError is what Run returns for an orchestration that failed or was
-// terminated. It unwraps to an *activity.Error with the same Type, and to
-// orchestration.ErrCanceled when terminated.
-type FailureError struct {
-	// Status is "Failed" or "Terminated".
-	Status  string
-	Type    string
-	Message string
-	Stack   string
-}
-
-// Error gives the status and the failure.
-func (e *FailureError) Error() string {
-	return fmt.Sprintf("orchestration %s: %s: %s", e.Status, e.Type, e.Message)
-}
-
-// Unwrap returns the matching errors.
-func (e *FailureError) Unwrap() []error {
-	errs := []error{activity.FromFailure(e.Type, e.Message, e.Stack, true)}
-	if e.Status == "Terminated" {
-		errs = append(errs, orchestration.ErrCanceled)
-	}
-	return errs
-}
+// terminated: the error client.Result returns on every engine, with the
+// same Unwrap chain (an *activity.Error of the failure's type;
+// orchestration.ErrCanceled when terminated; ErrTimeout, ErrPanic or
+// ErrNotFound where they apply).
+type FailureError = client.InstanceError
 
 // Event is one history event, for assertions.
 type Event struct {

@@ -10,7 +10,6 @@ import (
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
-	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/engine"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
@@ -236,11 +235,5 @@ func (e *Env) Close() {
 }
 
 // failureError is Run's error for an instance that failed or was
-// terminated.
-func failureError(st *client.Status) error {
-	fe := &FailureError{Status: string(st.RuntimeStatus), Type: core.FailureError}
-	if st.Failure != nil {
-		fe.Type, fe.Message, fe.Stack = st.Failure.Type, st.Failure.Message, st.Failure.Stack
-	}
-	return fe
-}
+// terminated: the client's.
+func failureError(st *client.Status) error { return &client.InstanceError{Status: st} }
