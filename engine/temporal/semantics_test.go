@@ -148,4 +148,3 @@ func TestUnknownNameLogged(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(buf.String(), line) }, 30*time.Second, 20*time.Millisecond)
 	assert.Contains(t, buf.String(), "registered=\"[greeter talker]\"")
 }
-
