@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/cloudbutton/cloudbutton/codec"
@@ -17,7 +18,7 @@ func Start[In, Out any](ctx context.Context, c Client, o *orchestration.Orchestr
 	for _, opt := range opts {
 		opt(&so)
 	}
-	data, err := codec.Encode(c.Codec(), codec.Limits{}, fmt.Sprintf("input of orchestration %q", o.Name()), in)
+	data, err := codec.Encode(c.Codec(), unbounded, fmt.Sprintf("input of orchestration %q", o.Name()), in)
 	if err != nil {
 		return "", err
 	}
@@ -47,9 +48,12 @@ func Result[In, Out any](ctx context.Context, c Client, o *orchestration.Orchest
 	return codec.Decode[Out](c.Codec(), fmt.Sprintf("output of orchestration %q", o.Name()), st.Output)
 }
 
+// unbounded leaves the size check to the engine, which knows its limit.
+var unbounded = codec.Limits{MaxPayload: math.MaxInt}
+
 // RaiseEvent delivers an external event with payload v.
 func RaiseEvent[T any](ctx context.Context, c Client, instanceID, name string, v T) error {
-	data, err := codec.Encode(c.Codec(), codec.Limits{}, fmt.Sprintf("payload of event %q", name), v)
+	data, err := codec.Encode(c.Codec(), unbounded, fmt.Sprintf("payload of event %q", name), v)
 	if err != nil {
 		return err
 	}

@@ -169,3 +169,25 @@ func TestHeartbeatTimeout(t *testing.T) {
 	assert.Contains(t, err.Error(), "sent no heartbeat for 100ms")
 	assert.Contains(t, err.Error(), "Timeout")
 }
+
+// TestClientHonoursEngineLimits: the typed client leaves the size check to
+// the engine, whose limit may be above the 2 MiB default (before, a 3 MiB
+// input was refused at 2 MiB by the client whatever the engine allowed).
+func TestClientHonoursEngineLimits(t *testing.T) {
+	eng, _ := start(t, embedded.Options{MaxPayload: 8 << 20}, waitForEvent)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	big := strings.Repeat("x", 3<<20)
+	id, err := client.Start(ctx, eng, waitForEvent, struct{}{})
+	require.NoError(t, err)
+	require.NoError(t, client.RaiseEvent(ctx, eng, id, "go", big), "3 MiB under an 8 MiB limit")
+	got, err := client.Result(ctx, eng, waitForEvent, id)
+	require.NoError(t, err)
+	assert.Len(t, got, len(big))
+
+	id, err = client.Start(ctx, eng, waitForEvent, struct{}{})
+	require.NoError(t, err)
+	var size *codec.SizeError
+	require.ErrorAs(t, client.RaiseEvent(ctx, eng, id, "go", strings.Repeat("x", 9<<20)), &size, "9 MiB over it")
+	assert.Equal(t, 8<<20, size.Limit)
+}

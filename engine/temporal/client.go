@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/codec"
 )
 
 // customStatusTimeout bounds the query that reads a custom status.
@@ -35,6 +36,9 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 		return "", fmt.Errorf("temporal: start: empty orchestrator name")
 	}
 	if err := e.checkName(name); err != nil {
+		return "", err
+	}
+	if err := codec.CheckSize(e.opts.Limits, fmt.Sprintf("input of orchestration %q", name), input); err != nil {
 		return "", err
 	}
 	id := opts.InstanceID
@@ -336,6 +340,9 @@ func (e *Engine) RaiseEventRaw(ctx context.Context, instanceID, name string, pay
 	}
 	if name == "" {
 		return fmt.Errorf("temporal: raise event on %q: empty event name", instanceID)
+	}
+	if err := codec.CheckSize(e.opts.Limits, fmt.Sprintf("payload of event %q", name), payload); err != nil {
+		return err
 	}
 	if err := e.tc.SignalWorkflow(ctx, instanceID, "", name, payload); err != nil {
 		return e.mapNotRunning(ctx, err, instanceID, "raise event")
