@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,12 +30,24 @@ import (
 // ErrDuplicateName is returned when two definitions share a name.
 var ErrDuplicateName = errors.New("worker: duplicate registration")
 
+// ErrFrozen is returned by a registration after the worker started: what a
+// worker hosts is fixed for its lifetime.
+var ErrFrozen = errors.New("worker: registrations are frozen once the worker started")
+
 // Registry maps names to orchestrators and activities. It is safe for
 // concurrent use.
 type Registry struct {
 	mu            sync.RWMutex
 	orchestrators map[string]orchestration.Definition
 	activities    map[string]activity.Definition
+	frozen        bool
+}
+
+// freeze refuses later registrations.
+func (r *Registry) freeze() {
+	r.mu.Lock()
+	r.frozen = true
+	r.mu.Unlock()
 }
 
 // NewRegistry returns an empty registry.
@@ -46,6 +59,9 @@ func NewRegistry() *Registry {
 func (r *Registry) AddOrchestrators(defs ...orchestration.Definition) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.frozen {
+		return fmt.Errorf("%w: orchestrators %s", ErrFrozen, names(defs))
+	}
 	for _, d := range defs {
 		if d == nil {
 			return errors.New("worker: nil orchestrator")
@@ -62,6 +78,9 @@ func (r *Registry) AddOrchestrators(defs ...orchestration.Definition) error {
 func (r *Registry) AddActivities(defs ...activity.Definition) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.frozen {
+		return fmt.Errorf("%w: activities %s", ErrFrozen, names(defs))
+	}
 	for _, d := range defs {
 		if d == nil {
 			return errors.New("worker: nil activity")
@@ -125,13 +144,41 @@ type Options struct {
 	// (default 10 minutes).
 	DefaultStartToClose time.Duration
 	// CacheSize bounds the live orchestration instances kept in memory
-	// between steps (default 10,000; least recently used are evicted).
+	// between steps (default 10,000; least recently used are evicted). On
+	// Temporal it sets the SDK's sticky workflow cache, which is shared by
+	// every worker of the process.
 	CacheSize int
 	// Logger receives the worker's logs (default slog.Default()).
 	Logger *slog.Logger
 }
 
-// Engine is implemented by engines that can host a worker.
+// Defaults of Options, the same on every engine.
+const (
+	DefaultMaxConcurrentActivities = 256
+	DefaultStartToClose            = 10 * time.Minute
+	DefaultCacheSize               = 10000
+)
+
+// withDefaults fills in the defaults, so that every engine gets the same
+// values.
+func (o Options) withDefaults() Options {
+	if o.MaxConcurrentActivities <= 0 {
+		o.MaxConcurrentActivities = DefaultMaxConcurrentActivities
+	}
+	if o.DefaultStartToClose <= 0 {
+		o.DefaultStartToClose = DefaultStartToClose
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Engine is implemented by engines that can host a worker. StartWorker
+// gets Options with their defaults filled in.
 type Engine interface {
 	// StartWorker begins processing with reg until the returned stop
 	// function is called. stop finishes in-flight work or leaves it to
@@ -181,7 +228,8 @@ func (w *Worker) Start(ctx context.Context) error {
 	if w.stop != nil {
 		return errors.New("worker: already started")
 	}
-	stop, err := w.eng.StartWorker(ctx, w.reg, w.opts)
+	w.reg.freeze()
+	stop, err := w.eng.StartWorker(ctx, w.reg, w.opts.withDefaults())
 	if err != nil {
 		return err
 	}
@@ -200,4 +248,15 @@ func (w *Worker) Stop(ctx context.Context) error {
 		return nil
 	}
 	return stop(ctx)
+}
+
+// names lists the names of definitions, for errors.
+func names[D interface{ Name() string }](defs []D) string {
+	out := make([]string, 0, len(defs))
+	for _, d := range defs {
+		if any(d) != nil {
+			out = append(out, fmt.Sprintf("%q", d.Name()))
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -31,6 +31,9 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	if logger == nil {
 		logger = e.log
 	}
+	if opts.CacheSize != worker.DefaultCacheSize {
+		tworker.SetStickyWorkflowCacheSize(opts.CacheSize) // process-wide in the SDK
+	}
 	rt := e.newRuntime(reg)
 	rt.log = logger
 	rt.startToClose = opts.DefaultStartToClose
