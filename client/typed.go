@@ -64,7 +64,7 @@ func RaiseEvent[T any](ctx context.Context, c Client, instanceID, name string, v
 // unwraps, on every engine and in the test harness alike, to the
 // *activity.Error of its failure's type (errors.As), and to
 // orchestration.ErrCanceled (terminated), ErrTimeout, ErrPanic or
-// ErrNotFound where they apply (errors.Is).
+// ErrNotRegistered where they apply (errors.Is).
 type InstanceError struct{ Status *Status }
 
 // Unwrap returns the errors the failure matches.

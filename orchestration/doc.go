@@ -43,7 +43,7 @@
 //
 // An activity that fails after its retries gives an *ActivityError; it
 // unwraps to an *activity.Error with the activity's error type, and to
-// ErrTimeout, ErrNotFound, ErrPanic or ErrCanceled where they apply. A
+// ErrTimeout, ErrNotRegistered, ErrPanic or ErrCanceled where they apply. A
 // failed sub-orchestration gives a *SubOrchestrationError, a fan-in an
 // *IndexedError naming the first failed future. Invalid options and
 // payloads that cannot be encoded (or are over the size limit) fail the

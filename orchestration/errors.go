@@ -15,9 +15,9 @@ var (
 	// ErrTimeout is matched (errors.Is) by timeouts: an event wait that
 	// timed out, an activity attempt over its start-to-close timeout.
 	ErrTimeout = failerr.ErrTimeout
-	// ErrNotFound is matched by calls to an activity or orchestrator name
+	// ErrNotRegistered is matched by calls to an activity or orchestrator name
 	// that no worker registered.
-	ErrNotFound = failerr.ErrNotFound
+	ErrNotRegistered = failerr.ErrNotRegistered
 	// ErrPanic is matched by failures that were panics.
 	ErrPanic = failerr.ErrPanic
 )
@@ -32,7 +32,7 @@ type DeadlockError = core.DeadlockError
 
 // ActivityError is what Await returns for a failed activity, after its
 // retries. It unwraps to an *activity.Error with the same Type and Message,
-// and to ErrTimeout, ErrNotFound, ErrPanic or ErrCanceled where they apply.
+// and to ErrTimeout, ErrNotRegistered, ErrPanic or ErrCanceled where they apply.
 type ActivityError struct {
 	Activity     string
 	Type         string

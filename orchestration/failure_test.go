@@ -66,7 +66,7 @@ func TestSagaCompensation(t *testing.T) {
 		}
 		assert.Equal(t, []string{`"hotel-released"`, `"flight-released"`}, released)
 		hist := env.History()
-		assert.Equal(t, "OrchestrationTerminated", hist[len(hist)-1].Type)
+		assert.Equal(t, orchestrationtest.OrchestrationTerminated, hist[len(hist)-1].Type)
 	})
 	t.Run("failure compensates", func(t *testing.T) {
 		env := orchestrationtest.New(t)
@@ -155,8 +155,8 @@ func TestBadInputGivesClearErrors(t *testing.T) {
 	}{
 		{"unknown activity", orchestration.New("unknown-activity", func(ctx orchestration.Context, _ string) (string, error) {
 			_, err := orchestration.CallNamed[string, string](ctx, "no-such-activity", "x").Await(ctx)
-			if !errors.Is(err, orchestration.ErrNotFound) {
-				return "", errors.New("expected ErrNotFound")
+			if !errors.Is(err, orchestration.ErrNotRegistered) {
+				return "", errors.New("expected ErrNotRegistered")
 			}
 			return "", err
 		}), "", nil, []string{"ActivityNotFound", `no activity "no-such-activity" is registered`}},

@@ -271,8 +271,8 @@ var payloads = orchestration.New("payloads", func(ctx orchestration.Context, _ s
 
 var callsUnknown = orchestration.New("calls-unknown", func(ctx orchestration.Context, _ struct{}) (string, error) {
 	_, err := orchestration.CallNamed[int, int](ctx, "no-such-activity", 1).Await(ctx)
-	if !errors.Is(err, orchestration.ErrNotFound) {
-		return "", fmt.Errorf("want ErrNotFound, got %v", err)
+	if !errors.Is(err, orchestration.ErrNotRegistered) {
+		return "", fmt.Errorf("want ErrNotRegistered, got %v", err)
 	}
 	return "not found", nil
 })

@@ -14,13 +14,13 @@ import (
 // client share them.
 var (
 	ErrTimeout  = errors.New("orchestration: timeout")
-	ErrNotFound = errors.New("orchestration: not registered")
+	ErrNotRegistered = errors.New("orchestration: not registered")
 	ErrPanic    = errors.New("orchestration: panic")
 )
 
 // Chain returns what an error carrying failure (typ, msg, stack) unwraps
 // to: the *activity.Error of that type, and the sentinel that matches it
-// (ErrTimeout, core.ErrCanceled, ErrNotFound, ErrPanic), if any.
+// (ErrTimeout, core.ErrCanceled, ErrNotRegistered, ErrPanic), if any.
 func Chain(typ, msg, stack string, nonRetryable bool) []error {
 	errs := []error{activity.FromFailure(typ, msg, stack, nonRetryable)}
 	switch typ {
@@ -29,7 +29,7 @@ func Chain(typ, msg, stack string, nonRetryable bool) []error {
 	case core.FailureCanceled:
 		errs = append(errs, core.ErrCanceled)
 	case core.FailureActivityNotFound, core.FailureOrchestratorNotFound:
-		errs = append(errs, ErrNotFound)
+		errs = append(errs, ErrNotRegistered)
 	case core.FailurePanic:
 		errs = append(errs, ErrPanic)
 	}

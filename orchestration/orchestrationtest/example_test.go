@@ -42,7 +42,7 @@ func ExampleMockActivity() {
 	fmt.Println("virtual time elapsed:", env.Now().Sub(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
 	var types []string
 	for _, e := range env.History()[:4] {
-		types = append(types, e.Type)
+		types = append(types, string(e.Type))
 	}
 	fmt.Println(strings.Join(types, ", "))
 	// Output:

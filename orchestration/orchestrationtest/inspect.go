@@ -20,13 +20,37 @@ import (
 // terminated: the error client.Result returns on every engine, with the
 // same Unwrap chain (an *activity.Error of the failure's type;
 // orchestration.ErrCanceled when terminated; ErrTimeout, ErrPanic or
-// ErrNotFound where they apply).
+// ErrNotRegistered where they apply).
 type FailureError = client.InstanceError
+
+// EventType names a history event.
+type EventType string
+
+// The history event types, for assertions on Event.Type.
+const (
+	OrchestrationStarted        = EventType(replay.OrchestrationStarted)
+	ActivityScheduled           = EventType(replay.ActivityScheduled)
+	ActivityCompleted           = EventType(replay.ActivityCompleted)
+	ActivityFailed              = EventType(replay.ActivityFailed)
+	TimerCreated                = EventType(replay.TimerCreated)
+	TimerFired                  = EventType(replay.TimerFired)
+	EventRaised                 = EventType(replay.EventRaised)
+	SubOrchestrationScheduled   = EventType(replay.SubOrchestrationScheduled)
+	SubOrchestrationCompleted   = EventType(replay.SubOrchestrationCompleted)
+	SubOrchestrationFailed      = EventType(replay.SubOrchestrationFailed)
+	SideEffectRecorded          = EventType(replay.SideEffectRecorded)
+	VersionMarked               = EventType(replay.VersionMarked)
+	TerminationRequested        = EventType(replay.TerminationRequested)
+	OrchestrationCompleted      = EventType(replay.OrchestrationCompleted)
+	OrchestrationFailed         = EventType(replay.OrchestrationFailed)
+	OrchestrationContinuedAsNew = EventType(replay.OrchestrationContinuedAsNew)
+	OrchestrationTerminated     = EventType(replay.OrchestrationTerminated)
+)
 
 // Event is one history event, for assertions.
 type Event struct {
 	Index   int64
-	Type    string
+	Type    EventType
 	Name    string
 	TaskID  int64
 	Time    time.Time
@@ -64,7 +88,7 @@ func (e *Env) InstanceHistory(id string) []Event {
 	}
 	out := make([]Event, len(hist))
 	for i, ev := range hist {
-		out[i] = Event{Index: ev.Index, Type: string(ev.Type), Name: ev.Name, TaskID: ev.TaskID, Time: ev.Time,
+		out[i] = Event{Index: ev.Index, Type: EventType(ev.Type), Name: ev.Name, TaskID: ev.TaskID, Time: ev.Time,
 			Payload: json.RawMessage(ev.Payload), Attempt: ev.Attempt}
 		if ev.Failure != nil {
 			out[i].Failure = ev.Failure.Type + ": " + ev.Failure.Message
@@ -78,7 +102,7 @@ func (e *Env) InstanceHistory(id string) []Event {
 func ScheduledActivities(history []Event) []string {
 	var names []string
 	for _, e := range history {
-		if e.Type == "ActivityScheduled" {
+		if e.Type == ActivityScheduled {
 			names = append(names, e.Name)
 		}
 	}
@@ -91,10 +115,10 @@ func MaxInFlight(history []Event) int {
 	n, most := 0, 0
 	for _, e := range history {
 		switch e.Type {
-		case "ActivityScheduled":
+		case ActivityScheduled:
 			n++
 			most = max(most, n)
-		case "ActivityCompleted", "ActivityFailed":
+		case ActivityCompleted, ActivityFailed:
 			n--
 		}
 	}
