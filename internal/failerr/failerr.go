@@ -13,9 +13,9 @@ import (
 // The sentinels, defined here so that the orchestration package and the
 // client share them.
 var (
-	ErrTimeout  = errors.New("orchestration: timeout")
+	ErrTimeout       = errors.New("orchestration: timeout")
 	ErrNotRegistered = errors.New("orchestration: not registered")
-	ErrPanic    = errors.New("orchestration: panic")
+	ErrPanic         = errors.New("orchestration: panic")
 )
 
 // Chain returns what an error carrying failure (typ, msg, stack) unwraps
