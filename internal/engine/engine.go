@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/client"
@@ -44,7 +45,9 @@ type Engine struct {
 	opts  Options
 	store store.Store
 	clock Clock
-	work  *work
+	// progress and changed are the work counters' (see work).
+	progress atomic.Uint64
+	changed  chan struct{}
 	log   *slog.Logger
 
 	mu       sync.Mutex
@@ -75,7 +78,8 @@ func New(st store.Store, opts Options) *Engine {
 	if opts.Clock == nil {
 		opts.Clock = WallClock
 	}
-	return &Engine{opts: opts, store: st, clock: opts.Clock, log: opts.Logger, watchers: map[string][]chan struct{}{}, work: newWork()}
+	return &Engine{opts: opts, store: st, clock: opts.Clock, log: opts.Logger, watchers: map[string][]chan struct{}{},
+		changed: make(chan struct{}, 1)}
 }
 
 // Codec implements client.Client.

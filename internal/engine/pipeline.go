@@ -62,7 +62,7 @@ func (p *processor) maybeCommit() {
 		return
 	}
 	p.inCommit, p.acc = p.acc, nil
-	p.e.work.add(1)
+	p.work.add(1)
 	p.commitReq <- p.inCommit
 }
 

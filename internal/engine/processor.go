@@ -75,6 +75,7 @@ type processor struct {
 	exited    chan struct{}
 	inflight  map[int64]bool
 	nextTimer time.Time
+	work      *work
 	// warnedNames are the orchestrator names not hosted here that were
 	// logged.
 	warnedNames sync.Map
@@ -105,7 +106,7 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 		log = e.log
 	}
 	p := &processor{
-		e: e, st: e.store, reg: reg, log: log,
+		e: e, st: e.store, reg: reg, log: log, work: e.newWork(),
 		ropts:    replay.Options{Codec: e.opts.Codec, Limits: e.limits(), DeadlockTimeout: e.opts.DeadlockTimeout, Logger: log},
 		cache:    newLRU(opts.CacheSize),
 		done:     make(chan completion, 4096),
@@ -131,11 +132,11 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 }
 
 func (p *processor) poke() {
-	p.e.work.add(1)
+	p.work.add(1)
 	select {
 	case p.pokeCh <- struct{}{}:
 	default:
-		p.e.work.done(1) // one is pending already
+		p.work.done(1) // one is pending already
 	}
 }
 
@@ -153,7 +154,7 @@ func (p *processor) resend(comps []completion) {
 
 // send hands a runner's report to the processor.
 func (p *processor) send(c completion) {
-	p.e.work.add(1)
+	p.work.add(1)
 	p.done <- c
 }
 
@@ -184,11 +185,11 @@ func (p *processor) run() {
 			timer.Stop()
 		}
 		timer = p.e.clock.AfterFunc(d, func() {
-			p.e.work.add(1)
+			p.work.add(1)
 			select {
 			case tick <- struct{}{}:
 			default:
-				p.e.work.done(1)
+				p.work.done(1)
 			}
 		})
 	}
@@ -234,14 +235,14 @@ func (p *processor) run() {
 		if poll || !p.nextTimer.IsZero() {
 			rearm(p.untilNextPoll())
 		}
-		p.e.work.done(tokens + len(comps) + len(starts))
+		p.work.done(tokens + len(comps) + len(starts))
 	}
 }
 
 // evictRequest asks the processor to drop an instance from its cache (its
 // status changed outside it); safe from any goroutine.
 func (p *processor) evictRequest(id string) {
-	p.e.work.add(1)
+	p.work.add(1)
 	p.evictCh <- id
 	p.poke()
 }
@@ -250,7 +251,7 @@ func (p *processor) evictRequested() {
 	for {
 		select {
 		case id := <-p.evictCh:
-			p.e.work.done(1)
+			p.work.done(1)
 			if l := p.cache.get(id); l != nil && l.pins > 0 {
 				l.evictWhenUnpinned = true // its uncommitted steps are only in memory
 			} else {

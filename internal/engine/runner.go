@@ -133,7 +133,7 @@ func (r *runner) submit(ts ...task) {
 			continue
 		}
 		r.queue = append(r.queue, t)
-		r.p.e.work.add(1)
+		r.p.work.add(1)
 		r.cond.Signal()
 	}
 }
@@ -144,7 +144,7 @@ func (r *runner) report(cs []completion) {
 	if len(cs) == 0 {
 		return
 	}
-	r.p.e.work.add(len(cs))
+	r.p.work.add(len(cs))
 	go func() {
 		for _, c := range cs {
 			r.p.done <- c
@@ -169,7 +169,7 @@ func (r *runner) loop() {
 		if r.held[t.instanceID] {
 			r.parked[t.instanceID] = append(r.parked[t.instanceID], t)
 			r.mu.Unlock()
-			r.p.e.work.done(1) // it waits for the termination to be applied
+			r.p.work.done(1) // it waits for the termination to be applied
 			continue
 		}
 		r.mu.Unlock()
@@ -182,7 +182,7 @@ func (r *runner) loop() {
 		default:
 			r.attempt(t)
 		}
-		r.p.e.work.done(1)
+		r.p.work.done(1)
 	}
 }
 
@@ -192,11 +192,11 @@ func (r *runner) loop() {
 func (r *runner) mark(t task) bool {
 	ok := make(chan bool, 1)
 	a := store.Attempt{TaskID: t.ev.TaskID, Attempt: t.attempt, Started: true}
-	r.p.e.work.add(1)
+	r.p.work.add(1)
 	select {
 	case r.p.done <- completion{task: t, attempt: &a, marked: ok}:
 	case <-r.ctx.Done():
-		r.p.e.work.done(1)
+		r.p.work.done(1)
 		return false
 	}
 	select {
@@ -361,7 +361,7 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 	removed := len(r.queue) - len(kept)
 	clear(r.queue[len(kept):])
 	r.queue = kept
-	defer r.p.e.work.done(removed)
+	defer r.p.work.done(removed)
 	for tm, t := range r.timers {
 		if t.instanceID == id && m.covers(&t) {
 			tm.Stop()
@@ -374,7 +374,7 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 			out = append(out, r.canceledCompletion(t))
 		} else {
 			r.queue = append(r.queue, t)
-			r.p.e.work.add(1)
+			r.p.work.add(1)
 			r.cond.Signal()
 		}
 	}
@@ -397,7 +397,7 @@ func (r *runner) unhold(id string) {
 	delete(r.held, id)
 	for _, t := range r.parked[id] {
 		r.queue = append(r.queue, t)
-		r.p.e.work.add(1)
+		r.p.work.add(1)
 		r.cond.Signal()
 	}
 	delete(r.parked, id)
@@ -419,7 +419,7 @@ func (r *runner) release(id string) {
 func (r *runner) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.p.e.work.done(len(r.queue))
+	r.p.work.done(len(r.queue))
 	clear(r.queue)
 	r.queue = r.queue[:0]
 	for tm := range r.timers {

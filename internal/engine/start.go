@@ -27,14 +27,14 @@ type startRequest struct {
 // create hands a new instance to the processor and waits for its commit.
 func (p *processor) create(ctx context.Context, inst store.Instance, start replay.Event, replace bool) error {
 	r := &startRequest{inst: inst, event: start, replace: replace, reply: make(chan error, 1)}
-	p.e.work.add(1)
+	p.work.add(1)
 	select {
 	case p.startCh <- r:
 	case <-p.stopCh:
-		p.e.work.done(1)
+		p.work.done(1)
 		return errNoWorker
 	case <-ctx.Done():
-		p.e.work.done(1)
+		p.work.done(1)
 		return ctx.Err()
 	}
 	select {
