@@ -48,7 +48,7 @@ type Engine struct {
 	// progress and changed are the work counters' (see work).
 	progress atomic.Uint64
 	changed  chan struct{}
-	log   *slog.Logger
+	log      *slog.Logger
 
 	mu       sync.Mutex
 	reg      *worker.Registry // the running worker's, for name checks
