@@ -78,40 +78,7 @@ func (b *batch) step(g *group) {
 		b.steps = append(b.steps, s)
 		return
 	}
-	events := make([]replay.Event, 0, len(g.order)+1)
-	if g.start != nil {
-		events = append(events, *g.start)
-	}
-	for _, m := range g.msgs {
-		if m.Event.Type == replay.OrchestrationStarted {
-			// A run's start is its first event, whatever was raised
-			// before it became visible.
-			events = append(events, m.Event)
-		}
-	}
-	for _, o := range g.order {
-		var ev replay.Event
-		if o >= 0 {
-			ev = g.msgs[o].Event
-			if ev.Type == replay.OrchestrationStarted {
-				continue // applied first
-			}
-			if ev.Type == replay.TimerFired && ev.Generation != l.generation {
-				continue // a timer of an earlier run
-			}
-		} else {
-			c := g.comps[-o-1]
-			if c.attempt != nil || c.task.generation != l.generation {
-				continue // an activity of an earlier run
-			}
-			ev = c.event
-		}
-		if ev.Time.IsZero() {
-			ev.Time = b.now
-		}
-		events = append(events, ev)
-	}
-	res := l.x.Apply(events)
+	res := l.x.Apply(g.events(l, b.now))
 	b.retryState(l, &s, g.comps, res.Done)
 	l.pins++
 	b.pinned = append(b.pinned, l)
@@ -144,6 +111,45 @@ func (b *batch) step(g *group) {
 		b.flushed = append(b.flushed, l)
 	}
 	b.steps = append(b.steps, s)
+}
+
+// events are the group's incoming events for the current run of l, in
+// arrival order after the run's start; those of earlier runs are left out.
+func (g *group) events(l *live, now time.Time) []replay.Event {
+	events := make([]replay.Event, 0, len(g.order)+1)
+	if g.start != nil {
+		events = append(events, *g.start)
+	}
+	for _, m := range g.msgs {
+		if m.Event.Type == replay.OrchestrationStarted {
+			// A run's start is its first event, whatever was raised
+			// before it became visible.
+			events = append(events, m.Event)
+		}
+	}
+	for _, o := range g.order {
+		var ev replay.Event
+		if o >= 0 {
+			ev = g.msgs[o].Event
+			if ev.Type == replay.OrchestrationStarted {
+				continue // applied first
+			}
+			if ev.Type == replay.TimerFired && ev.Generation != l.generation {
+				continue // a timer of an earlier run
+			}
+		} else {
+			c := g.comps[-o-1]
+			if c.attempt != nil || c.task.generation != l.generation {
+				continue // an activity of an earlier run
+			}
+			ev = c.event
+		}
+		if ev.Time.IsZero() {
+			ev.Time = now
+		}
+		events = append(events, ev)
+	}
+	return events
 }
 
 // retryState writes the retry state among comps (start marks, retries
