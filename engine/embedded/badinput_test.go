@@ -191,3 +191,26 @@ func TestClientHonoursEngineLimits(t *testing.T) {
 	require.ErrorAs(t, client.RaiseEvent(ctx, eng, id, "go", strings.Repeat("x", 9<<20)), &size, "9 MiB over it")
 	assert.Equal(t, 8<<20, size.Limit)
 }
+
+// TestAnyTextRoundTrips: ids and names with control characters round-trip
+// exactly and leave the worker working (before, the event encoder wrote Go
+// escapes that are not JSON, and the worker stopped reading its inbox);
+// invalid UTF-8 is refused at the client, naming what was wrong.
+func TestAnyTextRoundTrips(t *testing.T) {
+	eng, _ := start(t, embedded.Options{}, waitForEvent)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, id := range []string{"\x01x", "bell\a", "esc\x1b[0m", "del\x7f", "tag\U000E0001"} {
+		got, err := client.Start(ctx, eng, waitForEvent, struct{}{}, client.WithInstanceID(id))
+		require.NoError(t, err)
+		require.Equal(t, id, got)
+		require.NoError(t, client.RaiseEvent(ctx, eng, id, "go", "for "+id))
+		out, err := client.Result(ctx, eng, waitForEvent, id)
+		require.NoError(t, err, "instance %q", id)
+		assert.Equal(t, "for "+id, out)
+	}
+	_, err := client.Start(ctx, eng, waitForEvent, struct{}{}, client.WithInstanceID("bad\xff"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "instance id")
+	assert.Contains(t, err.Error(), "not valid UTF-8")
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
@@ -42,6 +43,16 @@ func (e *Engine) hosted(ctx context.Context, name string) (bool, []string, error
 	return slices.Contains(names, name), names, nil
 }
 
+// validText refuses ids and names that are not valid UTF-8: they could not
+// round-trip through history (any valid string does, control characters
+// included).
+func validText(what, s string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("embedded: %s %q is not valid UTF-8", what, s)
+	}
+	return nil
+}
+
 func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -52,6 +63,12 @@ func newID() string {
 func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts client.StartOptions) (string, error) {
 	if name == "" {
 		return "", errors.New("embedded: start: empty orchestrator name")
+	}
+	if err := validText("orchestrator name", name); err != nil {
+		return "", err
+	}
+	if err := validText("instance id", opts.InstanceID); err != nil {
+		return "", err
 	}
 	hosted, names, err := e.hosted(ctx, name)
 	if err != nil {
@@ -229,6 +246,9 @@ func (e *Engine) RaiseEventRaw(ctx context.Context, id, name string, payload []b
 	if name == "" {
 		return errors.New("embedded: raise: empty event name")
 	}
+	if err := validText("event name", name); err != nil {
+		return err
+	}
 	if err := codec.CheckSize(e.limits(), fmt.Sprintf("payload of event %q", name), payload); err != nil {
 		return err
 	}
@@ -259,6 +279,9 @@ func (e *Engine) send(ctx context.Context, id string, ev replay.Event) error {
 func (e *Engine) Terminate(ctx context.Context, id, reason string) error {
 	if reason == "" {
 		reason = "terminated by client"
+	}
+	if err := validText("termination reason", reason); err != nil {
+		return err
 	}
 	e.mu.Lock()
 	p := e.proc

@@ -17,7 +17,7 @@ func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
 	b = append(b, `{"index":`...)
 	b = strconv.AppendInt(b, e.Index, 10)
 	b = append(b, `,"type":`...)
-	b = strconv.AppendQuote(b, string(e.Type))
+	b = appendJSONString(b, string(e.Type))
 	b = append(b, `,"time":"`...)
 	b = e.Time.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
@@ -89,7 +89,38 @@ func appendString(b []byte, key, s string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
-	return strconv.AppendQuote(b, s)
+	return appendJSONString(b, s)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped as JSON has them (\u00XX), everything else
+// as is. s must be valid UTF-8 (the client refuses other ids and names).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 func appendJSON(b []byte, key string, v any) ([]byte, error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,6 +24,7 @@ func TestAppendEventRoundTrips(t *testing.T) {
 		{Index: 10, Type: replay.TimerCreated, Time: at, TaskID: 6, FireAt: at.Add(time.Hour)},
 		{Index: 11, Type: replay.VersionMarked, Time: at, Name: "change", Version: 2},
 		{Index: 12, Type: replay.ActivityCompleted, Time: at, TaskID: 7, Payload: []byte{0xff, 0x00, 0x01}},
+		{Index: 14, Type: replay.EventRaised, Time: at, Name: "bell\a vt\v esc\x1b del\x7f tag\U000E0001 nul\x00 \u2028", InstanceID: "\x01x"},
 		{Index: 13, Type: replay.OrchestrationContinuedAsNew, Time: at, Payload: []byte(`1`),
 			Carried: []replay.Event{{Type: replay.EventRaised, Name: "e", Payload: []byte(`true`), Time: at}}},
 	}
@@ -44,6 +46,26 @@ func TestAppendEventRoundTrips(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzEventEncoding: every valid UTF-8 name or id encodes as JSON that
+// decodes back to the same event (strconv.AppendQuote's Go escapes, such
+// as \x01 or \a, are not JSON, and one such id stopped the worker).
+func FuzzEventEncoding(f *testing.F) {
+	for _, s := range []string{"plain", "\x01x", "a\ab", "\v", "\x1b[0m", "\x7f", "\U000E0001", "\u2028\u2029", "q\"uote\\", "é"} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, name, id string) {
+		if !utf8.ValidString(name) || !utf8.ValidString(id) {
+			t.Skip("ids and names must be valid UTF-8 (the client refuses others)")
+		}
+		e := replay.Event{Type: replay.EventRaised, Name: name, InstanceID: id, Time: time.Unix(0, 0).UTC()}
+		b, err := appendEvent(nil, &e)
+		require.NoError(t, err)
+		got, err := decodeEvent(b)
+		require.NoError(t, err, "%s", b)
+		assert.Equal(t, e, got)
+	})
 }
 
 func BenchmarkEncodeEvent(b *testing.B) {
