@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cloudbutton/cloudbutton/client"
-	"github.com/cloudbutton/cloudbutton/engine/embedded"
-	"github.com/cloudbutton/cloudbutton/engine/temporal"
-	"github.com/cloudbutton/cloudbutton/worker"
+	"github.com/cloudbutton/cloudbutton"
 )
 
 // engineConfig holds the flags that pick and reach an engine.
@@ -40,11 +39,7 @@ func (c *engineConfig) addFlags(cmd *cobra.Command) {
 }
 
 // engine is what the CLI needs from an engine.
-type engine interface {
-	client.Client
-	worker.Engine
-	Close() error
-}
+type engine = cloudbutton.Engine
 
 // open opens the configured engine. For the embedded engine, the database
 // must exist unless create is set (a typo in --db is an error, not a new
@@ -58,9 +53,9 @@ func (c *engineConfig) open(ctx context.Context, create bool) (engine, error) {
 				return nil, withCode(exitError, fmt.Errorf("database %s: %w (set --db or CLOUDBUTTON_DB)", c.db, err))
 			}
 		}
-		return embedded.Open(ctx, c.db, embedded.Options{Logger: quiet, CheckNames: c.checkNames})
+		return cloudbutton.Open(ctx, "sqlite:"+c.db+"?check-names="+strconv.FormatBool(c.checkNames), cloudbutton.Options{Logger: quiet})
 	case "temporal":
-		return temporal.Open(ctx, temporal.Options{HostPort: c.address, Namespace: c.namespace, TaskQueue: c.taskQueue, Logger: quiet})
+		return cloudbutton.Open(ctx, "temporal://"+c.address+"/"+url.PathEscape(c.namespace)+"?task-queue="+url.QueryEscape(c.taskQueue), cloudbutton.Options{Logger: quiet})
 	}
 	return nil, withCode(exitUsage, fmt.Errorf("--engine %q: want embedded or temporal", c.engine))
 }

@@ -161,6 +161,8 @@ type Engine struct {
 	// regs are the registries of the workers started on this engine;
 	// with CheckNames, StartRaw checks names against them.
 	regs []*worker.Registry
+	// stops stop those workers (Close stops them first).
+	stops []func(context.Context) error
 }
 
 var (
@@ -198,17 +200,26 @@ func (e *Engine) TemporalClient() tclient.Client { return e.tc }
 // Codec returns the payload codec.
 func (e *Engine) Codec() codec.Codec { return e.opts.Codec }
 
-// Close closes the connection; workers started on the engine must be
-// stopped first.
+// Close stops the workers started on the engine (up to 10 seconds for
+// their work in flight), then closes the connection: the same order as the
+// embedded engine's Close.
 func (e *Engine) Close() error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.closed {
+		e.mu.Unlock()
 		return nil
 	}
 	e.closed = true
+	stops := append([]func(context.Context) error(nil), e.stops...)
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for _, stop := range stops { // as the embedded engine: workers first
+		errs = append(errs, stop(ctx))
+	}
 	e.tc.Close()
-	return nil
+	return errors.Join(errs...)
 }
 
 // checkName returns client.ErrUnknownName, with Options.CheckNames, when

@@ -3,6 +3,7 @@ package temporal
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	tactivity "go.temporal.io/sdk/activity"
 	tclient "go.temporal.io/sdk/client"
@@ -77,20 +78,21 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 		wc.Close()
 		return nil, fmt.Errorf("temporal: start worker on task queue %q: %w", e.opts.TaskQueue, err)
 	}
-	e.mu.Lock()
-	e.regs = append(e.regs, reg)
-	e.mu.Unlock()
+	var once sync.Once
+	done := make(chan struct{})
 	stop := func(ctx context.Context) error {
-		done := make(chan struct{})
-		go func() { w.Stop(); wc.Close(); close(done) }()
-		e.mu.Lock()
-		for i, r := range e.regs {
-			if r == reg {
-				e.regs = append(e.regs[:i], e.regs[i+1:]...)
-				break
+		once.Do(func() {
+			go func() { w.Stop(); wc.Close(); close(done) }()
+			e.mu.Lock()
+			for i, r := range e.regs {
+				if r == reg {
+					e.regs = append(e.regs[:i], e.regs[i+1:]...)
+					e.stops = append(e.stops[:i], e.stops[i+1:]...)
+					break
+				}
 			}
-		}
-		e.mu.Unlock()
+			e.mu.Unlock()
+		})
 		select {
 		case <-done:
 			return nil
@@ -98,6 +100,10 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 			return fmt.Errorf("temporal: stop worker: %w", ctx.Err())
 		}
 	}
+	e.mu.Lock()
+	e.regs = append(e.regs, reg)
+	e.stops = append(e.stops, stop)
+	e.mu.Unlock()
 	return stop, nil
 }
 

@@ -14,16 +14,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"time"
 
+	"github.com/cloudbutton/cloudbutton"
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/client"
-	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/engine/embedded"
-	"github.com/cloudbutton/cloudbutton/engine/temporal"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
@@ -94,7 +94,7 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 		o.Worker.Logger = o.Logger
 	}
 	rt := &Runtime{flags: o.EngineFlags}
-	var eng worker.Engine
+	var address, hint string
 	switch o.Engine {
 	case "", "embedded":
 		if o.DB == "" {
@@ -105,21 +105,22 @@ func Start(ctx context.Context, o Options) (*Runtime, error) {
 				return nil, fmt.Errorf("creating the directory of --db %s: %w", o.DB, err)
 			}
 		}
-		e, err := embedded.Open(ctx, o.DB, embedded.Options{Logger: o.Logger, PollInterval: o.PollInterval, MaxPayload: o.MaxPayload})
-		if err != nil {
-			return nil, fmt.Errorf("opening --db %s: %w", o.DB, err)
+		address, hint = "sqlite:"+o.DB, "opening --db "+o.DB
+		if o.PollInterval > 0 {
+			address += "?poll-interval=" + o.PollInterval.String()
 		}
-		rt.Client, rt.Engine, rt.close, eng = e, e, e.Close, e
 	case "temporal":
-		e, err := temporal.Open(ctx, temporal.Options{HostPort: o.Address, TaskQueue: o.TaskQueue, Logger: o.Logger,
-			Limits: codec.Limits{MaxPayload: o.MaxPayload}})
-		if err != nil {
-			return nil, fmt.Errorf("connecting to Temporal at --address %s (start one with: temporal server start-dev --ip 127.0.0.1): %w", o.Address, err)
-		}
-		rt.Client, rt.close, eng = e, e.Close, e
+		address = "temporal://" + o.Address + "/default?task-queue=" + url.QueryEscape(o.TaskQueue)
+		hint = "connecting to Temporal at --address " + o.Address + " (start one with: temporal server start-dev --ip 127.0.0.1)"
 	default:
 		return nil, fmt.Errorf("--engine %q: want embedded or temporal", o.Engine)
 	}
+	eng, err := cloudbutton.Open(ctx, address, cloudbutton.Options{Logger: o.Logger, MaxPayload: o.MaxPayload})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", hint, err)
+	}
+	rt.Client, rt.close = eng, eng.Close
+	rt.Engine, _ = eng.(*embedded.Engine)
 	w := worker.New(eng, o.Worker)
 	w.RegisterOrchestrators(o.Orchestrators...)
 	w.RegisterActivities(o.Activities...)
