@@ -1,7 +1,7 @@
 // Package worker hosts orchestrators and activities on an engine: the
 // embedded SQLite engine (engine/embedded) or Temporal (engine/temporal).
 //
-//	eng, err := embedded.Open("app.db", embedded.Options{})
+//	eng, err := embedded.Open(ctx, "app.db", embedded.Options{})
 //	w := worker.New(eng, worker.Options{})
 //	w.RegisterOrchestrators(WordCount)
 //	w.RegisterActivities(SplitInput, CountWords)
