@@ -36,6 +36,12 @@
 //
 //	w.RegisterOrchestrators(WordCount, analytics.MapReduceByKeyOrchestrator(CountWords, MergeCounts))
 //
+// A sub-orchestrator that no worker registers is not an error: like any
+// orchestration of an unregistered name, its instances wait for a worker
+// that registers it, and their status says so ("orchestrator
+// "analytics.map:count" is not registered on the worker"); in unit tests
+// the harness reports the run stuck, naming them.
+//
 // Each payload (an activity's input or result, a sub-orchestration's input
 // or result) still has to fit the codec's size limit: keep items small
 // (chunk descriptors, not data) and results summarised.

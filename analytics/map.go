@@ -206,9 +206,6 @@ func runMap[In, Out any](ctx orchestration.Context, name string, items []In, cfg
 		}, func(g int, r MapResult[Out], err error) error {
 			lo, hi := groups[g][0], groups[g][1]
 			if err != nil {
-				if errors.Is(err, orchestration.ErrNotRegistered) {
-					return fmt.Errorf("analytics: sub-orchestrator %q is not registered: add analytics.MapOrchestrator(<activity %q>) to the worker: %w", child, name, err)
-				}
 				for i := lo; i < hi; i++ {
 					f, ferr := itemFailure(i, err)
 					if ferr != nil {

@@ -163,9 +163,6 @@ func (p pipeline[In, M, V]) run(ctx orchestration.Context, items []In, cfg confi
 		}, func(g int, r partial[V], err error) error {
 			lo, hi := groups[g][0], groups[g][1]
 			if err != nil {
-				if errors.Is(err, orchestration.ErrNotRegistered) {
-					return fmt.Errorf("analytics: sub-orchestrator %q is not registered: add analytics.MapReduceOrchestrator (or MapReduceByKeyOrchestrator) of activities %q and %q to the worker: %w", p.child, p.mapName, p.reduceName, err)
-				}
 				var re *orchestration.SubOrchestrationError
 				if errors.As(err, &re) && re.Type == errorTypeReduce {
 					return fmt.Errorf("analytics: sub-orchestration of items %d to %d: %w", lo, hi-1, err)
