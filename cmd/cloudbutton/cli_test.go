@@ -86,6 +86,10 @@ func TestCLIEndToEnd(t *testing.T) {
 		})
 	}
 
+	code, out, errOut = cli(t, "--db", db, "status", "waits")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, `Waiting       orchestrator "no-such-orchestrator" is not registered on the worker`, "status says why it waits")
+
 	code, _, errOut = cli(t, "--db", db, "start", "bench.sequence", "100000", "--id", "long")
 	require.Equal(t, exitOK, code, errOut)
 	code, _, errOut = cli(t, "--db", db, "wait", "long", "--timeout", "50ms", "--no-progress")

@@ -170,6 +170,7 @@ func printStatus(w io.Writer, st *client.Status) {
 	row("Instance", st.InstanceID)
 	row("Orchestrator", st.Name)
 	row("Status", string(st.RuntimeStatus))
+	row("Waiting", st.Blocked)
 	row("Parent", st.ParentInstanceID)
 	row("Created", st.CreatedAt.Local().Format(time.RFC3339))
 	row("Updated", st.UpdatedAt.Local().Format(time.RFC3339))
