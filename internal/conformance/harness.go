@@ -94,6 +94,7 @@ func Run(t *testing.T, e Engine) {
 		{"DurableRetries", testDurableRetries},
 		{"GetVersionRule", testGetVersionRule},
 		{"ErrorModel", testErrorModel},
+		{"TerminateReachesNewChildren", testTerminateReachesNewChildren},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -302,4 +303,48 @@ func testErrorModel(t *testing.T, e Engine) {
 	assert.ErrorIs(t, result("timeout", false), orchestration.ErrTimeout)
 	assert.ErrorIs(t, result("panic", false), orchestration.ErrPanic)
 	assert.ErrorIs(t, result("wait", true), orchestration.ErrCanceled)
+}
+
+// tcStarts counts, per parent, the attempts of tcWork that started.
+var tcStarts sync.Map
+
+var tcWork = activity.New("tc-work", func(ctx context.Context, parent string) (struct{}, error) {
+	v, _ := tcStarts.LoadOrStore(parent, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+	return struct{}{}, nil
+})
+
+var tcChild = orchestration.New("tc-child", func(ctx orchestration.Context, parent string) (struct{}, error) {
+	return orchestration.Call(ctx, tcWork, parent).Await(ctx)
+})
+
+var tcParent = orchestration.New("tc-parent", func(ctx orchestration.Context, _ struct{}) (struct{}, error) {
+	return orchestration.CallSub(ctx, tcChild, ctx.Info().InstanceID, orchestration.WithInstanceID(ctx.Info().InstanceID+"-child")).Await(ctx)
+})
+
+// testTerminateReachesNewChildren: a parent terminated in the very step
+// that creates its child (the termination was waiting for a delayed
+// start) terminates that child too, before it does any work; before, a
+// child not committed yet was missed, and its activity ran.
+func testTerminateReachesNewChildren(t *testing.T, e Engine) {
+	ctx := testContext(t)
+	c := e.Start(t, func(w *worker.Worker) {
+		w.RegisterOrchestrators(tcParent, tcChild)
+		w.RegisterActivities(tcWork)
+	})
+	id, err := c.StartRaw(ctx, tcParent.Name(), []byte(`{}`), client.StartOptions{StartAt: time.Now().Add(300 * time.Millisecond)})
+	require.NoError(t, err)
+	require.NoError(t, c.Terminate(ctx, id, "before it started"))
+	st, err := c.Wait(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus)
+	if cst, err := c.Status(ctx, id+"-child"); err == nil {
+		cst, err = c.Wait(ctx, cst.InstanceID)
+		require.NoError(t, err)
+		assert.Equal(t, client.StatusTerminated, cst.RuntimeStatus, "the child is terminated with its parent")
+	} else {
+		require.ErrorIs(t, err, client.ErrNotFound) // never created: also fine
+	}
+	v, _ := tcStarts.LoadOrStore(id, new(atomic.Int64))
+	assert.Zero(t, v.(*atomic.Int64).Load(), "the child's activity never started")
 }

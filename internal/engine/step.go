@@ -2,6 +2,8 @@ package engine
 
 import (
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/internal/core"
@@ -313,9 +315,29 @@ func (b *batch) terminateChildren(l *live, s *store.Step, reason string) {
 		b.p.log.Error("embedded: listing sub-orchestrations to terminate", "instance", l.id, "err", err)
 		return
 	}
+	ids := map[string]bool{}
 	for _, c := range children {
-		b.p.runner.hold(c.ID) // its queued attempts wait for its own termination
-		s.NewMessages = append(s.NewMessages, store.Message{InstanceID: c.ID, VisibleAt: b.now,
+		ids[c.ID] = true
+	}
+	// And those created by steps not committed yet (this one included).
+	uncommitted := [][]store.Step{{*s}, b.steps}
+	for _, pb := range []*pending{b.p.acc, b.p.inCommit} {
+		if pb != nil {
+			uncommitted = append(uncommitted, pb.steps)
+		}
+	}
+	for _, steps := range uncommitted {
+		for i := range steps {
+			for _, in := range steps[i].NewInstances {
+				if in.ParentID == l.id {
+					ids[in.ID] = true
+				}
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		b.p.runner.hold(id) // its queued attempts wait for its own termination
+		s.NewMessages = append(s.NewMessages, store.Message{InstanceID: id, VisibleAt: b.now,
 			Event: replay.Event{Type: replay.TerminationRequested, Name: reason, Time: b.now}})
 		b.pokeSelf = true
 	}
