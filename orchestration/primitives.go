@@ -9,13 +9,17 @@ import (
 )
 
 // NewTimer returns a Future that is ready after d of orchestration time.
-// The timer is durable: it survives restarts of the worker.
+// The timer is durable: it survives restarts of the worker. A timer longer
+// than 100 years fails at once with an error that states the limit.
 func NewTimer(ctx Context, d time.Duration) Future[struct{}] {
 	if err := ctx.Err(); err != nil {
 		return failed[struct{}](err)
 	}
 	if d < 0 {
 		d = 0
+	}
+	if err := core.CheckTimer("timer", d); err != nil {
+		return failed[struct{}](err)
 	}
 	f := ctx.engine().NewTimer(d)
 	return Future[struct{}]{&futureState[struct{}]{w: f, get: func() (struct{}, error) {
@@ -39,6 +43,9 @@ func Sleep(ctx Context, d time.Duration) error {
 // stays buffered for the next wait.
 func WaitEvent[T any](ctx Context, name string, timeout time.Duration) Future[T] {
 	if err := ctx.Err(); err != nil {
+		return failed[T](err)
+	}
+	if err := core.CheckTimer(fmt.Sprintf("timeout of event %q", name), timeout); err != nil {
 		return failed[T](err)
 	}
 	c := ctx.engine()

@@ -95,6 +95,7 @@ func Run(t *testing.T, e Engine) {
 		{"GetVersionRule", testGetVersionRule},
 		{"ErrorModel", testErrorModel},
 		{"TerminateReachesNewChildren", testTerminateReachesNewChildren},
+		{"TimersAtTheEdges", testTimersAtTheEdges},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })

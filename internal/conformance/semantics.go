@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -347,4 +348,44 @@ func testTerminateReachesNewChildren(t *testing.T, e Engine) {
 	}
 	v, _ := tcStarts.LoadOrStore(id, new(atomic.Int64))
 	assert.Zero(t, v.(*atomic.Int64).Load(), "the child's activity never started")
+}
+
+type edgeOut struct {
+	TooLong string
+	First   int // 0: the 10-year timer, 1: the event
+}
+
+var edgeTimers = orchestration.New("edge-timers", func(ctx orchestration.Context, _ struct{}) (edgeOut, error) {
+	tooLong := orchestration.Sleep(ctx, 2_500_000*time.Hour)
+	if tooLong == nil {
+		return edgeOut{}, errors.New("a 285-year timer was accepted")
+	}
+	decade := orchestration.NewTimer(ctx, 10*365*24*time.Hour)
+	ev := orchestration.WaitEvent[string](ctx, "go", 0)
+	i, err := orchestration.Any(ctx, decade, ev)
+	return edgeOut{TooLong: tooLong.Error(), First: i}, err
+})
+
+// testTimersAtTheEdges: a 10-year timer is accepted (and, in real time,
+// does not fire early); one past the limit is refused with the limit
+// stated (before, on embedded, a 2,500,000 h Sleep overflowed its stored
+// due time and completed at once).
+func testTimersAtTheEdges(t *testing.T, e Engine) {
+	ctx := testContext(t)
+	c := e.Start(t, func(w *worker.Worker) { w.RegisterOrchestrators(edgeTimers) })
+	id, err := client.Start(ctx, c, edgeTimers, struct{}{})
+	require.NoError(t, err)
+	eventually(t, "the instance ran", func() bool {
+		st, err := c.Status(ctx, id)
+		return err == nil && st.RuntimeStatus != client.StatusPending
+	})
+	if err := client.RaiseEvent(ctx, c, id, "go", "now"); err != nil {
+		require.ErrorIs(t, err, client.ErrNotRunning) // virtual time: the decade passed
+	}
+	got, err := client.Result(ctx, c, edgeTimers, id)
+	require.NoError(t, err)
+	assert.Contains(t, got.TooLong, "over the limit of 876000h0m0s (100 years)")
+	if reason := e.Unsupported(FeatureWallClock); reason == "" {
+		assert.Equal(t, 1, got.First, "the 10-year timer does not fire early")
+	}
 }

@@ -62,6 +62,20 @@ func ChildInstanceID(parentID string, seq int64) string {
 	return fmt.Sprintf("%s:%d", parentID, seq)
 }
 
+// MaxTimer is the longest timer (a Sleep, NewTimer or event-wait timeout)
+// an orchestration may set: 100 years. A longer one is refused when the
+// code sets it, on every engine, rather than overflowing a stored due time
+// and firing at once.
+const MaxTimer = 100 * 365 * 24 * time.Hour
+
+// CheckTimer refuses a timer longer than MaxTimer, naming both.
+func CheckTimer(what string, d time.Duration) error {
+	if d > MaxTimer {
+		return fmt.Errorf("orchestration: %s of %s is over the limit of %s (100 years)", what, d, MaxTimer)
+	}
+	return nil
+}
+
 // Timeout failures. Every timeout is a Failure of type FailureTimeout whose
 // message names what timed out and the limit; whether it is retried is the
 // retry policy's decision (NonRetryable is false), except for event waits,
