@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"testing"
 	"time"
 
@@ -128,10 +127,11 @@ func TestDuplicateCompletionsAreDropped(t *testing.T) {
 }
 
 func TestCloseUnwindsBlockedCoroutines(t *testing.T) {
+	// goleak retries until the unwound coroutines have exited: a count
+	// right after Close depends on how fast the machine is (it failed
+	// once under load, 3 goroutines for 2).
 	defer goleak.VerifyNone(t)
-	before := runtime.NumGoroutine()
 	x := replay.New(fanOut, replay.Options{})
 	x.Apply([]replay.Event{started(fanOut.Name(), 10)})
 	x.Close()
-	assert.LessOrEqual(t, runtime.NumGoroutine(), before)
 }
