@@ -1,6 +1,7 @@
 package functionhost_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -119,4 +120,50 @@ func TestOrchestrationOnLambdaMatchesInProcess(t *testing.T) {
 	st, _ := h.Stats("samples")
 	assert.GreaterOrEqual(t, st.Invocations, int64(1+20+1+2+1), "every activity ran as a Lambda invocation")
 	assert.Equal(t, int64(1), st.Timeouts)
+}
+
+var sleepsOnLambda = orchestration.New("sleeps-on-lambda", func(ctx orchestration.Context, ms int) (int, error) {
+	return orchestration.Call(ctx, activities.Sleep, ms, orchestration.WithStartToCloseTimeout(time.Minute)).Await(ctx)
+})
+
+// TestTerminateAbandonsLambdaAttempts: terminating an orchestration whose
+// activity is running as a Lambda invocation (of a real bootstrap that
+// ignores its context) abandons the invocation: the instance ends
+// Terminated at once, and the invocation's late result is dropped.
+func TestTerminateAbandonsLambdaAttempts(t *testing.T) {
+	h, url := startHost(t, &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
+		"samples": {Bootstrap: bootstrap(t), Timeout: time.Minute, Concurrency: 2, OnLimit: functionhost.Queue},
+	}})
+	eng, err := embedded.Open(context.Background(), filepath.Join(t.TempDir(), "terminate.db"), embedded.Options{})
+	require.NoError(t, err)
+	w := worker.New(eng, worker.Options{Invoker: newInvoker(t, url, awslambda.Options{DefaultFunction: "samples"})})
+	w.RegisterOrchestrators(sleepsOnLambda)
+	w.RegisterActivities(activities.All()...)
+	require.NoError(t, w.Start(context.Background()))
+	defer func() {
+		require.NoError(t, w.Stop(context.Background()))
+		require.NoError(t, eng.Close())
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const sleep = 3 * time.Second
+	id, err := client.Start(ctx, eng, sleepsOnLambda, int(sleep.Milliseconds()))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		st, _ := h.Stats("samples")
+		return st.Invocations >= 1
+	}, 30*time.Second, 10*time.Millisecond, "the activity runs as an invocation")
+	require.NoError(t, eng.Terminate(ctx, id, "stop"))
+	st, err := eng.Wait(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus)
+	// The invocation goes on (it ignores cancellation); when it ends, its
+	// result must not be recorded.
+	deadline := time.Now().Add(sleep + time.Second)
+	for time.Now().Before(deadline) {
+		var hist bytes.Buffer
+		require.NoError(t, eng.ExportHistory(ctx, id, &hist))
+		require.NotContains(t, hist.String(), `"ActivityCompleted"`, "its late result is dropped")
+		time.Sleep(100 * time.Millisecond)
+	}
 }
