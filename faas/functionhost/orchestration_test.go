@@ -72,18 +72,26 @@ var lambdaReport = orchestration.New("lambda-report", func(ctx orchestration.Con
 	return r, nil
 })
 
-func runReport(t *testing.T, inv faas.Invoker) report {
+// startEngine opens an embedded engine with a worker that hosts o and the
+// sample activities; both are stopped in t.Cleanup.
+func startEngine(t *testing.T, opts worker.Options, o orchestration.Definition) *embedded.Engine {
 	t.Helper()
 	eng, err := embedded.Open(context.Background(), filepath.Join(t.TempDir(), "e2e.db"), embedded.Options{})
 	require.NoError(t, err)
-	w := worker.New(eng, worker.Options{Invoker: inv, DefaultStartToClose: 5 * time.Second})
-	w.RegisterOrchestrators(lambdaReport)
+	w := worker.New(eng, opts)
+	w.RegisterOrchestrators(o)
 	w.RegisterActivities(activities.All()...)
 	require.NoError(t, w.Start(context.Background()))
-	defer func() {
+	t.Cleanup(func() {
 		require.NoError(t, w.Stop(context.Background()))
 		require.NoError(t, eng.Close())
-	}()
+	})
+	return eng
+}
+
+func runReport(t *testing.T, inv faas.Invoker) report {
+	t.Helper()
+	eng := startEngine(t, worker.Options{Invoker: inv, DefaultStartToClose: 5 * time.Second}, lambdaReport)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	texts := make([]string, 20)
@@ -134,16 +142,7 @@ func TestTerminateAbandonsLambdaAttempts(t *testing.T) {
 	h, url := startHost(t, &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
 		"samples": {Bootstrap: bootstrap(t), Timeout: time.Minute, Concurrency: 2, OnLimit: functionhost.Queue},
 	}})
-	eng, err := embedded.Open(context.Background(), filepath.Join(t.TempDir(), "terminate.db"), embedded.Options{})
-	require.NoError(t, err)
-	w := worker.New(eng, worker.Options{Invoker: newInvoker(t, url, awslambda.Options{DefaultFunction: "samples"})})
-	w.RegisterOrchestrators(sleepsOnLambda)
-	w.RegisterActivities(activities.All()...)
-	require.NoError(t, w.Start(context.Background()))
-	defer func() {
-		require.NoError(t, w.Stop(context.Background()))
-		require.NoError(t, eng.Close())
-	}()
+	eng := startEngine(t, worker.Options{Invoker: newInvoker(t, url, awslambda.Options{DefaultFunction: "samples"})}, sleepsOnLambda)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	const sleep = 3 * time.Second
