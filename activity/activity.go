@@ -38,12 +38,14 @@ func (a *Activity[In, Out]) Run(ctx context.Context, in In) (Out, error) { retur
 // Execute decodes input with c, runs the activity and encodes its result.
 // It never panics: a panic becomes an error of type "Panic" with the
 // stack; undecodable input and unencodable or oversized results become
-// non-retryable errors that name the problem. Engines and FaaS adapters
+// non-retryable errors that name the problem. Its errors are *Error: an
+// error of the activity function that is not one becomes one of type
+// "Error" (or of the type of the *Error it wraps), its Cause. Engines and FaaS adapters
 // call Execute; user code rarely needs to.
 func (a *Activity[In, Out]) Execute(ctx context.Context, c codec.Codec, lim codec.Limits, input []byte) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, &Error{Type: core.FailurePanic, Message: fmt.Sprintf("activity %q panicked: %v", a.name, r), stack: string(debug.Stack())}
+			out, err = nil, &Error{Type: core.FailurePanic, Message: fmt.Sprintf("activity %q panicked: %v", a.name, r), Stack: string(debug.Stack())}
 		}
 	}()
 	in, derr := codec.DecodeNamed[In](c, "input of activity", a.name, input)
@@ -52,7 +54,7 @@ func (a *Activity[In, Out]) Execute(ctx context.Context, c codec.Codec, lim code
 	}
 	res, err := a.fn(ctx, in)
 	if err != nil {
-		return nil, err
+		return nil, errorOf(err)
 	}
 	out, eerr := codec.EncodeNamed(c, lim, "result of activity", a.name, res)
 	if eerr != nil {

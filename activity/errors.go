@@ -17,9 +17,10 @@ type Error struct {
 	Message string
 	// NonRetryable stops retries whatever the retry policy says.
 	NonRetryable bool
+	// Stack is the stack trace recorded with a panic, if any.
+	Stack string
 	// Cause is the underlying error, when known locally.
 	Cause error
-	stack string
 }
 
 // NewError returns a retryable application error.
@@ -30,11 +31,6 @@ func NewError(errType, message string) *Error {
 // NewNonRetryableError returns an application error that is never retried.
 func NewNonRetryableError(errType, message string) *Error {
 	return &Error{Type: errType, Message: message, NonRetryable: true}
-}
-
-// FromFailure rebuilds an *Error from its recorded form.
-func FromFailure(typ, message, stack string, nonRetryable bool) *Error {
-	return &Error{Type: typ, Message: message, NonRetryable: nonRetryable, stack: stack}
 }
 
 // Error returns "Type: message".
@@ -48,16 +44,19 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Cause }
 
-// Stack returns the stack trace recorded with a panic, if any.
-func (e *Error) Stack() string { return e.stack }
-
-// Failure returns the recorded form of the error.
-func (e *Error) Failure() *core.Failure {
-	typ := e.Type
-	if typ == "" {
-		typ = core.FailureError
+// errorOf returns the *Error that err, returned by an activity function,
+// is recorded as: err itself if it is one; one of the type of the *Error
+// that err wraps, in err's words; else one of type "Error".
+func errorOf(err error) *Error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return &Error{Type: core.FailureError, Message: err.Error(), Cause: err}
 	}
-	return &core.Failure{Type: typ, Message: e.Message, Stack: e.stack, NonRetryable: e.NonRetryable}
+	if e == err {
+		return e
+	}
+	f := core.Described(err, e, &core.Failure{Type: e.Type, Message: e.Message})
+	return &Error{Type: e.Type, Message: f.Message, NonRetryable: e.NonRetryable, Stack: e.Stack, Cause: err}
 }
 
 // IsType reports whether err is, or wraps, an *Error of the given type.

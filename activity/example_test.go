@@ -12,18 +12,17 @@ import (
 // encoded input, as a FaaS invocation would.
 func ExampleNew() {
 	charge := activity.New("charge", func(ctx context.Context, cents int) (string, error) {
-		info, _ := activity.InfoFrom(ctx)
 		if cents <= 0 {
 			return "", activity.NewNonRetryableError("InvalidAmount", fmt.Sprintf("%d cents", cents))
 		}
-		return fmt.Sprintf("charged %d (key %s)", cents, info.IdempotencyKey), nil
+		return fmt.Sprintf("charged %d", cents), nil
 	})
-	ctx := activity.WithInfo(context.Background(), activity.Info{IdempotencyKey: activity.IdempotencyKey("order-1", 3, 1)})
+	ctx := context.Background()
 	out, err := charge.Execute(ctx, codec.JSON, codec.Limits{}, []byte(`250`))
 	fmt.Println(string(out), err)
 	_, err = charge.Execute(ctx, codec.JSON, codec.Limits{}, []byte(`0`))
 	fmt.Println(activity.IsType(err, "InvalidAmount"), err)
 	// Output:
-	// "charged 250 (key order-1/3/1)" <nil>
+	// "charged 250" <nil>
 	// true InvalidAmount: 0 cents
 }

@@ -3,6 +3,8 @@ package activity
 import (
 	"context"
 	"fmt"
+
+	"github.com/cloudbutton/cloudbutton/internal/activityctx"
 )
 
 // Info describes the current attempt of an activity.
@@ -22,44 +24,18 @@ type Info struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
-// IdempotencyKey builds the key for an attempt.
-func IdempotencyKey(instanceID string, taskID int64, attempt int) string {
-	return fmt.Sprintf("%s/%d/%d", instanceID, taskID, attempt)
-}
-
 // TaskKey is the key shared by every attempt of a task, for deduplicating
 // side effects across retries: "<instance>/<task id>".
 func (i Info) TaskKey() string { return fmt.Sprintf("%s/%d", i.InstanceID, i.TaskID) }
 
-type infoKey struct{}
-
-type heartbeatKey struct{}
-
-// WithInfo returns a context carrying info; engines and FaaS adapters call it.
-func WithInfo(ctx context.Context, info Info) context.Context {
-	return context.WithValue(ctx, infoKey{}, info)
-}
-
 // InfoFrom returns the Info of the running attempt; ok is false outside an
 // activity.
 func InfoFrom(ctx context.Context) (info Info, ok bool) {
-	info, ok = ctx.Value(infoKey{}).(Info)
-	return info, ok
-}
-
-// HeartbeatFunc receives heartbeats; engines install one with WithHeartbeat.
-type HeartbeatFunc func(details any)
-
-// WithHeartbeat returns a context whose Heartbeat calls reach fn.
-func WithHeartbeat(ctx context.Context, fn HeartbeatFunc) context.Context {
-	return context.WithValue(ctx, heartbeatKey{}, fn)
+	i, ok := activityctx.InfoFrom(ctx)
+	return Info(i), ok
 }
 
 // Heartbeat reports progress of a long activity. Engines that enforce a
 // heartbeat timeout fail an attempt that stops heartbeating; elsewhere it
 // is a no-op. Safe for concurrent use.
-func Heartbeat(ctx context.Context, details any) {
-	if fn, ok := ctx.Value(heartbeatKey{}).(HeartbeatFunc); ok && fn != nil {
-		fn(details)
-	}
-}
+func Heartbeat(ctx context.Context, details any) { activityctx.Heartbeat(ctx, details) }

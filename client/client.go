@@ -68,6 +68,11 @@ type Failure struct {
 	Type    string `json:"type"`
 	Message string `json:"message"`
 	Stack   string `json:"stack,omitempty"`
+	// Activity names the activity, or SubOrchestration the child, whose
+	// failure the orchestration failed with (returning its
+	// *orchestration.ActivityError or *SubOrchestrationError).
+	Activity         string `json:"activity,omitempty"`
+	SubOrchestration string `json:"subOrchestration,omitempty"`
 }
 
 // Status is a snapshot of an instance.

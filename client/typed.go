@@ -62,7 +62,9 @@ func RaiseEvent[T any](ctx context.Context, c Client, instanceID, name string, v
 
 // InstanceError reports an instance that did not complete successfully. It
 // unwraps, on every engine and in the test harness alike, to the
-// *activity.Error of its failure's type (errors.As), and to
+// *activity.Error of its failure's type (errors.As); to the
+// *orchestration.ActivityError or *orchestration.SubOrchestrationError
+// the orchestration failed with, naming the activity or the child; and to
 // orchestration.ErrCanceled (terminated), ErrTimeout, ErrPanic or
 // ErrNotRegistered where they apply (errors.Is).
 type InstanceError struct{ Status *Status }
@@ -71,8 +73,15 @@ type InstanceError struct{ Status *Status }
 func (e *InstanceError) Unwrap() []error {
 	s := e.Status
 	var errs []error
-	if s.Failure != nil {
-		errs = failerr.Chain(s.Failure.Type, s.Failure.Message, s.Failure.Stack, true)
+	if f := s.Failure; f != nil {
+		switch {
+		case f.Activity != "":
+			errs = []error{&orchestration.ActivityError{Activity: f.Activity, Type: f.Type, Message: f.Message, Stack: f.Stack, NonRetryable: true}}
+		case f.SubOrchestration != "":
+			errs = []error{&orchestration.SubOrchestrationError{Orchestration: f.SubOrchestration, Type: f.Type, Message: f.Message, Stack: f.Stack}}
+		default:
+			errs = failerr.Chain(f.Type, f.Message, f.Stack, true)
+		}
 	}
 	if s.RuntimeStatus == StatusTerminated && !slices.Contains(errs, error(orchestration.ErrCanceled)) {
 		errs = append(errs, orchestration.ErrCanceled)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/activityctx"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 )
 
@@ -95,13 +96,13 @@ func (p *InProcess) Invoke(ctx context.Context, req Request) ([]byte, error) {
 		return nil, p.ctxError(ctx, req, "waiting for a concurrency slot")
 	}
 
-	actx := activity.WithInfo(ctx, activity.Info{
+	actx := activityctx.WithInfo(ctx, activityctx.Info{
 		ActivityName: req.Activity, InstanceID: req.InstanceID, TaskID: req.TaskID,
 		Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey,
 	})
 	if hb := p.opts.OnHeartbeat; hb != nil {
-		actx = activity.WithHeartbeat(actx, func(details any) {
-			activity.Heartbeat(ctx, details)
+		actx = activityctx.WithHeartbeat(actx, func(details any) {
+			activityctx.Heartbeat(ctx, details)
 			hb(req, details)
 		})
 	}
@@ -142,11 +143,10 @@ func (p *InProcess) ctxError(ctx context.Context, req Request, phase string) err
 
 // applicationError maps an error returned by Execute to an *Error.
 func applicationError(function string, err error) *Error {
-	f := core.FailureFrom(err)
-	e := &Error{Kind: KindApplication, Type: f.Type, Message: f.Message, Stack: f.Stack, NonRetryable: f.NonRetryable, Function: function}
+	e := &Error{Kind: KindApplication, Type: core.FailureError, Message: err.Error(), Function: function}
 	var ae *activity.Error
-	if errors.As(err, &ae) {
-		e.Stack = ae.Stack()
+	if errors.As(err, &ae) { // always, from an *activity.Activity
+		e.Type, e.Message, e.Stack, e.NonRetryable = ae.Type, ae.Message, ae.Stack, ae.NonRetryable
 		if ae.Type == core.FailurePayloadTooLarge {
 			e.Kind = KindPayloadTooLarge
 		}

@@ -16,7 +16,9 @@ import (
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/activityctx"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -91,7 +93,7 @@ func TestInProcessOutcomes(t *testing.T) {
 			assert.Contains(t, fe.Message, tt.msg)
 			if tt.errType == core.FailurePanic {
 				assert.Contains(t, fe.Stack, "panicHere", "the stack names the panicking function")
-				assert.Equal(t, core.FailurePanic, fe.Failure().Type)
+				assert.Equal(t, core.FailurePanic, failerr.From(fe).Type)
 			}
 		})
 	}
@@ -106,7 +108,7 @@ func TestInProcessInfoAndHeartbeat(t *testing.T) {
 		beats = append(beats, fmt.Sprintf("%s:%v", req.Activity, d))
 	}})
 	var ctxBeats []any
-	ctx := activity.WithHeartbeat(context.Background(), func(d any) { ctxBeats = append(ctxBeats, d) })
+	ctx := activityctx.WithHeartbeat(context.Background(), func(d any) { ctxBeats = append(ctxBeats, d) })
 	out, err := p.Invoke(ctx, faas.Request{Activity: "info", Input: []byte(`{}`), InstanceID: "i-1", TaskID: 7, Attempt: 2, IdempotencyKey: "i-1/7/2"})
 	require.NoError(t, err)
 	got, err := codec.Decode[activity.Info](codec.JSON, "info", out)
@@ -129,7 +131,7 @@ func TestInProcessTimeoutWhenActivityIgnoresContext(t *testing.T) {
 	var fe *faas.Error
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, faas.KindTimeout, fe.Kind)
-	assert.Equal(t, core.FailureTimeout, fe.Failure().Type)
+	assert.Equal(t, core.FailureTimeout, failerr.From(fe).Type)
 }
 
 func TestInProcessQueuesOverConcurrencyLimit(t *testing.T) {

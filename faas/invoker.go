@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/cloudbutton/cloudbutton/internal/core"
 )
 
 // Request is one activity attempt to invoke.
@@ -80,24 +78,3 @@ func (e *Error) Error() string {
 
 // Is matches ErrInvocation.
 func (e *Error) Is(target error) bool { return target == ErrInvocation }
-
-// Failure returns the form recorded in history.
-func (e *Error) Failure() *core.Failure {
-	f := &core.Failure{Type: e.Type, Message: e.Message, Stack: e.Stack, NonRetryable: e.NonRetryable}
-	switch e.Kind {
-	case KindTimeout:
-		f.Type = core.FailureTimeout
-	case KindThrottled:
-		f.Type = core.FailureThrottled
-	case KindNotFound:
-		f.Type, f.NonRetryable = core.FailureActivityNotFound, true
-	case KindPayloadTooLarge:
-		f.Type, f.NonRetryable = core.FailurePayloadTooLarge, true
-	case KindCrash:
-		f.Type = core.FailureCrash
-	}
-	if f.Type == "" {
-		f.Type = core.FailureError
-	}
-	return f
-}

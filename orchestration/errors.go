@@ -32,7 +32,10 @@ type DeadlockError = core.DeadlockError
 
 // ActivityError is what Await returns for a failed activity, after its
 // retries. It unwraps to an *activity.Error with the same Type and Message,
-// and to ErrTimeout, ErrNotRegistered, ErrPanic or ErrCanceled where they apply.
+// and to ErrTimeout, ErrNotRegistered, ErrPanic or ErrCanceled where they
+// apply. An orchestration that fails with it (wrapped or not) fails with
+// its Type, and the client's error for the instance matches an
+// *ActivityError naming the same activity, on every engine.
 type ActivityError struct {
 	Activity     string
 	Type         string
@@ -48,11 +51,14 @@ func (e *ActivityError) Error() string {
 
 // Unwrap returns the application error and any matching sentinel.
 func (e *ActivityError) Unwrap() []error {
-	return unwrapFailure(e.Type, e.Message, e.Stack, e.NonRetryable)
+	return failerr.Unwrap(&core.Failure{Type: e.Type, Message: e.Message, Stack: e.Stack,
+		NonRetryable: e.NonRetryable, Activity: e.Activity})
 }
 
 // SubOrchestrationError is what Await returns for a failed
-// sub-orchestration; it unwraps like ActivityError.
+// sub-orchestration; it unwraps like ActivityError, and reaches the
+// client of an orchestration that fails with it as an
+// *SubOrchestrationError naming the same child.
 type SubOrchestrationError struct {
 	Orchestration string
 	Type          string
@@ -67,7 +73,8 @@ func (e *SubOrchestrationError) Error() string {
 
 // Unwrap returns the application error and any matching sentinel.
 func (e *SubOrchestrationError) Unwrap() []error {
-	return unwrapFailure(e.Type, e.Message, e.Stack, false)
+	return failerr.Unwrap(&core.Failure{Type: e.Type, Message: e.Message, Stack: e.Stack,
+		SubOrchestration: e.Orchestration})
 }
 
 // IndexedError reports which future of a fan-in failed first.
@@ -94,15 +101,6 @@ func (e *TimeoutError) Error() string { return e.What + " timed out" }
 // Is matches ErrTimeout.
 func (e *TimeoutError) Is(target error) bool { return target == ErrTimeout }
 
-// Failure records the timeout as such when the orchestration returns it.
-func (e *TimeoutError) Failure() *core.Failure {
-	return &core.Failure{Type: core.FailureTimeout, Message: e.Error(), NonRetryable: true}
-}
-
-func unwrapFailure(typ, msg, stack string, nonRetryable bool) []error {
-	return failerr.Chain(typ, msg, stack, nonRetryable)
-}
-
 // failureError turns an engine failure into the error user code sees.
 func failureError(kind, name string, f *core.Failure) error {
 	if f.Type == core.FailureCanceled && f.Message == core.ErrCanceled.Error() {
@@ -118,7 +116,7 @@ func failureError(kind, name string, f *core.Failure) error {
 			return &TimeoutError{What: name}
 		}
 	}
-	return activity.FromFailure(f.Type, f.Message, f.Stack, f.NonRetryable)
+	return &activity.Error{Type: f.Type, Message: f.Message, Stack: f.Stack, NonRetryable: f.NonRetryable}
 }
 
 const (

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/internal/activityctx"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/orchestration/orchestrationtest"
 )
@@ -110,7 +111,7 @@ func TestRetries(t *testing.T) {
 				info, ok := activity.InfoFrom(ctx)
 				require.True(t, ok)
 				require.Equal(t, n, info.Attempt)
-				require.Equal(t, activity.IdempotencyKey("test-instance", 1, n), info.IdempotencyKey)
+				require.Equal(t, activityctx.IdempotencyKey("test-instance", 1, n), info.IdempotencyKey)
 				if n <= tt.failTimes {
 					return 0, activity.NewError(tt.errType, "attempt failed")
 				}

@@ -10,9 +10,10 @@ import (
 	tactivity "go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 
-	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/activityctx"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
 
 // activityRunner is the worker's one dynamic Temporal activity: every
@@ -44,7 +45,7 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 		InstanceID:     instance,
 		TaskID:         seq,
 		Attempt:        int(info.Attempt),
-		IdempotencyKey: activity.IdempotencyKey(instance, seq, int(info.Attempt)),
+		IdempotencyKey: activityctx.IdempotencyKey(instance, seq, int(info.Attempt)),
 	}
 	// Temporal delivers a cancellation only in a heartbeat's response:
 	// attempts that do not heartbeat themselves get automatic heartbeats.
@@ -52,7 +53,7 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 	// themselves (beating for them would defeat the timeout).
 	beats := &lastBeat{}
 	if a.local {
-		ctx = activity.WithHeartbeat(ctx, func(details any) {
+		ctx = activityctx.WithHeartbeat(ctx, func(details any) {
 			beats.set(details)
 			beats.record(ctx)
 		})
@@ -66,7 +67,7 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
 			return nil, ctx.Err()
 		}
-		f := core.FailureFrom(err)
+		f := failerr.From(err)
 		if f.Type == core.FailureActivityNotFound {
 			// Another worker of the task queue may host it: the retry
 			// policy decides (see neverRetried).

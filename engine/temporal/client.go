@@ -211,7 +211,8 @@ func fillClose(st *client.Status, ev *historypb.HistoryEvent) {
 		}
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
 		if f := failureFromProto(ev.GetWorkflowExecutionFailedEventAttributes().GetFailure()); f != nil {
-			st.Failure = &client.Failure{Type: f.Type, Message: f.Message, Stack: f.Stack}
+			st.Failure = &client.Failure{Type: f.Type, Message: f.Message, Stack: f.Stack,
+				Activity: f.Activity, SubOrchestration: f.SubOrchestration}
 		}
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
 		st.Failure = &client.Failure{Type: "Timeout", Message: "workflow execution timed out"}

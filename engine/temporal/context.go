@@ -16,6 +16,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
 
 // wfState is the state of one workflow run, shared by its coroutines. The
@@ -257,7 +258,7 @@ func (c *tctx) SideEffect(fn func() ([]byte, error)) ([]byte, *core.Failure) {
 	v := workflow.SideEffect(c.disc, func(workflow.Context) any {
 		data, err := fn()
 		if err != nil {
-			return sideEffectResult{Failure: core.FailureFrom(err)}
+			return sideEffectResult{Failure: failerr.From(err)}
 		}
 		return sideEffectResult{Data: data}
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/engine/temporal"
 	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/activityctx"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
@@ -152,7 +153,7 @@ func TestRemoteInvokerHeartbeats(t *testing.T) {
 	assert.Equal(t, id, r.InstanceID)
 	assert.Equal(t, int64(1), r.TaskID)
 	assert.Equal(t, 1, r.Attempt)
-	assert.Equal(t, activity.IdempotencyKey(id, 1, 1), r.IdempotencyKey)
+	assert.Equal(t, activityctx.IdempotencyKey(id, 1, 1), r.IdempotencyKey)
 	assert.JSONEq(t, `1`, string(r.Input))
 }
 

@@ -13,11 +13,15 @@ import (
 )
 
 // applicationError turns a recorded failure into the Temporal error that
-// carries it: its Type becomes the application error type, its stack the
-// error's details.
+// carries it: its Type becomes the application error type; its stack and
+// origin (the activity or child it came from) the error's details, in
+// that order (failureDetails).
 func applicationError(f *core.Failure, nonRetryable bool) error {
 	var details []any
-	if f.Stack != "" {
+	switch {
+	case f.Activity != "" || f.SubOrchestration != "":
+		details = []any{f.Stack, f.Activity, f.SubOrchestration}
+	case f.Stack != "":
 		details = []any{f.Stack}
 	}
 	return sdktemporal.NewApplicationErrorWithOptions(f.Message, f.Type, sdktemporal.ApplicationErrorOptions{
@@ -65,9 +69,9 @@ func failureFromError(err error) *core.Failure {
 			f.Type = core.FailureError
 		}
 		if app.HasDetails() {
-			var stack string
-			if app.Details(&stack) == nil {
-				f.Stack = stack
+			var d failureDetails
+			if app.Details(&d.stack, &d.activity, &d.sub) == nil {
+				d.set(f)
 			}
 		}
 		return f
@@ -194,14 +198,14 @@ func failureFromProto(p *failurepb.Failure) *core.Failure {
 			f.Type = t
 		}
 		f.NonRetryable = info.ApplicationFailureInfo.GetNonRetryable()
-		if f.Stack == "" {
-			if ps := info.ApplicationFailureInfo.GetDetails().GetPayloads(); len(ps) > 0 {
-				var stack string
-				if rawJSONConverter.FromPayload(rawJSONConverter{}, ps[0], &stack) == nil {
-					f.Stack = stack
-				}
+		var d failureDetails
+		into := []*string{&d.stack, &d.activity, &d.sub}
+		for i, p := range info.ApplicationFailureInfo.GetDetails().GetPayloads() {
+			if i == len(into) || (rawJSONConverter{}).FromPayload(p, into[i]) != nil {
+				break
 			}
 		}
+		d.set(f)
 	case *failurepb.Failure_TimeoutFailureInfo:
 		f.Type = core.FailureTimeout
 	case *failurepb.Failure_CanceledFailureInfo:
@@ -210,6 +214,17 @@ func failureFromProto(p *failurepb.Failure) *core.Failure {
 		f.Type = core.FailureCanceled
 	}
 	return f
+}
+
+// failureDetails are the details of an application error that
+// applicationError wrote.
+type failureDetails struct{ stack, activity, sub string }
+
+func (d failureDetails) set(f *core.Failure) {
+	if f.Stack == "" {
+		f.Stack = d.stack
+	}
+	f.Activity, f.SubOrchestration = d.activity, d.sub
 }
 
 // panicFailure records a panic recovered in orchestrator code. Our own

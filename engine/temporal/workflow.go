@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
 
 // runCarry is the optional second workflow argument: what a run hands to
@@ -83,7 +84,7 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 			return nil, workflow.NewContinueAsNewError(wctx, st.info.Name, can.Input, next)
 		}
 		if runErr != nil {
-			return nil, applicationError(core.FailureFrom(runErr), true)
+			return nil, applicationError(failerr.From(runErr), true)
 		}
 		return out, nil
 	}

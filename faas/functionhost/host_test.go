@@ -22,6 +22,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/faas/awslambda"
 	"github.com/cloudbutton/cloudbutton/faas/functionhost"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 	"github.com/cloudbutton/cloudbutton/samples/lambdafunc/activities"
 )
 
@@ -177,7 +178,7 @@ func TestCrashedProcessIsReplaced(t *testing.T) {
 	assert.Equal(t, faas.KindCrash, fe.Kind)
 	assert.Equal(t, "Runtime.ExitError", fe.Type)
 	assert.Contains(t, fe.Message, "exit status 3")
-	assert.Equal(t, "RuntimeCrash", fe.Failure().Type)
+	assert.Equal(t, "RuntimeCrash", failerr.From(fe).Type)
 
 	after := info()
 	assert.NotEqual(t, before.PID, after.PID, "a new process replaced the crashed one")
@@ -242,7 +243,7 @@ func TestThrottlingUnderConcurrency(t *testing.T) {
 	assert.Equal(t, faas.KindThrottled, fe.Kind)
 	assert.Equal(t, "TooManyRequestsException", fe.Type)
 	assert.False(t, fe.NonRetryable)
-	assert.Equal(t, "Throttled", fe.Failure().Type)
+	assert.Equal(t, "Throttled", failerr.From(fe).Type)
 	st, _ := h.Stats("gated")
 	assert.Equal(t, int64(1), st.Throttles, "the SDK did not retry behind the invoker's back")
 

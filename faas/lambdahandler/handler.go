@@ -42,7 +42,9 @@ import (
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/faas/internal/lambdawire"
+	"github.com/cloudbutton/cloudbutton/internal/activityctx"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
 
 // Options configures a Handler. The zero value is usable.
@@ -122,20 +124,15 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	key := env.IdempotencyKey
 	if key == "" && env.InstanceID != "" {
-		key = activity.IdempotencyKey(env.InstanceID, env.TaskID, env.Attempt)
+		key = activityctx.IdempotencyKey(env.InstanceID, env.TaskID, env.Attempt)
 	}
-	ctx = activity.WithInfo(ctx, activity.Info{
+	ctx = activityctx.WithInfo(ctx, activityctx.Info{
 		ActivityName: env.Activity, InstanceID: env.InstanceID, TaskID: env.TaskID,
 		Attempt: env.Attempt, IdempotencyKey: key,
 	})
 	out, err := def.Execute(ctx, h.opts.Codec, h.opts.Limits, input)
 	if err != nil {
-		f := core.FailureFrom(err)
-		var ae *activity.Error
-		if errors.As(err, &ae) && ae.Stack() != "" {
-			f.Stack = ae.Stack()
-		}
-		return nil, lambdaError(f)
+		return nil, lambdaError(failerr.From(err))
 	}
 	return lambdawire.EncodeResult(out), nil
 }

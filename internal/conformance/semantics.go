@@ -267,6 +267,11 @@ var emFails = orchestration.New("em-fails", func(ctx orchestration.Context, how 
 	switch how {
 	case "activity":
 		return orchestration.Call(ctx, emBoom, struct{}{}).Await(ctx)
+	case "wrapped":
+		_, err := orchestration.Call(ctx, emBoom, struct{}{}).Await(ctx)
+		return struct{}{}, fmt.Errorf("charging the card: %w", err)
+	case "child":
+		return orchestration.CallSub(ctx, emChild, struct{}{}).Await(ctx)
 	case "timeout":
 		return orchestration.WaitEvent[struct{}](ctx, "never", 10*time.Millisecond).Await(ctx)
 	case "panic":
@@ -275,10 +280,20 @@ var emFails = orchestration.New("em-fails", func(ctx orchestration.Context, how 
 	return orchestration.WaitEvent[struct{}](ctx, "never", 0).Await(ctx) // until terminated
 })
 
+// emChild fails with its activity's error.
+var emChild = orchestration.New("em-child", func(ctx orchestration.Context, _ struct{}) (struct{}, error) {
+	return orchestration.Call(ctx, emBoom, struct{}{}).Await(ctx)
+})
+
+// testErrorModel: the client's result of a failed instance matches the
+// same error types, on every engine and in the harness, as the
+// orchestrator saw: the *orchestration.ActivityError (naming the
+// activity) or *orchestration.SubOrchestrationError (naming the child) it
+// returned, the *activity.Error of the failure's type, and the sentinels.
 func testErrorModel(t *testing.T, e Engine) {
 	ctx := testContext(t)
 	c := e.Start(t, func(w *worker.Worker) {
-		w.RegisterOrchestrators(emFails)
+		w.RegisterOrchestrators(emFails, emChild)
 		w.RegisterActivities(emBoom)
 	})
 	result := func(how string, terminate bool) error {
@@ -301,6 +316,28 @@ func testErrorModel(t *testing.T, e Engine) {
 	var ae *activity.Error
 	require.ErrorAs(t, err, &ae, "an activity's error type reaches the client")
 	assert.Equal(t, "Boom", ae.Type)
+	assert.True(t, ae.NonRetryable)
+	var aerr *orchestration.ActivityError
+	require.ErrorAs(t, err, &aerr, "the client's error says an activity failed, as the orchestrator's did")
+	assert.Equal(t, emBoom.Name(), aerr.Activity)
+	assert.Equal(t, "Boom", aerr.Type)
+
+	err = result("wrapped", false)
+	require.ErrorAs(t, err, &aerr, "an ActivityError wrapped by the orchestrator still reaches the client")
+	assert.Equal(t, emBoom.Name(), aerr.Activity)
+	assert.Contains(t, err.Error(), "charging the card", "the orchestrator's words are kept")
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "Boom", ae.Type)
+
+	err = result("child", false)
+	var serr *orchestration.SubOrchestrationError
+	require.ErrorAs(t, err, &serr, "the client's error says a sub-orchestration failed")
+	assert.Equal(t, emChild.Name(), serr.Orchestration)
+	assert.Equal(t, "Boom", serr.Type)
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "Boom", ae.Type)
+	assert.False(t, errors.As(err, new(*orchestration.ActivityError)), "the parent's failure came from its child, not from an activity of its own")
+
 	assert.ErrorIs(t, result("timeout", false), orchestration.ErrTimeout)
 	assert.ErrorIs(t, result("panic", false), orchestration.ErrPanic)
 	assert.ErrorIs(t, result("wait", true), orchestration.ErrCanceled)

@@ -5,8 +5,8 @@
 package core
 
 import (
-	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -37,6 +37,12 @@ type Failure struct {
 	Stack        string   `json:"stack,omitempty"`
 	NonRetryable bool     `json:"nonRetryable,omitempty"`
 	Cause        *Failure `json:"cause,omitempty"`
+	// Activity names the activity, and SubOrchestration the child, whose
+	// failure this is: set when an orchestration fails with the error of
+	// one of its calls, so that its client's error matches the same
+	// *orchestration.ActivityError or *SubOrchestrationError.
+	Activity         string `json:"activity,omitempty"`
+	SubOrchestration string `json:"subOrchestration,omitempty"`
 }
 
 // Error formats the failure as "Type: message".
@@ -55,34 +61,33 @@ func (f *Failure) Error() string {
 	return b.String()
 }
 
-// Failer is implemented by errors that know their own recorded form, such
-// as activity.Error.
+// Failer is implemented by the engine's own errors that know their
+// recorded form (nondeterminism, deadlock, undecodable input); package
+// failerr turns every error into its recorded form.
 type Failer interface {
 	Failure() *Failure
 }
 
-// FailureFrom converts any error to its recorded form. Errors implementing
-// Failer describe themselves; others become type FailureError (or the type
-// of a well-known sentinel).
-func FailureFrom(err error) *Failure {
-	if err == nil {
-		return nil
+// Described returns the failure that err records when its tree holds
+// describer, which described itself as f: an err that wraps describer
+// with words of its own keeps them as the message. This is the one rule
+// for every error recorded: an activity's, an orchestrator's.
+func Described(err, describer error, f *Failure) *Failure {
+	if msg := err.Error(); !sameError(err, describer) && msg != f.Error() && msg != f.Message {
+		cp := *f
+		cp.Message = msg
+		return &cp
 	}
-	var fe Failer
-	if errors.As(err, &fe) {
-		f := fe.Failure()
-		if f != nil {
-			// Keep the outer message when the error wraps the Failer (an
-			// error that is the Failer itself describes itself).
-			if msg := err.Error(); any(fe) != any(err) && msg != f.Error() && msg != f.Message {
-				cp := *f
-				cp.Message = msg
-				return &cp
-			}
-			return f
-		}
+	return f
+}
+
+// sameError compares errors without panicking on uncomparable ones.
+func sameError(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	return &Failure{Type: FailureError, Message: err.Error()}
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }
 
 // InterruptedFailure is the outcome of an activity attempt that was in

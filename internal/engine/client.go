@@ -14,6 +14,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 )
@@ -162,7 +163,7 @@ func toStatus(in *store.Instance) *client.Status {
 		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, CompletedAt: in.CompletedAt,
 		ActivitiesDone: in.ActivitiesDone, ActivitiesTotal: in.ActivitiesTotal, Blocked: in.Blocked}
 	if in.Failure != nil {
-		st.Failure = &client.Failure{Type: in.Failure.Type, Message: in.Failure.Message, Stack: in.Failure.Stack}
+		st.Failure = clientFailure(in.Failure)
 	}
 	return st
 }
@@ -357,4 +358,10 @@ func (e *Engine) ExportHistory(ctx context.Context, id string, w io.Writer) erro
 		return err
 	}
 	return replay.WriteHistory(w, replay.History{InstanceID: id, Name: in.Name, Events: hist})
+}
+
+// clientFailure is the client's view of a recorded failure.
+func clientFailure(f *core.Failure) *client.Failure {
+	return &client.Failure{Type: f.Type, Message: f.Message, Stack: f.Stack,
+		Activity: f.Activity, SubOrchestration: f.SubOrchestration}
 }

@@ -7,9 +7,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/activityctx"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 	"github.com/cloudbutton/cloudbutton/worker"
@@ -246,7 +247,7 @@ func (r *runner) attempt(t task) {
 		defer stopWatch()
 	}
 	data, err := r.invoker.Invoke(ctx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.instanceID,
-		TaskID: ev.TaskID, Attempt: t.attempt, IdempotencyKey: activity.IdempotencyKey(t.instanceID, ev.TaskID, t.attempt)})
+		TaskID: ev.TaskID, Attempt: t.attempt, IdempotencyKey: activityctx.IdempotencyKey(t.instanceID, ev.TaskID, t.attempt)})
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if !run.settled.CompareAndSwap(false, true) {
@@ -259,7 +260,7 @@ func (r *runner) attempt(t task) {
 		r.p.send(completion{task: t, event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.attempt, Time: r.clock.Now()}})
 		return
 	}
-	f := core.FailureFrom(err)
+	f := failerr.From(err)
 	switch {
 	case silent.Load():
 		f = core.HeartbeatTimeout(ev.Name, t.attempt, opts.HeartbeatTimeout)
@@ -485,7 +486,7 @@ func (r *runner) watchHeartbeats(ctx context.Context, cancel context.CancelFunc,
 		dog.Stop()
 		mu.Unlock()
 	}
-	return activity.WithHeartbeat(ctx, func(any) {
+	return activityctx.WithHeartbeat(ctx, func(any) {
 		if ctx.Err() == nil {
 			arm()
 		}

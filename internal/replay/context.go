@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
 
 // coreCtx is the replay engine's core.Context: one per coroutine.
@@ -99,7 +100,7 @@ func (c *coreCtx) SideEffect(fn func() ([]byte, error)) ([]byte, *core.Failure) 
 		return rec.Payload, rec.Failure
 	}
 	data, err := safeCall(fn)
-	e := x.issue(&Event{Type: SideEffectRecorded, TaskID: seq, Payload: data, Failure: core.FailureFrom(err)})
+	e := x.issue(&Event{Type: SideEffectRecorded, TaskID: seq, Payload: data, Failure: failerr.From(err)})
 	return e.Payload, e.Failure
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
 
 // Options configures instances. The zero value is usable.
@@ -294,7 +295,7 @@ func (x *Instance) run() {
 			dl.InstanceID = x.info.InstanceID
 		}
 		x.abortErr = err
-		x.finish(&Event{Type: OrchestrationFailed, Failure: core.FailureFrom(err)})
+		x.finish(&Event{Type: OrchestrationFailed, Failure: failerr.From(err)})
 	}
 }
 
@@ -360,7 +361,7 @@ func (x *Instance) abort(err error) {
 	}
 	x.terminal = nil
 	x.done = false
-	x.finish(&Event{Type: OrchestrationFailed, Failure: core.FailureFrom(err)})
+	x.finish(&Event{Type: OrchestrationFailed, Failure: failerr.From(err)})
 }
 
 // complete ends the run with the orchestrator's return values.
@@ -380,7 +381,7 @@ func (x *Instance) complete(out []byte, err error) {
 	case errors.As(err, &size):
 		x.finish(&Event{Type: OrchestrationFailed, Failure: &core.Failure{Type: core.FailurePayloadTooLarge, Message: err.Error(), NonRetryable: true}})
 	case err != nil:
-		x.finish(&Event{Type: OrchestrationFailed, Failure: core.FailureFrom(err)})
+		x.finish(&Event{Type: OrchestrationFailed, Failure: failerr.From(err)})
 	default:
 		x.finish(&Event{Type: OrchestrationCompleted, Payload: out})
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/activityctx"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 )
 
@@ -41,7 +42,7 @@ func (inv *invoker) Invoke(ctx context.Context, req faas.Request) ([]byte, error
 		return nil, &faas.Error{Kind: faas.KindNotFound, Type: core.FailureActivityNotFound, NonRetryable: true, Function: req.Activity,
 			Message: fmt.Sprintf("no activity %q is registered with the in-process invoker", req.Activity)}
 	}
-	actx := activity.WithInfo(ctx, activity.Info{ActivityName: req.Activity, InstanceID: req.InstanceID, TaskID: req.TaskID,
+	actx := activityctx.WithInfo(ctx, activityctx.Info{ActivityName: req.Activity, InstanceID: req.InstanceID, TaskID: req.TaskID,
 		Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey})
 	out, err := def.Execute(actx, inv.codec, inv.limits, req.Input)
 	if err == nil {
