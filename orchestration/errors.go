@@ -93,10 +93,19 @@ func (e *IndexedError) Error() string {
 func (e *IndexedError) Unwrap() error { return e.Err }
 
 // TimeoutError reports an event wait that timed out; it matches ErrTimeout.
-type TimeoutError struct{ What string }
+type TimeoutError struct {
+	// What names what timed out: the event.
+	What string
+	msg  string
+}
 
-// Error says what timed out.
-func (e *TimeoutError) Error() string { return e.What + " timed out" }
+// Error says what timed out, and the limit.
+func (e *TimeoutError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return e.What + " timed out"
+}
 
 // Is matches ErrTimeout.
 func (e *TimeoutError) Is(target error) bool { return target == ErrTimeout }
@@ -113,7 +122,7 @@ func failureError(kind, name string, f *core.Failure) error {
 		return &SubOrchestrationError{Orchestration: name, Type: f.Type, Message: f.Message, Stack: f.Stack}
 	case kindEvent:
 		if f.Type == core.FailureTimeout {
-			return &TimeoutError{What: name}
+			return &TimeoutError{What: name, msg: f.Message}
 		}
 	}
 	return &activity.Error{Type: f.Type, Message: f.Message, Stack: f.Stack, NonRetryable: f.NonRetryable}

@@ -15,6 +15,10 @@ type Orchestrator[In, Out any] struct {
 	fn   func(Context, In) (Out, error)
 }
 
+func init() {
+	core.SetDefinitionOf(func(def any) core.OrchestratorDef { return def.(Definition).runner() })
+}
+
 // New defines an orchestrator: a name unique among a worker's
 // orchestrators, and a deterministic function.
 func New[In, Out any](name string, fn func(ctx Context, in In) (Out, error)) *Orchestrator[In, Out] {
@@ -30,9 +34,18 @@ func New[In, Out any](name string, fn func(ctx Context, in In) (Out, error)) *Or
 // Name returns the registered name.
 func (o *Orchestrator[In, Out]) Name() string { return o.name }
 
-// Execute runs the orchestrator on an engine context with encoded input and
-// returns its encoded output. Engines call it; user code does not.
-func (o *Orchestrator[In, Out]) Execute(c core.Context, input []byte) ([]byte, error) {
+// runner returns what engines run: Execute.
+func (o *Orchestrator[In, Out]) runner() core.OrchestratorDef { return runner[In, Out]{o} }
+
+// runner runs an orchestrator on an engine context.
+type runner[In, Out any] struct{ o *Orchestrator[In, Out] }
+
+func (r runner[In, Out]) Name() string { return r.o.name }
+
+// Execute runs the orchestrator on an engine context with encoded input
+// and returns its encoded output.
+func (r runner[In, Out]) Execute(c core.Context, input []byte) ([]byte, error) {
+	o := r.o
 	in, err := codec.DecodeNamed[In](c.Codec(), "input of orchestration", o.name, input)
 	if err != nil {
 		return nil, &decodeFailure{err}
@@ -45,13 +58,12 @@ func (o *Orchestrator[In, Out]) Execute(c core.Context, input []byte) ([]byte, e
 }
 
 // Definition is an orchestrator with its types erased, as workers register
-// it. *Orchestrator implements it.
+// it. *Orchestrator implements it; no other type can.
 type Definition interface {
+	// Name returns the registered name.
 	Name() string
-	Execute(c core.Context, input []byte) ([]byte, error)
+	runner() core.OrchestratorDef
 }
-
-var _ core.OrchestratorDef = Definition(nil)
 
 type decodeFailure struct{ err error }
 

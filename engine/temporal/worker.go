@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
@@ -134,7 +135,7 @@ type workflowRegistry interface {
 func registerWorkflows(w workflowRegistry, rt *runtime, reg *worker.Registry) {
 	for _, name := range reg.OrchestratorNames() {
 		def, _ := reg.Orchestrator(name)
-		w.RegisterWorkflowWithOptions(rt.orchestrationWorkflow(def), workflow.RegisterOptions{Name: name})
+		w.RegisterWorkflowWithOptions(rt.orchestrationWorkflow(core.DefinitionOf(def)), workflow.RegisterOptions{Name: name})
 	}
 	w.RegisterWorkflowWithOptions(rt.batchWorkflow, workflow.RegisterOptions{Name: BatchWorkflowName})
 }

@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/client"
-	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/worker"
@@ -255,25 +253,15 @@ var srParent = orchestration.New("sr-parent", func(ctx orchestration.Context, _ 
 	return out, nil
 })
 
-// srEventTimeout reads the failure of a timed-out event wait as the
-// engine records it, through the engine context.
-type srEventTimeout struct{}
+// srEventTimeout fails with its event wait's timeout error.
+var srEventTimeout = orchestration.New("sr-event-timeout", func(ctx orchestration.Context, _ struct{}) (struct{}, error) {
+	return orchestration.WaitEvent[struct{}](ctx, srTimeoutEvent, srTimeout).Await(ctx)
+})
 
 const (
 	srTimeoutEvent = "sr-never"
 	srTimeout      = 20 * time.Millisecond
 )
-
-func (srEventTimeout) Name() string { return "sr-event-timeout" }
-
-func (srEventTimeout) Execute(c core.Context, _ []byte) ([]byte, error) {
-	f := c.WaitEvent(srTimeoutEvent, srTimeout)
-	if _, err := c.Wait(f); err != nil {
-		return nil, err
-	}
-	_, fail := f.Result()
-	return codec.Encode(c.Codec(), c.Limits(), "event wait failure", fail)
-}
 
 // srHang blocks until its attempt is over.
 var srHang = activity.New("sr-hang", func(ctx context.Context, _ struct{}) (struct{}, error) {
@@ -314,7 +302,7 @@ var srActivityTimeouts = orchestration.New("sr-activity-timeouts", func(ctx orch
 func testChildIDsFollowTheRules(t *testing.T, e Engine) {
 	ctx := testContext(t)
 	c := e.Start(t, func(w *worker.Worker) {
-		w.RegisterOrchestrators(srParent, srChild, srEventTimeout{}, srActivityTimeouts)
+		w.RegisterOrchestrators(srParent, srChild, srEventTimeout, srActivityTimeouts)
 		w.RegisterActivities(double, srHang)
 	})
 	id, err := client.Start(ctx, c, srParent, struct{}{})
@@ -327,26 +315,25 @@ func testChildIDsFollowTheRules(t *testing.T, e Engine) {
 		assert.Equal(t, ch.Want, ch.Got, "default child id after %s", ch.After)
 	}
 
-	tid, err := c.StartRaw(ctx, srEventTimeout{}.Name(), []byte(`null`), client.StartOptions{})
+	tid, err := client.Start(ctx, c, srEventTimeout, struct{}{})
 	require.NoError(t, err)
 	st, err := c.Wait(ctx, tid)
 	require.NoError(t, err)
-	require.Equal(t, client.StatusCompleted, st.RuntimeStatus, "%+v", st.Failure)
-	var got core.Failure
-	require.NoError(t, json.Unmarshal(st.Output, &got))
-	assert.Equal(t, *core.EventTimeout(srTimeoutEvent, srTimeout), got, "the event wait's timeout failure")
+	require.Equal(t, client.StatusFailed, st.RuntimeStatus)
+	want := core.EventTimeout(srTimeoutEvent, srTimeout)
+	assert.Equal(t, client.Failure{Type: want.Type, Message: want.Message}, *st.Failure, "the event wait's timeout failure")
 
 	aid, err := client.Start(ctx, c, srActivityTimeouts, struct{}{})
 	require.NoError(t, err)
 	outs, err := client.Result(ctx, c, srActivityTimeouts, aid)
 	require.NoError(t, err)
-	want := []*core.Failure{
+	wants := []*core.Failure{
 		core.StartToCloseTimeout(srHang.Name(), 1, srActivityTimeout),
 		core.StartToCloseTimeout(srHang.Name(), 2, srActivityTimeout),
 		core.HeartbeatTimeout(srHang.Name(), 1, srActivityTimeout),
 	}
-	require.Len(t, outs, len(want))
-	for i, w := range want {
+	require.Len(t, outs, len(wants))
+	for i, w := range wants {
 		assert.Equal(t, srTimeoutOut{Type: w.Type, Message: w.Message, NonRetryable: w.NonRetryable}, outs[i], "activity timeout %d", i)
 	}
 }

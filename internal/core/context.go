@@ -177,6 +177,18 @@ type OrchestratorDef interface {
 	Execute(ctx Context, input []byte) ([]byte, error)
 }
 
+// definitionOf is set by package orchestration: see SetDefinitionOf.
+var definitionOf func(any) OrchestratorDef
+
+// SetDefinitionOf is called once, by package orchestration when it is
+// initialised, with the function that returns what engines run for one
+// of its Definitions. orchestration.Definition is sealed, so that no
+// internal type shows in its signature; this is how engines reach inside.
+func SetDefinitionOf(f func(def any) OrchestratorDef) { definitionOf = f }
+
+// DefinitionOf returns what engines run for an orchestration.Definition.
+func DefinitionOf(def any) OrchestratorDef { return definitionOf(def) }
+
 // ContinueAsNewError ends a run and starts the orchestration again with
 // Input; KeepEvents carries unconsumed external events over.
 type ContinueAsNewError struct {

@@ -456,7 +456,7 @@ func (p *processor) loadWithPending(id string) (*live, []task, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	x := replay.New(def, p.ropts)
+	x := replay.New(core.DefinitionOf(def), p.ropts)
 	if err := x.Replay(hist); err != nil {
 		p.log.Error("embedded: replaying history failed; the orchestration fails", "instance", id, "err", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 )
@@ -110,6 +111,6 @@ func (p *processor) admit(b *batch, r *startRequest) bool {
 		b.replaces[id] = true
 	}
 	b.starts = append(b.starts, r)
-	p.cache.put(&live{id: id, x: replay.New(def, p.ropts), generation: r.inst.Generation, status: store.StatusPending, flushed: p.e.clock.Now()})
+	p.cache.put(&live{id: id, x: replay.New(core.DefinitionOf(def), p.ropts), generation: r.inst.Generation, status: store.StatusPending, flushed: p.e.clock.Now()})
 	return true
 }

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkReplay(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				x := replay.New(def, replay.Options{})
+				x := replay.New(core.DefinitionOf(def), replay.Options{})
 				if err := x.Replay(history); err != nil {
 					b.Fatal(err)
 				}
@@ -43,7 +44,7 @@ func BenchmarkFanIn(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
-				x := replay.New(fanOut, replay.Options{})
+				x := replay.New(core.DefinitionOf(fanOut), replay.Options{})
 				res := x.Apply([]replay.Event{started(fanOut.Name(), n)})
 				comps := make([]replay.Event, 0, n)
 				for _, e := range res.Events[1:] {
@@ -72,7 +73,7 @@ func BenchmarkPendingFutureMemory(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		x := replay.New(fanOut, replay.Options{})
+		x := replay.New(core.DefinitionOf(fanOut), replay.Options{})
 		res := x.Apply([]replay.Event{started(fanOut.Name(), n)})
 		runtime.GC()
 		runtime.ReadMemStats(&after)

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cloudbutton/cloudbutton/internal/bench"
+	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 )
@@ -35,7 +36,7 @@ func completion(e replay.Event) replay.Event {
 // runLive drives an instance to completion, delivering each step's
 // completions in random batches; it returns the whole history.
 func runLive(t testing.TB, def orchestration.Definition, n int, rng *rand.Rand) []replay.Event {
-	x := replay.New(def, replay.Options{})
+	x := replay.New(core.DefinitionOf(def), replay.Options{})
 	defer x.Close()
 	res := x.Apply([]replay.Event{started(def.Name(), n)})
 	history := res.Events
@@ -71,7 +72,7 @@ func TestReplayFromScratchEqualsLiveRun(t *testing.T) {
 				for i, e := range history {
 					require.Equal(t, int64(i), e.Index, "indexes are dense")
 				}
-				x := replay.New(tt.def, replay.Options{})
+				x := replay.New(core.DefinitionOf(tt.def), replay.Options{})
 				defer x.Close()
 				require.NoError(t, x.Replay(history))
 				assert.True(t, x.Done())
@@ -96,7 +97,7 @@ func TestRestartMidRunContinuesIdentically(t *testing.T) {
 			}
 		}
 	}
-	x := replay.New(sequence, replay.Options{})
+	x := replay.New(core.DefinitionOf(sequence), replay.Options{})
 	defer x.Close()
 	require.NoError(t, x.Replay(full[:cut]))
 	var rest []replay.Event
@@ -116,7 +117,7 @@ func TestRestartMidRunContinuesIdentically(t *testing.T) {
 }
 
 func TestDuplicateCompletionsAreDropped(t *testing.T) {
-	x := replay.New(fanOut, replay.Options{})
+	x := replay.New(core.DefinitionOf(fanOut), replay.Options{})
 	defer x.Close()
 	res := x.Apply([]replay.Event{started(fanOut.Name(), 2)})
 	c0 := completion(res.Events[1])
@@ -131,7 +132,7 @@ func TestCloseUnwindsBlockedCoroutines(t *testing.T) {
 	// right after Close depends on how fast the machine is (it failed
 	// once under load, 3 goroutines for 2).
 	defer goleak.VerifyNone(t)
-	x := replay.New(fanOut, replay.Options{})
+	x := replay.New(core.DefinitionOf(fanOut), replay.Options{})
 	x.Apply([]replay.Event{started(fanOut.Name(), 10)})
 	x.Close()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 	"github.com/cloudbutton/cloudbutton/orchestration"
@@ -174,7 +175,7 @@ func ReplayHistory(r io.Reader, defs ...orchestration.Definition) error {
 	}
 	for _, d := range defs {
 		if d.Name() == h.Name {
-			x := replay.New(d, replay.Options{DeadlockTimeout: 5 * time.Second})
+			x := replay.New(core.DefinitionOf(d), replay.Options{DeadlockTimeout: 5 * time.Second})
 			defer x.Close()
 			return x.Replay(h.Events)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/engine"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
@@ -198,7 +199,7 @@ func (e *Env) replayCheck() {
 			return
 		}
 		for _, run := range append(e.st.EarlierRuns(in.ID), hist) {
-			x := replay.New(def, e.replayOptions())
+			x := replay.New(core.DefinitionOf(def), e.replayOptions())
 			err := x.Replay(run)
 			x.Close()
 			if err != nil {
