@@ -28,8 +28,8 @@
 // Every activity runs through one dynamic Temporal activity that calls the
 // worker's faas.Invoker; remote invocations are heartbeated. Activity
 // errors become Temporal application errors of the same type, retryable
-// or not as the activity said, and come back to the orchestrator as the
-// same *core.Failure the embedded engine records.
+// or not as the activity said, and come back to the orchestrator as the same
+// *orchestration.ActivityError (Type, Message) as on the embedded engine.
 //
 // Payloads are the codec's bytes, unchanged: with the JSON codec they are
 // "json/plain" payloads, so the Temporal UI and CLI show them as JSON.
