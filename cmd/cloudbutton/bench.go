@@ -15,7 +15,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/engine/embedded"
 	"github.com/cloudbutton/cloudbutton/engine/temporal"
 	"github.com/cloudbutton/cloudbutton/internal/bench"
-	"github.com/cloudbutton/cloudbutton/internal/temporaltest"
+	"github.com/cloudbutton/cloudbutton/internal/devserver"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
@@ -68,7 +68,7 @@ the recommended local settings; --temporal HOST:PORT uses a running one.`,
 				addr := temporalAddr
 				if addr == "dev" {
 					fmt.Fprintln(cmd.ErrOrStderr(), "starting a Temporal dev server...")
-					srv, err := temporaltest.Start(ctx, temporaltest.Options{})
+					srv, err := devserver.Start(ctx, devserver.Options{})
 					if err != nil {
 						return err
 					}

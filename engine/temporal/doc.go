@@ -60,8 +60,9 @@
 //
 // With --db-filename, add --sqlite-pragma synchronous=off where losing
 // the last commits on a machine crash is acceptable (tests, benchmarks):
-// it triples throughput. The package internal/temporaltest starts exactly
-// this for the tests.
+// it triples throughput. The package internal/devserver starts exactly
+// this, for the tests (through internal/temporaltest) and for
+// `cloudbutton bench --temporal dev`.
 //
 // # Not supported
 //

@@ -2,9 +2,12 @@ package temporaltest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/cloudbutton/cloudbutton/internal/devserver"
 )
 
 // Shared is the dev server of the running test binary, set by Main; nil
@@ -25,9 +28,9 @@ func Main(m *testing.M, after ...func() error) {
 }
 
 func run(m *testing.M, after []func() error) int {
-	srv, err := Start(context.Background(), Options{})
+	srv, err := devserver.Start(context.Background(), devserver.Options{})
 	switch {
-	case err == ErrNoCLI && os.Getenv("CI") == "":
+	case errors.Is(err, ErrNoCLI) && os.Getenv("CI") == "":
 		skipReason = err.Error()
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "temporaltest:", err)

@@ -1,4 +1,4 @@
-package temporaltest
+package devserver
 
 import (
 	"context"

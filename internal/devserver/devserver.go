@@ -1,14 +1,21 @@
-// Package temporaltest starts a Temporal dev server (the `temporal` CLI's
-// `server start-dev`) for tests and benchmarks: on loopback ports, with
-// its own temporary database, with the recommended local dynamic config,
-// and stops it afterwards.
-package temporaltest
+// Package devserver starts a Temporal dev server (the `temporal` CLI's
+// `server start-dev`) as a child process: on loopback ports, with its own
+// temporary database, with the recommended local dynamic config, and stops
+// it afterwards. `cloudbutton bench --temporal dev` uses it directly; tests
+// use it through internal/temporaltest, which adds the testing glue (one
+// shared server per test binary, skips when the CLI is missing). This
+// package does not import testing.
+//
+// A Server's Stop and Log may be called from any goroutine, Stop more
+// than once.
+package devserver
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -17,8 +24,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"log/slog"
 
 	"github.com/cloudbutton/cloudbutton/internal/syncbuf"
 	"go.temporal.io/api/workflowservice/v1"
@@ -31,7 +36,7 @@ const InstallCommand = "go install github.com/temporalio/cli/cmd/temporal@v1.5.1
 
 // ErrNoCLI is returned when the temporal CLI is on neither PATH nor
 // $(go env GOPATH)/bin.
-var ErrNoCLI = errors.New("temporaltest: the temporal CLI is not installed; install it with: " + InstallCommand)
+var ErrNoCLI = errors.New("devserver: the temporal CLI is not installed; install it with: " + InstallCommand)
 
 // RecommendedDynamicConfig is the dynamic config used for local runs: the
 // dev server's default transfer poll rate (20/s on its single shard) caps
@@ -128,8 +133,8 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{Namespace: "default", dir: opts.Dir, logBuf: &syncbuf.Buffer{Limit: 1 << 20}, done: make(chan struct{})}
 	if s.dir == "" {
-		if s.dir, err = os.MkdirTemp("", "temporaltest-"); err != nil {
-			return nil, fmt.Errorf("temporaltest: %w", err)
+		if s.dir, err = os.MkdirTemp("", "cloudbutton-devserver-"); err != nil {
+			return nil, fmt.Errorf("devserver: %w", err)
 		}
 		s.ownDir = true
 	}
@@ -137,7 +142,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	for i := range ports {
 		if ports[i], err = FreePort(); err != nil {
 			s.cleanup()
-			return nil, fmt.Errorf("temporaltest: find a free port: %w", err)
+			return nil, fmt.Errorf("devserver: find a free port: %w", err)
 		}
 	}
 	s.HostPort = "127.0.0.1:" + strconv.Itoa(ports[0])
@@ -167,7 +172,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
 		s.cleanup()
-		return nil, fmt.Errorf("temporaltest: start %s: %w", cli, err)
+		return nil, fmt.Errorf("devserver: start %s: %w", cli, err)
 	}
 	go func() {
 		s.waitErr = s.cmd.Wait()
@@ -187,7 +192,7 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 	for {
 		select {
 		case <-s.done:
-			return fmt.Errorf("temporaltest: dev server exited before it was ready (%v); its output:\n%s", s.waitErr, s.logBuf.String())
+			return fmt.Errorf("devserver: dev server exited before it was ready (%v); its output:\n%s", s.waitErr, s.logBuf.String())
 		default:
 		}
 		last = s.check(ctx)
@@ -196,7 +201,7 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("temporaltest: dev server on %s not ready after %s: %v; its output:\n%s", s.HostPort, timeout, last, s.logBuf.String())
+			return fmt.Errorf("devserver: dev server on %s not ready after %s: %v; its output:\n%s", s.HostPort, timeout, last, s.logBuf.String())
 		case <-s.done:
 		case <-time.After(200 * time.Millisecond):
 		}
