@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
-	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 	"github.com/cloudbutton/cloudbutton/orchestration"
@@ -173,14 +173,11 @@ func ReplayHistory(r io.Reader, defs ...orchestration.Definition) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range defs {
-		if d.Name() == h.Name {
-			x := replay.New(core.DefinitionOf(d), replay.Options{DeadlockTimeout: 5 * time.Second})
-			defer x.Close()
-			return x.Replay(h.Events)
-		}
+	err = replay.CheckHistory(h, defs...)
+	if errors.Is(err, replay.ErrNoDefinition) {
+		return fmt.Errorf("orchestrationtest: %w", err)
 	}
-	return fmt.Errorf("orchestrationtest: history is of orchestrator %q, which is not among the definitions given", h.Name)
+	return err
 }
 
 // ReplayHistoryFile is ReplayHistory on a file.
