@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -53,7 +53,7 @@ the recommended local settings; --temporal HOST:PORT uses a running one.`,
 				return err
 			}
 			defer os.RemoveAll(dir)
-			quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			quiet := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			emb, err := embedded.Open(ctx, filepath.Join(dir, "bench.db"), embedded.Options{Logger: quiet})
 			if err != nil {
 				return err

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -12,21 +12,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cloudbutton/cloudbutton/faas/functionhost"
-	"github.com/cloudbutton/cloudbutton/samples/lambdafunc/activities"
 )
 
 // newFunctionsCmd returns `cloudbutton functions`, which runs the local
-// Lambda-compatible function host.
-func newFunctionsCmd() *cobra.Command {
+// Lambda-compatible function host; its in-process functions run the
+// program's registered activities.
+func newFunctionsCmd(r Registrations) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "functions",
 		Short: "Run activities as functions on a local Lambda-compatible host",
 	}
-	cmd.AddCommand(newFunctionsServeCmd())
+	cmd.AddCommand(newFunctionsServeCmd(r))
 	return cmd
 }
 
-func newFunctionsServeCmd() *cobra.Command {
+func newFunctionsServeCmd(r Registrations) *cobra.Command {
 	var (
 		configPath string
 		addr       string
@@ -45,15 +45,18 @@ on a loopback address, for the functions listed in a YAML config file:
       timeout: 30s
       concurrency: 20
       onLimit: queue               # or throttle (429, the default)
-    greet:                         # in-process: an activity built into this binary
+    greet:                         # in-process: an activity this program registers
       activity: greet
+    app:                           # in-process: all of them
+      inProcess: true
 
 Point a worker at it with the awslambda invoker's endpoint override
 (ClientConfig.Endpoint = "http://127.0.0.1:9001"), or call it with any AWS SDK
-or the AWS CLI (--endpoint-url). In-process functions can run the sample
-activities built into cloudbutton (greet, count-words, runtime-info, fail,
-sleep, panic, crash); for your own activities, build a bootstrap with
-faas/lambdahandler, or embed faas/functionhost in your program.`,
+or the AWS CLI (--endpoint-url). In-process functions run the activities
+this program registers (with cli.Main); a bootstrap function runs any
+executable built with faas/lambdahandler.
+
+Registered activities: ` + names(r.activityNames()) + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level := slog.LevelInfo
@@ -66,8 +69,11 @@ faas/lambdahandler, or embed faas/functionhost in your program.`,
 				return err
 			}
 			h, err := functionhost.New(cfg, functionhost.Options{
-				Activities: activities.All(), Region: region, Logger: logger, LogOutput: cmd.ErrOrStderr(),
+				Activities: r.Activities, Region: region, Logger: logger, LogOutput: cmd.ErrOrStderr(),
 			})
+			if err != nil && len(r.Activities) == 0 {
+				return fmt.Errorf("%w (this program registers no activities for in-process functions: see cli.Main)", err)
+			}
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 // withEngine opens the engine for one command and closes it after.
 func withEngine(cmd *cobra.Command, cfg *engineConfig, create bool, fn func(ctx context.Context, e engine) error) error {
 	ctx := cmd.Context()
-	e, err := cfg.open(ctx, create)
+	e, err := cfg.open(ctx, create, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
@@ -34,7 +34,7 @@ func jsonArg(what, s string) ([]byte, error) {
 		return []byte("null"), nil
 	}
 	if !json.Valid([]byte(s)) {
-		return nil, withCode(exitUsage, fmt.Errorf("%s is not valid JSON: %q (quote strings: '\"text\"')", what, s))
+		return nil, withCode(ExitUsage, fmt.Errorf("%s is not valid JSON: %q (quote strings: '\"text\"')", what, s))
 	}
 	return []byte(s), nil
 }
@@ -98,7 +98,7 @@ func reusePolicy(s string) (client.ReusePolicy, error) {
 	case "terminate":
 		return client.TerminateIfRunning, nil
 	}
-	return 0, withCode(exitUsage, fmt.Errorf("--reuse %q: want finished, reject or terminate", s))
+	return 0, withCode(ExitUsage, fmt.Errorf("--reuse %q: want finished, reject or terminate", s))
 }
 
 func newStatusCmd(cfg *engineConfig) *cobra.Command {
@@ -275,12 +275,12 @@ func waitAndPrint(cmd *cobra.Command, e engine, id string, timeout time.Duration
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return withCode(exitTimeout, fmt.Errorf("%q still running after %s", id, timeout))
+			return withCode(ExitTimeout, fmt.Errorf("%q still running after %s", id, timeout))
 		}
 		return err
 	}
 	if st.RuntimeStatus != client.StatusCompleted {
-		return withCode(exitFailed, &client.InstanceError{Status: st})
+		return withCode(ExitFailed, &client.InstanceError{Status: st})
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), string(st.Output))
 	return nil

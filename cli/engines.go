@@ -1,8 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -41,21 +42,21 @@ func (c *engineConfig) addFlags(cmd *cobra.Command) {
 // engine is what the CLI needs from an engine.
 type engine = cloudbutton.Engine
 
-// open opens the configured engine. For the embedded engine, the database
-// must exist unless create is set (a typo in --db is an error, not a new
-// empty file).
-func (c *engineConfig) open(ctx context.Context, create bool) (engine, error) {
-	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+// open opens the configured engine, which logs warnings and errors to
+// logs. For the embedded engine, the database must exist unless create is
+// set (a typo in --db is an error, not a new empty file).
+func (c *engineConfig) open(ctx context.Context, create bool, logs io.Writer) (engine, error) {
+	quiet := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	switch c.engine {
 	case "embedded":
 		if !create {
 			if _, err := os.Stat(c.db); err != nil {
-				return nil, withCode(exitError, fmt.Errorf("database %s: %w (set --db or CLOUDBUTTON_DB)", c.db, err))
+				return nil, withCode(ExitError, fmt.Errorf("database %s: %w (set --db or CLOUDBUTTON_DB)", c.db, err))
 			}
 		}
 		return cloudbutton.Open(ctx, "sqlite:"+c.db+"?check-names="+strconv.FormatBool(c.checkNames), cloudbutton.Options{Logger: quiet})
 	case "temporal":
 		return cloudbutton.Open(ctx, "temporal://"+c.address+"/"+url.PathEscape(c.namespace)+"?task-queue="+url.QueryEscape(c.taskQueue), cloudbutton.Options{Logger: quiet})
 	}
-	return nil, withCode(exitUsage, fmt.Errorf("--engine %q: want embedded or temporal", c.engine))
+	return nil, withCode(ExitUsage, fmt.Errorf("--engine %q: want embedded or temporal", c.engine))
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -45,5 +45,5 @@ func (c *invokerConfig) invoker(ctx context.Context) (faas.Invoker, error) {
 		}
 		return awslambda.New(lc, awslambda.Options{DefaultFunction: c.function, Prefix: c.prefix, Qualifier: c.qualifier})
 	}
-	return nil, withCode(exitUsage, fmt.Errorf("--invoker %q: want inprocess or lambda", c.kind))
+	return nil, withCode(ExitUsage, fmt.Errorf("--invoker %q: want inprocess or lambda", c.kind))
 }

@@ -1,8 +1,9 @@
-package main
+package cli
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +15,11 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/engine/temporal"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
-	"github.com/cloudbutton/cloudbutton/orchestration/orchestrationtest"
 )
+
+// errNothingToReplay is replay's refusal to run without orchestrators.
+var errNothingToReplay = errors.New("nothing to replay against: this program registers no orchestrators " +
+	"(build your own CLI with cli.Main(cli.Registrations{Orchestrators: ...}), see package cli)")
 
 func newHistoryCmd(cfg *engineConfig) *cobra.Command {
 	var asJSON bool
@@ -79,23 +83,34 @@ func printHistory(w io.Writer, h replay.History) error {
 	return tw.Flush()
 }
 
-func newReplayCmd() *cobra.Command {
+func newReplayCmd(r Registrations) *cobra.Command {
 	return &cobra.Command{
 		Use:   "replay FILE",
-		Short: "Replay an exported history against the orchestrators built into this binary",
+		Short: "Replay an exported history against the orchestrators this program registers",
 		Long: `Replay a history exported with 'cloudbutton history --json' (or, for Temporal,
 'temporal workflow show --output json') against the current code of the
-orchestrators registered in this binary, and report whether the code still
-reproduces it. Exit code 1 with the step that diverged if not.`,
+orchestrators this program registers (with cli.Main), and report whether the
+code still reproduces it. Exit code 1 with the step that diverged if not.
+
+Registered orchestrators: ` + names(r.orchestratorNames()) + ".",
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defs := r.Orchestrators
+			if len(defs) == 0 {
+				return withCode(ExitUsage, errNothingToReplay)
+			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return err
 			}
-			defs := builtinOrchestrators()
 			if bytes.Contains(data, []byte(replay.HistoryFormat)) {
-				err = orchestrationtest.ReplayHistory(bytes.NewReader(data), defs...)
+				var h replay.History
+				if h, err = replay.ReadHistory(bytes.NewReader(data)); err == nil {
+					err = replay.CheckHistory(h, defs...)
+				}
+				if errors.Is(err, replay.ErrNoDefinition) {
+					err = fmt.Errorf("orchestrator %q is not registered in this program (registered: %s)", h.Name, names(r.orchestratorNames()))
+				}
 			} else {
 				err = temporal.ReplayHistoryJSON(bytes.NewReader(data), temporal.ReplayOptions{}, defs...)
 			}

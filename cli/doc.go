@@ -1,0 +1,51 @@
+// Package cli is the CloudButton command line as a library: Main turns a
+// program's own main into the full CLI (start, status, list, wait,
+// history, raise, terminate, suspend, resume, purge, replay, worker,
+// functions serve, bench) hosting that program's orchestrators and
+// activities.
+//
+//	func main() {
+//		cli.Main(cli.Registrations{
+//			Orchestrators: []orchestration.Definition{app.Order},
+//			Activities:    []activity.Definition{app.Reserve, app.Charge},
+//		})
+//	}
+//
+// The stock binary, cmd/cloudbutton, is such a main: it registers only the
+// benchmark workloads (bench.fanout, bench.sequence, bench.noop).
+// samples/wordcount/cloudbutton is the word count's own CLI.
+//
+// # Registrations
+//
+// The registrations are what the commands that run code use:
+//
+//   - worker hosts Orchestrators and Activities on the engine. A worker
+//     needs at least one of them (an activity-only worker is fine, on
+//     Temporal say); with neither it refuses to start, naming what is
+//     missing, with exit code 2.
+//   - replay checks an exported history against the current code of
+//     Orchestrators; with none it refuses, with exit code 2.
+//   - functions serve runs its in-process functions (activity:,
+//     activities: or inProcess: in its config) with Activities; bootstrap
+//     functions need none.
+//
+// The other commands only talk to the engine through its client and need
+// no registrations: any build of the CLI can start, inspect and control
+// instances that another program's worker runs.
+//
+// # Exit codes
+//
+// Run returns, and Main exits with: ExitOK (0) on success; ExitError (1)
+// on an error; ExitUsage (2) on bad usage (unknown flag, missing argument,
+// invalid JSON, nothing registered for worker or replay); ExitNotFound (3)
+// when the instance does not exist; ExitFailed (4) when the orchestration
+// ended Failed or Terminated (wait, start --wait); ExitTimeout (5) when
+// --timeout passed first.
+//
+// # Testing
+//
+// Run is Main without the process: it takes a context (cancel it to stop
+// a worker, as Ctrl-C does), the arguments and the output streams, and
+// returns the exit code, so a test can run a worker and the commands
+// against it in one process on a temporary SQLite file.
+package cli

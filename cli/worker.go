@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+// errNothingToHost is the worker's refusal to run without registrations.
+var errNothingToHost = errors.New("nothing to host: this program registers no orchestrators and no activities " +
+	"(build your own CLI with cli.Main(cli.Registrations{Orchestrators: ..., Activities: ...}), see package cli)")
+
+func newWorkerCmd(cfg *engineConfig, r Registrations) *cobra.Command {
+	var concurrency int
+	var inv invokerConfig
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a worker for the orchestrators and activities this program registers",
+		Long: `Run a worker for the orchestrators and activities this program registers
+(with cli.Main) until interrupted (Ctrl-C stops it gracefully). On the
+embedded engine, one worker runs per database file; on Temporal, any number.
+
+` + r.describe(),
+		Example: `  cloudbutton worker --db app.db
+  cloudbutton worker --engine temporal --address 127.0.0.1:7233 --task-queue cloudbutton
+  cloudbutton worker --db app.db --invoker lambda --lambda-endpoint http://127.0.0.1:9001 --lambda-function activities`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(r.Orchestrators) == 0 && len(r.Activities) == 0 {
+				return withCode(ExitUsage, errNothingToHost)
+			}
+			return withEngine(cmd, cfg, true, func(ctx context.Context, e engine) error {
+				log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+				invoker, err := inv.invoker(ctx)
+				if err != nil {
+					return err
+				}
+				w := worker.New(e, worker.Options{MaxConcurrentActivities: concurrency, Logger: log, Invoker: invoker})
+				w.RegisterOrchestrators(r.Orchestrators...)
+				w.RegisterActivities(r.Activities...)
+				if err := w.Start(ctx); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "worker running on %s (orchestrators: %s; activities: %s); Ctrl-C to stop\n",
+					cfg.describe(), names(r.orchestratorNames()), names(r.activityNames()))
+				<-ctx.Done()
+				return w.Stop(context.Background())
+			})
+		},
+	}
+	cmd.Flags().IntVar(&concurrency, "concurrency", 256, "activities running at once")
+	inv.addFlags(cmd.Flags())
+	return cmd
+}
+
+// describe lists the registered names, for help texts.
+func (r Registrations) describe() string {
+	return fmt.Sprintf("Registered orchestrators: %s.\nRegistered activities: %s.", names(r.orchestratorNames()), names(r.activityNames()))
+}
+
+func (r Registrations) orchestratorNames() []string {
+	ns := make([]string, 0, len(r.Orchestrators))
+	for _, d := range r.Orchestrators {
+		ns = append(ns, d.Name())
+	}
+	slices.Sort(ns)
+	return ns
+}
+
+func (r Registrations) activityNames() []string {
+	ns := make([]string, 0, len(r.Activities))
+	for _, d := range r.Activities {
+		ns = append(ns, d.Name())
+	}
+	slices.Sort(ns)
+	return ns
+}
+
+// names joins names for humans ("none" for none).
+func names(ns []string) string {
+	if len(ns) == 0 {
+		return "none"
+	}
+	return strings.Join(ns, ", ")
+}
+
+func (c *engineConfig) describe() string {
+	if c.engine == "temporal" {
+		return fmt.Sprintf("Temporal %s (namespace %s, task queue %s)", c.address, c.namespace, c.taskQueue)
+	}
+	return "the embedded engine, " + c.db
+}
