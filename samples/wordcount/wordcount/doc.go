@@ -25,4 +25,8 @@
 // the counts are equal.
 //
 // The runnable sample is the parent directory: go run ./samples/wordcount.
+// samples/wordcount/cloudbutton is the sample's own CLI (package cli),
+// whose worker hosts the word count:
+//
+//	go run ./samples/wordcount/cloudbutton --db wc.db worker
 package wordcount
