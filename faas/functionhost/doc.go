@@ -40,7 +40,8 @@
 // A small YAML file lists the functions (see Config): an in-process
 // activity or a bootstrap path, memory, timeout, concurrency and what to
 // do over the limit. `cloudbutton functions serve --config functions.yaml`
-// runs a host from such a file.
+// runs a host from such a file, whose in-process functions run the
+// activities that build of the CLI registers (see package cli).
 //
 // # Testing
 //
