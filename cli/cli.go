@@ -1,10 +1,3 @@
-// Command cloudbutton is the CloudButton CLI: start, observe and control
-// orchestrations on the embedded engine (a SQLite file) or on Temporal,
-// run a worker, replay histories, serve functions locally, and benchmark.
-//
-// Exit codes: 0 success; 1 error; 2 bad usage; 3 instance not found;
-// 4 the orchestration ended Failed or Terminated (wait, start --wait);
-// 5 timed out waiting.
 package cli
 
 import (
