@@ -2,7 +2,6 @@ package activity
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cloudbutton/cloudbutton/internal/activityctx"
 )
@@ -13,20 +12,25 @@ type Info struct {
 	ActivityName string `json:"activity"`
 	// InstanceID is the orchestration instance that scheduled it.
 	InstanceID string `json:"instanceId"`
+	// RunID identifies the instance's run (orchestration.Info.RunID):
+	// each continue-as-new generation and each reuse of the instance id
+	// has its own.
+	RunID string `json:"runId,omitempty"`
 	// TaskID is the activity's sequence number within the instance.
 	TaskID int64 `json:"taskId"`
 	// Attempt counts from 1.
 	Attempt int `json:"attempt"`
-	// IdempotencyKey is "<instance>/<task id>/<attempt>". Every attempt
-	// has its own, a retry after a crash of the worker included; only an
+	// IdempotencyKey is "<instance>/<run>/<task id>/<attempt>", unique to
+	// the attempt across every run of the instance id. Every attempt has
+	// its own, a retry after a crash of the worker included; only an
 	// attempt started before the step that scheduled it was committed can
 	// run again under the same key (that step is redone after the crash).
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
 // TaskKey is the key shared by every attempt of a task, for deduplicating
-// side effects across retries: "<instance>/<task id>".
-func (i Info) TaskKey() string { return fmt.Sprintf("%s/%d", i.InstanceID, i.TaskID) }
+// side effects across retries: "<instance>/<run>/<task id>".
+func (i Info) TaskKey() string { return activityctx.TaskKey(i.InstanceID, i.RunID, i.TaskID) }
 
 // InfoFrom returns the Info of the running attempt; ok is false outside an
 // activity.

@@ -97,7 +97,7 @@ func (p *InProcess) Invoke(ctx context.Context, req Request) ([]byte, error) {
 	}
 
 	actx := activityctx.WithInfo(ctx, activityctx.Info{
-		ActivityName: req.Activity, InstanceID: req.InstanceID, TaskID: req.TaskID,
+		ActivityName: req.Activity, InstanceID: req.InstanceID, RunID: req.RunID, TaskID: req.TaskID,
 		Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey,
 	})
 	if hb := p.opts.OnHeartbeat; hb != nil {

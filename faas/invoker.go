@@ -13,8 +13,9 @@ type Request struct {
 	Activity string `json:"activity"`
 	// Input is the codec-encoded activity input.
 	Input []byte `json:"input"`
-	// InstanceID, TaskID and Attempt identify the attempt.
+	// InstanceID, RunID, TaskID and Attempt identify the attempt.
 	InstanceID string `json:"instanceId"`
+	RunID      string `json:"runId,omitempty"`
 	TaskID     int64  `json:"taskId"`
 	Attempt    int    `json:"attempt"`
 	// IdempotencyKey is stable across redeliveries of the attempt.

@@ -38,6 +38,10 @@ type Info struct {
 	ParentInstanceID string
 	// Generation counts continue-as-new restarts, from 0.
 	Generation int
+	// RunID is unique to the run: each continue-as-new generation and each
+	// reuse of the instance id has its own. Activity idempotency keys
+	// include it.
+	RunID string
 }
 
 type ctxImpl struct{ c core.Context }

@@ -111,7 +111,8 @@ func TestRetries(t *testing.T) {
 				info, ok := activity.InfoFrom(ctx)
 				require.True(t, ok)
 				require.Equal(t, n, info.Attempt)
-				require.Equal(t, activityctx.IdempotencyKey("test-instance", 1, n), info.IdempotencyKey)
+				require.NotEmpty(t, info.RunID)
+				require.Equal(t, activityctx.IdempotencyKey("test-instance", info.RunID, 1, n), info.IdempotencyKey)
 				if n <= tt.failTimes {
 					return 0, activity.NewError(tt.errType, "attempt failed")
 				}

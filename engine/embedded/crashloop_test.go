@@ -131,7 +131,9 @@ func TestCrashLoop(t *testing.T) {
 		require.NoError(t, err)
 		keys, at = append(keys, key), append(at, time.Unix(0, ns))
 	}
-	assert.Equal(t, []string{"crash-loop/1/1", "crash-loop/1/2", "crash-loop/1/3"}, keys, "3 distinct idempotency keys")
+	run := strings.Split(keys[0], "/")[1] // "<instance>/<run>/<task>/<attempt>"
+	assert.Equal(t, []string{"crash-loop/" + run + "/1/1", "crash-loop/" + run + "/1/2", "crash-loop/" + run + "/1/3"}, keys,
+		"3 distinct idempotency keys of one run")
 	assert.GreaterOrEqual(t, at[1].Sub(at[0]), crashLoopBackoff, "back-off before attempt 2")
 	assert.GreaterOrEqual(t, at[2].Sub(at[1]), 2*crashLoopBackoff, "back-off before attempt 3")
 }

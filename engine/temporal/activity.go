@@ -43,9 +43,10 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 		Activity:       info.ActivityType.Name,
 		Input:          input,
 		InstanceID:     instance,
+		RunID:          info.WorkflowExecution.RunID,
 		TaskID:         seq,
 		Attempt:        int(info.Attempt),
-		IdempotencyKey: activityctx.IdempotencyKey(instance, seq, int(info.Attempt)),
+		IdempotencyKey: activityctx.IdempotencyKey(instance, info.WorkflowExecution.RunID, seq, int(info.Attempt)),
 	}
 	// Temporal delivers a cancellation only in a heartbeat's response:
 	// attempts that do not heartbeat themselves get automatic heartbeats.

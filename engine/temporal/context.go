@@ -63,6 +63,7 @@ func newWFState(rt *runtime, wctx workflow.Context, carry *runCarry) *wfState {
 		info: core.Info{
 			InstanceID: wi.WorkflowExecution.ID,
 			Name:       wi.WorkflowType.Name,
+			RunID:      wi.WorkflowExecution.RunID,
 		},
 	}
 	if wi.ParentWorkflowExecution != nil {

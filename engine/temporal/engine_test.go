@@ -153,7 +153,8 @@ func TestRemoteInvokerHeartbeats(t *testing.T) {
 	assert.Equal(t, id, r.InstanceID)
 	assert.Equal(t, int64(1), r.TaskID)
 	assert.Equal(t, 1, r.Attempt)
-	assert.Equal(t, activityctx.IdempotencyKey(id, 1, 1), r.IdempotencyKey)
+	assert.NotEmpty(t, r.RunID)
+	assert.Equal(t, activityctx.IdempotencyKey(id, r.RunID, 1, 1), r.IdempotencyKey)
 	assert.JSONEq(t, `1`, string(r.Input))
 }
 

@@ -232,7 +232,7 @@ func (inv *Invoker) FunctionFor(activityName string) (function, qualifier string
 // how failures map to *faas.Error.
 func (inv *Invoker) Invoke(ctx context.Context, req faas.Request) ([]byte, error) {
 	function, qualifier := inv.FunctionFor(req.Activity)
-	payload, err := lambdawire.EncodeEnvelope(req.Activity, req.Input, req.InstanceID, req.TaskID, req.Attempt, req.IdempotencyKey)
+	payload, err := lambdawire.EncodeEnvelope(req)
 	if err != nil {
 		return nil, &faas.Error{Kind: faas.KindApplication, Type: core.FailureEncode, Message: err.Error(), NonRetryable: true, Function: function}
 	}

@@ -124,10 +124,10 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	key := env.IdempotencyKey
 	if key == "" && env.InstanceID != "" {
-		key = activityctx.IdempotencyKey(env.InstanceID, env.TaskID, env.Attempt)
+		key = activityctx.IdempotencyKey(env.InstanceID, env.RunID, env.TaskID, env.Attempt)
 	}
 	ctx = activityctx.WithInfo(ctx, activityctx.Info{
-		ActivityName: env.Activity, InstanceID: env.InstanceID, TaskID: env.TaskID,
+		ActivityName: env.Activity, InstanceID: env.InstanceID, RunID: env.RunID, TaskID: env.TaskID,
 		Attempt: env.Attempt, IdempotencyKey: key,
 	})
 	out, err := def.Execute(ctx, h.opts.Codec, h.opts.Limits, input)

@@ -33,7 +33,7 @@ func TestHandler(t *testing.T) {
 	h, err := lambdahandler.New(activities.All(), lambdahandler.Options{})
 	require.NoError(t, err)
 	env := func(act string, in string) []byte {
-		b, err := lambdawire.EncodeEnvelope(act, []byte(in), "i-1", 4, 2, "i-1/4/2")
+		b, err := lambdawire.EncodeEnvelope(faas.Request{Activity: act, Input: []byte(in), InstanceID: "i-1", TaskID: 4, Attempt: 2, IdempotencyKey: "i-1/4/2"})
 		require.NoError(t, err)
 		return b
 	}
@@ -85,7 +85,7 @@ func TestHandlerDefaultActivityAndBinaryInput(t *testing.T) {
 	bin := activity.New("bin", func(ctx context.Context, b []byte) ([]byte, error) { return b, nil })
 	h2, err := lambdahandler.New([]activity.Definition{bin}, lambdahandler.Options{Codec: rawCodec{}})
 	require.NoError(t, err)
-	payload, err := lambdawire.EncodeEnvelope("bin", []byte{0xff, 0x00, 0x01}, "", 0, 1, "")
+	payload, err := lambdawire.EncodeEnvelope(faas.Request{Activity: "bin", Input: []byte{0xff, 0x00, 0x01}, Attempt: 1})
 	require.NoError(t, err)
 	out, err = h2.Invoke(context.Background(), payload)
 	require.NoError(t, err)

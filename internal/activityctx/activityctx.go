@@ -12,14 +12,26 @@ import (
 type Info struct {
 	ActivityName   string `json:"activity"`
 	InstanceID     string `json:"instanceId"`
+	RunID          string `json:"runId,omitempty"`
 	TaskID         int64  `json:"taskId"`
 	Attempt        int    `json:"attempt"`
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
-// IdempotencyKey builds the key of an attempt: "<instance>/<task id>/<attempt>".
-func IdempotencyKey(instanceID string, taskID int64, attempt int) string {
-	return fmt.Sprintf("%s/%d/%d", instanceID, taskID, attempt)
+// IdempotencyKey builds the key of an attempt:
+// "<instance>/<run>/<task id>/<attempt>" ("<instance>/<task id>/<attempt>"
+// for a run without an id: one started before runs had them).
+func IdempotencyKey(instanceID, runID string, taskID int64, attempt int) string {
+	return fmt.Sprintf("%s/%d", TaskKey(instanceID, runID, taskID), attempt)
+}
+
+// TaskKey builds the key shared by the attempts of a task:
+// "<instance>/<run>/<task id>".
+func TaskKey(instanceID, runID string, taskID int64) string {
+	if runID == "" {
+		return fmt.Sprintf("%s/%d", instanceID, taskID)
+	}
+	return fmt.Sprintf("%s/%s/%d", instanceID, runID, taskID)
 }
 
 type infoKey struct{}

@@ -96,6 +96,7 @@ func Run(t *testing.T, e Engine) {
 		{"ErrorModel", testErrorModel},
 		{"TerminateReachesNewChildren", testTerminateReachesNewChildren},
 		{"TimersAtTheEdges", testTimersAtTheEdges},
+		{"IdempotencyKeysPerRun", testIdempotencyKeysPerRun},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })

@@ -25,6 +25,9 @@ type Info struct {
 	ParentInstanceID string
 	// Generation counts continue-as-new restarts, from 0.
 	Generation int
+	// RunID is unique to the run: each continue-as-new generation and each
+	// reuse of the instance id has its own.
+	RunID string
 }
 
 // RetryPolicy says how an activity (or sub-orchestration) is retried.

@@ -113,7 +113,8 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 		inst.Blocked = notHosted(name)
 	}
 	start := store.Message{InstanceID: id, VisibleAt: at,
-		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation, Payload: input, Time: now}}
+		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation,
+			RunID: replay.NewRunID(), Payload: input, Time: now}}
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()

@@ -24,6 +24,7 @@ const maxBatch = 8192
 type task struct {
 	instanceID string
 	generation int
+	runID      string
 	ev         replay.Event
 	attempt    int
 	visibleAt  time.Time // not before (retry back-off)
@@ -498,7 +499,7 @@ func (p *processor) loadWithPending(id string) (*live, []task, error) {
 	pending := make([]task, 0, len(scheduled))
 	for _, i := range scheduled {
 		a, ok := rows[hist[i].TaskID]
-		t := recoveredTask(task{instanceID: id, generation: rec.Generation, ev: hist[i]}, a, ok)
+		t := recoveredTask(task{instanceID: id, generation: rec.Generation, runID: l.x.Info().RunID, ev: hist[i]}, a, ok)
 		t.canceled = hist[i].TaskID <= canceledUpTo
 		pending = append(pending, t)
 	}

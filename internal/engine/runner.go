@@ -247,7 +247,8 @@ func (r *runner) attempt(t task) {
 		defer stopWatch()
 	}
 	data, err := r.invoker.Invoke(ctx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.instanceID,
-		TaskID: ev.TaskID, Attempt: t.attempt, IdempotencyKey: activityctx.IdempotencyKey(t.instanceID, ev.TaskID, t.attempt)})
+		RunID: t.runID, TaskID: ev.TaskID, Attempt: t.attempt,
+		IdempotencyKey: activityctx.IdempotencyKey(t.instanceID, t.runID, ev.TaskID, t.attempt)})
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if !run.settled.CompareAndSwap(false, true) {

@@ -239,7 +239,7 @@ func (b *batch) dropped(g *group) {
 func (b *batch) interpret(l *live, s *store.Step, u *store.Update, ev *replay.Event, unapplied []replay.Event) {
 	switch ev.Type {
 	case replay.ActivityScheduled:
-		t := task{instanceID: l.id, generation: l.generation, ev: *ev, attempt: 1}
+		t := task{instanceID: l.id, generation: l.generation, runID: l.x.Info().RunID, ev: *ev, attempt: 1}
 		t.marked = t.policy() == nil // a retry policy counts attempts durably
 		b.tasks = append(b.tasks, t)
 		l.total++
@@ -289,7 +289,7 @@ func (b *batch) startChild(l *live, s *store.Step, ev *replay.Event) {
 	s.NewInstances = append(s.NewInstances, child)
 	s.NewMessages = append(s.NewMessages, store.Message{InstanceID: ev.InstanceID, VisibleAt: b.now, Event: replay.Event{
 		Type: replay.OrchestrationStarted, Name: ev.Name, InstanceID: ev.InstanceID, ParentID: l.id,
-		ParentTaskID: ev.TaskID, Payload: ev.Payload, Time: b.now}})
+		ParentTaskID: ev.TaskID, RunID: replay.NewRunID(), Payload: ev.Payload, Time: b.now}})
 	b.pokeSelf = true
 }
 

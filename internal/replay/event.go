@@ -79,6 +79,10 @@ type Event struct {
 	ParentTaskID int64  `json:"parentTaskId,omitempty"`
 	// Generation counts continue-as-new restarts (Started).
 	Generation int `json:"generation,omitempty"`
+	// RunID identifies the run that an OrchestrationStarted begins: unique
+	// to each run (continue-as-new generations and reuses of the instance
+	// id included), it keeps the idempotency keys of runs apart.
+	RunID string `json:"runId,omitempty"`
 	// Payload is an input, result or event payload, codec-encoded.
 	Payload Payload `json:"payload,omitempty"`
 	// Failure describes a failure.

@@ -2,6 +2,8 @@ package replay
 
 import (
 	"cmp"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -213,7 +215,7 @@ func (x *Instance) deliver(e *Event) {
 		if x.info.InstanceID != "" {
 			return // duplicate start
 		}
-		x.info = core.Info{InstanceID: e.InstanceID, Name: e.Name, ParentInstanceID: e.ParentID, Generation: e.Generation}
+		x.info = core.Info{InstanceID: e.InstanceID, Name: e.Name, ParentInstanceID: e.ParentID, Generation: e.Generation, RunID: e.RunID}
 		if e.Name != "" && e.Name != x.def.Name() {
 			x.record(e)
 			x.finish(&Event{Type: OrchestrationFailed, Failure: &core.Failure{Type: core.FailureOrchestratorNotFound,
@@ -441,7 +443,7 @@ func (x *Instance) unconsumedEvents() []Event {
 func NextRunStart(info core.Info, parentTaskID int64, can *Event, unapplied []Event, now time.Time) Event {
 	start := Event{Type: OrchestrationStarted, Name: info.Name, InstanceID: info.InstanceID,
 		ParentID: info.ParentInstanceID, ParentTaskID: parentTaskID, Generation: info.Generation + 1,
-		Payload: can.Payload, Time: now}
+		RunID: NewRunID(), Payload: can.Payload, Time: now}
 	start.Carried = append(start.Carried, can.Carried...)
 	for _, e := range unapplied {
 		if e.Type == EventRaised || e.Type == TerminationRequested {
@@ -449,4 +451,11 @@ func NextRunStart(info core.Info, parentTaskID int64, can *Event, unapplied []Ev
 		}
 	}
 	return start
+}
+
+// NewRunID returns a new run id: 16 random hex digits.
+func NewRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }

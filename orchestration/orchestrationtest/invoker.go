@@ -42,7 +42,7 @@ func (inv *invoker) Invoke(ctx context.Context, req faas.Request) ([]byte, error
 		return nil, &faas.Error{Kind: faas.KindNotFound, Type: core.FailureActivityNotFound, NonRetryable: true, Function: req.Activity,
 			Message: fmt.Sprintf("no activity %q is registered with the in-process invoker", req.Activity)}
 	}
-	actx := activityctx.WithInfo(ctx, activityctx.Info{ActivityName: req.Activity, InstanceID: req.InstanceID, TaskID: req.TaskID,
+	actx := activityctx.WithInfo(ctx, activityctx.Info{ActivityName: req.Activity, InstanceID: req.InstanceID, RunID: req.RunID, TaskID: req.TaskID,
 		Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey})
 	out, err := def.Execute(actx, inv.codec, inv.limits, req.Input)
 	if err == nil {

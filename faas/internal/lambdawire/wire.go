@@ -57,14 +57,17 @@ type Envelope struct {
 	Input          json.RawMessage `json:"input,omitempty"`
 	InputEncoding  string          `json:"inputEncoding,omitempty"`
 	InstanceID     string          `json:"instanceId,omitempty"`
+	RunID          string          `json:"runId,omitempty"`
 	TaskID         int64           `json:"taskId,omitempty"`
 	Attempt        int             `json:"attempt,omitempty"`
 	IdempotencyKey string          `json:"idempotencyKey,omitempty"`
 }
 
 // EncodeEnvelope builds the Invoke payload for an attempt.
-func EncodeEnvelope(activityName string, input []byte, instanceID string, taskID int64, attempt int, key string) ([]byte, error) {
-	env := Envelope{Activity: activityName, InstanceID: instanceID, TaskID: taskID, Attempt: attempt, IdempotencyKey: key}
+func EncodeEnvelope(req faas.Request) ([]byte, error) {
+	env := Envelope{Activity: req.Activity, InstanceID: req.InstanceID, RunID: req.RunID, TaskID: req.TaskID,
+		Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey}
+	input := req.Input
 	switch {
 	case len(input) == 0:
 	case json.Valid(input):

@@ -36,6 +36,7 @@ func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
 		b = append(b, `,"generation":`...)
 		b = strconv.AppendInt(b, int64(e.Generation), 10)
 	}
+	b = appendString(b, "runId", e.RunID)
 	if len(e.Payload) > 0 {
 		b = append(b, `,"payload":`...)
 		if json.Valid(e.Payload) {
