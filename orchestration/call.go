@@ -7,11 +7,13 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/codec"
-	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/option"
 )
 
 // RetryPolicy says how a failed activity is retried. The zero value (and no
-// policy at all) means a single attempt.
+// policy at all) means a single attempt. WithRetry rejects a policy with a
+// negative field, a BackoffCoefficient below 1, or a MaxInterval below the
+// InitialInterval.
 type RetryPolicy struct {
 	// MaxAttempts is the total number of attempts, including the first.
 	MaxAttempts int
@@ -25,82 +27,9 @@ type RetryPolicy struct {
 	NonRetryableErrorTypes []string
 }
 
-func (p RetryPolicy) validate() error {
-	switch {
-	case p.MaxAttempts < 0:
-		return fmt.Errorf("retry policy: MaxAttempts %d is negative", p.MaxAttempts)
-	case p.InitialInterval < 0:
-		return fmt.Errorf("retry policy: InitialInterval %s is negative", p.InitialInterval)
-	case p.BackoffCoefficient != 0 && p.BackoffCoefficient < 1:
-		return fmt.Errorf("retry policy: BackoffCoefficient %g is below 1", p.BackoffCoefficient)
-	case p.MaxInterval < 0:
-		return fmt.Errorf("retry policy: MaxInterval %s is negative", p.MaxInterval)
-	}
-	return nil
-}
-
-// CallOption configures one activity call.
-type CallOption interface{ applyCall(*callConfig) error }
-
-type callConfig struct{ opts core.ActivityOptions }
-
-type callOptionFunc func(*callConfig) error
-
-func (f callOptionFunc) applyCall(c *callConfig) error { return f(c) }
-
-// WithRetry sets the retry policy of a call.
-func WithRetry(p RetryPolicy) CallOption {
-	return callOptionFunc(func(c *callConfig) error {
-		if err := p.validate(); err != nil {
-			return err
-		}
-		c.opts.Retry = &core.RetryPolicy{
-			MaxAttempts: p.MaxAttempts, InitialInterval: p.InitialInterval,
-			BackoffCoefficient: p.BackoffCoefficient, MaxInterval: p.MaxInterval,
-			NonRetryableErrorTypes: p.NonRetryableErrorTypes,
-		}
-		return nil
-	})
-}
-
-// WithStartToCloseTimeout bounds each attempt of a call.
-func WithStartToCloseTimeout(d time.Duration) CallOption {
-	return callOptionFunc(func(c *callConfig) error {
-		if d < 0 {
-			return fmt.Errorf("start-to-close timeout %s is negative", d)
-		}
-		c.opts.StartToClose = d
-		return nil
-	})
-}
-
-// WithHeartbeatTimeout fails an attempt that has not called
-// activity.Heartbeat for d.
-func WithHeartbeatTimeout(d time.Duration) CallOption {
-	return callOptionFunc(func(c *callConfig) error {
-		if d < 0 {
-			return fmt.Errorf("heartbeat timeout %s is negative", d)
-		}
-		c.opts.HeartbeatTimeout = d
-		return nil
-	})
-}
-
-func buildCall(opts []CallOption) (core.ActivityOptions, error) {
-	var cfg callConfig
-	for i, o := range opts {
-		if o == nil {
-			return cfg.opts, fmt.Errorf("call option %d is nil", i)
-		}
-		if err := o.applyCall(&cfg); err != nil {
-			return cfg.opts, err
-		}
-	}
-	return cfg.opts, nil
-}
-
 // Call schedules activity a with input in and returns a Future of its
-// result. Invalid options, a nil activity, or an input that cannot be
+// result. Its options are the defaults of ctx (see WithCallOptions), then
+// opts. Invalid options, a nil activity, or an input that cannot be
 // encoded give a Future that is already failed with an error naming the
 // problem; nothing is scheduled then. On a canceled context the Future
 // fails with ErrCanceled.
@@ -115,7 +44,7 @@ func Call[In, Out any](ctx Context, a *activity.Activity[In, Out], in In, opts .
 // another code base (or language). Prefer Call.
 func CallNamed[In, Out any](ctx Context, name string, in In, opts ...CallOption) Future[Out] {
 	c := ctx.engine()
-	o, err := buildCall(opts)
+	o, err := buildCall(ctx, opts)
 	if err != nil {
 		return failed[Out](fmt.Errorf("orchestration.Call(%q): %w", name, err))
 	}
@@ -127,18 +56,6 @@ func CallNamed[In, Out any](ctx Context, name string, in In, opts ...CallOption)
 		return failed[Out](fmt.Errorf("orchestration.Call(%q): %w", name, err))
 	}
 	return fromEngine[Out](c, c.ScheduleActivity(name, data, o), kindActivity, name)
-}
-
-// SubOption configures a sub-orchestration call.
-type SubOption interface{ applySub(*core.SubOptions) }
-
-type subOptionFunc func(*core.SubOptions)
-
-func (f subOptionFunc) applySub(o *core.SubOptions) { f(o) }
-
-// WithInstanceID sets the child's instance id (default "<parent>:<step>").
-func WithInstanceID(id string) SubOption {
-	return subOptionFunc(func(o *core.SubOptions) { o.InstanceID = id })
 }
 
 // CallSub starts orchestrator o as a child of this orchestration and
@@ -153,12 +70,9 @@ func CallSub[In, Out any](ctx Context, o *Orchestrator[In, Out], in In, opts ...
 // CallSubNamed starts a sub-orchestration by name. Prefer CallSub.
 func CallSubNamed[In, Out any](ctx Context, name string, in In, opts ...SubOption) Future[Out] {
 	c := ctx.engine()
-	var so core.SubOptions
-	for i, o := range opts {
-		if o == nil {
-			return failed[Out](fmt.Errorf("orchestration.CallSub(%q): option %d is nil", name, i))
-		}
-		o.applySub(&so)
+	var so subSettings
+	if err := option.Apply(&so, opts); err != nil {
+		return failed[Out](fmt.Errorf("orchestration.CallSub(%q): %w", name, err))
 	}
 	if err := ctx.Err(); err != nil {
 		return failed[Out](err)
@@ -167,7 +81,7 @@ func CallSubNamed[In, Out any](ctx Context, name string, in In, opts ...SubOptio
 	if err != nil {
 		return failed[Out](fmt.Errorf("orchestration.CallSub(%q): %w", name, err))
 	}
-	return fromEngine[Out](c, c.CallSubOrchestration(name, data, so), kindSub, name)
+	return fromEngine[Out](c, c.CallSubOrchestration(name, data, so.sub), kindSub, name)
 }
 
 // CallAll calls activity a once per input with at most maxInFlight calls

@@ -29,6 +29,7 @@ type Context interface {
 	Err() error
 
 	engine() core.Context
+	callDefaults() *callDefaults
 }
 
 // Info describes a running orchestration.
@@ -44,15 +45,28 @@ type Info struct {
 	RunID string
 }
 
-type ctxImpl struct{ c core.Context }
+// ctxImpl is the only Context. calls are the default call options
+// (WithCallOptions), shared by the contexts derived from it; nil for none.
+type ctxImpl struct {
+	c     core.Context
+	calls *callDefaults
+}
 
-func wrap(c core.Context) Context { return ctxImpl{c} }
+// wrap is the context of an orchestrator: no defaults.
+func wrap(c core.Context) Context { return ctxImpl{c: c} }
 
-func (x ctxImpl) engine() core.Context { return x.c }
-func (x ctxImpl) Now() time.Time       { return x.c.Now() }
-func (x ctxImpl) IsReplaying() bool    { return x.c.IsReplaying() }
-func (x ctxImpl) Logger() *slog.Logger { return x.c.Logger() }
-func (x ctxImpl) Info() Info           { return Info(x.c.Info()) }
+// derive is the context of c, an engine context derived from ctx's, with
+// ctx's defaults.
+func derive(ctx Context, c core.Context) Context {
+	return ctxImpl{c: c, calls: ctx.callDefaults()}
+}
+
+func (x ctxImpl) engine() core.Context        { return x.c }
+func (x ctxImpl) callDefaults() *callDefaults { return x.calls }
+func (x ctxImpl) Now() time.Time              { return x.c.Now() }
+func (x ctxImpl) IsReplaying() bool           { return x.c.IsReplaying() }
+func (x ctxImpl) Logger() *slog.Logger        { return x.c.Logger() }
+func (x ctxImpl) Info() Info                  { return Info(x.c.Info()) }
 func (x ctxImpl) Err() error {
 	if x.c.Cancelable() && x.c.Canceled() {
 		return ErrCanceled
@@ -62,5 +76,5 @@ func (x ctxImpl) Err() error {
 
 // WithoutCancel returns a context whose waits and calls are not ended by a
 // terminate request: use it for clean-up and saga compensation after Err
-// reports ErrCanceled.
-func WithoutCancel(ctx Context) Context { return wrap(ctx.engine().WithoutCancel()) }
+// reports ErrCanceled. It keeps the default call options of ctx.
+func WithoutCancel(ctx Context) Context { return derive(ctx, ctx.engine().WithoutCancel()) }

@@ -20,6 +20,26 @@
 // under running instances), SetCustomStatus, and Context.Logger (silent
 // during replay).
 //
+// # Options
+//
+// Calls take variadic options: CallOption (WithRetry,
+// WithStartToCloseTimeout, WithHeartbeatTimeout) for activities,
+// SubOption (WithInstanceID) for sub-orchestrations, ContinueAsNewOption
+// (KeepUnprocessedEvents) for ContinueAsNew. They apply in order, a later
+// one overriding an earlier one. WithCallOptions sets default call options
+// on a context, as Temporal's workflow.WithActivityOptions does, so that a
+// retry policy is not repeated on every call:
+//
+//	ctx = orchestration.WithCallOptions(ctx,
+//		orchestration.WithRetry(orchestration.RetryPolicy{MaxAttempts: 3}))
+//
+// The calls made through it (and through the contexts of its coroutines
+// and WithoutCancel) start from the defaults; their own options override
+// them. A bad option value is reported by the call, naming the option and
+// the value:
+//
+//	orchestration.Call("charge"): WithStartToCloseTimeout(-1s): negative
+//
 // # Determinism
 //
 // An orchestration's state is its history: every step it took is recorded,

@@ -103,3 +103,33 @@ func ExampleGetVersion() {
 	fmt.Println(out)
 	// Output: o-1 checked
 }
+
+// Set a retry policy and a timeout once for the activity calls of an
+// orchestration; a call's own options override them.
+func ExampleWithCallOptions() {
+	fetch := activity.New("fetch", func(ctx context.Context, url string) (string, error) {
+		if info, _ := activity.InfoFrom(ctx); info.Attempt == 1 {
+			return "", activity.NewError("Unavailable", "try again later")
+		}
+		return "page of " + url, nil
+	})
+	crawl := orchestration.New("crawl", func(ctx orchestration.Context, urls []string) (string, error) {
+		ctx = orchestration.WithCallOptions(ctx,
+			orchestration.WithRetry(orchestration.RetryPolicy{MaxAttempts: 3, InitialInterval: time.Second}),
+			orchestration.WithStartToCloseTimeout(time.Minute))
+		pages, err := orchestration.CallAll(ctx, fetch, urls, 2).Await(ctx) // retried
+		if err != nil {
+			return "", err
+		}
+		_, err = orchestration.Call(ctx, fetch, "once",
+			orchestration.WithRetry(orchestration.RetryPolicy{MaxAttempts: 1})).Await(ctx)
+		return fmt.Sprintf("%q; a single attempt fails: %t", pages, activity.IsType(err, "Unavailable")), nil
+	})
+
+	env := orchestrationtest.New(nil)
+	defer env.Close()
+	env.RegisterActivities(fetch)
+	out, err := orchestrationtest.Run(env, crawl, []string{"a", "b", "c"})
+	fmt.Println(out, err)
+	// Output: ["page of a" "page of b" "page of c"]; a single attempt fails: true <nil>
+}

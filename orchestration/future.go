@@ -137,7 +137,8 @@ func All[T any](ctx Context, fs ...Future[T]) Future[[]T] {
 
 // Go runs fn as an orchestration-scoped coroutine and returns a Future of
 // its result. Coroutines are scheduled deterministically by the engine: one
-// runs at a time and switches only when it waits. A panic in fn fails the
+// runs at a time and switches only when it waits. fn's context keeps the
+// default call options of ctx (WithCallOptions). A panic in fn fails the
 // orchestration.
 func Go[T any](ctx Context, fn func(ctx Context) (T, error)) Future[T] {
 	c := ctx.engine()
@@ -145,7 +146,7 @@ func Go[T any](ctx Context, fn func(ctx Context) (T, error)) Future[T] {
 	var val T
 	var ferr error
 	c.Go(func(cc core.Context) {
-		val, ferr = fn(wrap(cc))
+		val, ferr = fn(derive(ctx, cc))
 		p.Resolve(nil, nil)
 	})
 	return Future[T]{&futureState[T]{w: p, get: func() (T, error) { return val, ferr }}}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/option"
 )
 
 // NewTimer returns a Future that is ready after d of orchestration time.
@@ -137,35 +138,18 @@ func SetCustomStatus[T any](ctx Context, v T) error {
 	return nil
 }
 
-// ContinueAsNewOption configures ContinueAsNew.
-type ContinueAsNewOption interface {
-	applyCAN(*core.ContinueAsNewError)
-}
-
-type canOptionFunc func(*core.ContinueAsNewError)
-
-func (f canOptionFunc) applyCAN(e *core.ContinueAsNewError) { f(e) }
-
-// KeepUnprocessedEvents carries external events that arrived but were not
-// consumed over to the new run.
-func KeepUnprocessedEvents() ContinueAsNewOption {
-	return canOptionFunc(func(e *core.ContinueAsNewError) { e.KeepEvents = true })
-}
-
 // ContinueAsNew returns an error that, returned by the orchestrator, ends
 // this run and starts the orchestration again with input in and a fresh
 // history: the way to write eternal orchestrations with bounded history.
 func ContinueAsNew[In any](ctx Context, in In, opts ...ContinueAsNewOption) error {
+	var s continueSettings
+	if err := option.Apply(&s, opts); err != nil {
+		return fmt.Errorf("orchestration.ContinueAsNew: %w", err)
+	}
 	c := ctx.engine()
 	data, err := codec.Encode(c.Codec(), c.Limits(), "continue-as-new input", in)
 	if err != nil {
 		return err
 	}
-	e := &core.ContinueAsNewError{Input: data}
-	for _, o := range opts {
-		if o != nil {
-			o.applyCAN(e)
-		}
-	}
-	return e
+	return &core.ContinueAsNewError{Input: data, KeepEvents: s.keepEvents}
 }

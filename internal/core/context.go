@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"slices"
@@ -84,6 +85,28 @@ func (p *RetryPolicy) ShouldRetry(attempt int, f *Failure) bool {
 		return false
 	}
 	return !slices.Contains(NeverRetried, f.Type) && !slices.Contains(p.NonRetryableErrorTypes, f.Type)
+}
+
+// Validate reports a policy that no engine can follow: a negative count
+// or interval, a coefficient below 1 (or not a number), or a MaxInterval
+// below the initial interval (its default included).
+func (p *RetryPolicy) Validate() error {
+	switch {
+	case p.MaxAttempts < 0:
+		return fmt.Errorf("MaxAttempts %d is negative", p.MaxAttempts)
+	case p.InitialInterval < 0:
+		return fmt.Errorf("InitialInterval %s is negative", p.InitialInterval)
+	case math.IsNaN(p.BackoffCoefficient) || math.IsInf(p.BackoffCoefficient, 0):
+		return fmt.Errorf("BackoffCoefficient %g is not a finite number", p.BackoffCoefficient)
+	case p.BackoffCoefficient != 0 && p.BackoffCoefficient < 1:
+		return fmt.Errorf("BackoffCoefficient %g is below 1", p.BackoffCoefficient)
+	case p.MaxInterval < 0:
+		return fmt.Errorf("MaxInterval %s is negative", p.MaxInterval)
+	}
+	if initial, _, _ := p.Backoff(); p.MaxInterval > 0 && p.MaxInterval < initial {
+		return fmt.Errorf("MaxInterval %s is below InitialInterval %s", p.MaxInterval, initial)
+	}
+	return nil
 }
 
 // ActivityOptions are the per-call options of an activity.
