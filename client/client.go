@@ -53,7 +53,8 @@ const (
 	TerminateIfRunning
 )
 
-// StartOptions configures Start.
+// StartOptions are the options of StartRaw, the engines' side of a start.
+// The typed Start builds them from its StartOption values.
 type StartOptions struct {
 	// InstanceID; empty means a new random id.
 	InstanceID string

@@ -2,37 +2,34 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/internal/failerr"
+	"github.com/cloudbutton/cloudbutton/internal/option"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 )
 
-// Start starts orchestrator o with input in. Options set the instance id
-// and reuse policy.
+// Start starts orchestrator o with input in and returns the instance id.
+// Options set the instance id, the reuse policy and a scheduled start;
+// Start builds the StartOptions of StartRaw from them.
 func Start[In, Out any](ctx context.Context, c Client, o *orchestration.Orchestrator[In, Out], in In, opts ...StartOption) (string, error) {
-	var so StartOptions
-	for _, opt := range opts {
-		opt(&so)
+	if o == nil {
+		return "", errors.New("client.Start: nil orchestrator")
+	}
+	var s startSettings
+	if err := option.Apply(&s, opts); err != nil {
+		return "", fmt.Errorf("client.Start(%q): %w", o.Name(), err)
 	}
 	data, err := codec.Encode(c.Codec(), unbounded, fmt.Sprintf("input of orchestration %q", o.Name()), in)
 	if err != nil {
 		return "", err
 	}
-	return c.StartRaw(ctx, o.Name(), data, so)
+	return c.StartRaw(ctx, o.Name(), data, s.opts)
 }
-
-// StartOption configures Start.
-type StartOption func(*StartOptions)
-
-// WithInstanceID sets the instance id.
-func WithInstanceID(id string) StartOption { return func(o *StartOptions) { o.InstanceID = id } }
-
-// WithReusePolicy sets the id-reuse policy.
-func WithReusePolicy(p ReusePolicy) StartOption { return func(o *StartOptions) { o.Reuse = p } }
 
 // Result waits for the instance and decodes its output as o's result. A
 // failed or terminated instance gives an *InstanceError.
