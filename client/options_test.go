@@ -76,17 +76,24 @@ func TestStartNilOrchestrator(t *testing.T) {
 type runTimes struct {
 	// Now is the orchestration's Context.Now in its first step.
 	Now time.Time
-	// Activity is the wall time at which its activity ran.
+	// Activity is the wall time at which its activity ran, after a
+	// pause on a timer.
 	Activity time.Time
 }
 
+const pause = 200 * time.Millisecond
+
 // A scheduled start waits: the instance is Pending until its time, and
-// neither its first step nor its activity happens before it. The checks
+// neither its first step nor its activity happens before it; its
+// Context.Now and so its timers start from that time. The checks
 // hold however slow the machine is: they bound times from below only.
 func TestStartAtDelaysTheStart(t *testing.T) {
 	wallClock := activity.New("wall-clock", func(ctx context.Context, _ struct{}) (time.Time, error) { return time.Now(), nil })
 	scheduled := orchestration.New("scheduled", func(ctx orchestration.Context, _ struct{}) (runTimes, error) {
 		now := ctx.Now()
+		if err := orchestration.Sleep(ctx, pause); err != nil {
+			return runTimes{}, err
+		}
 		ran, err := orchestration.Call(ctx, wallClock, struct{}{}).Await(ctx)
 		return runTimes{Now: now, Activity: ran}, err
 	})
@@ -113,5 +120,6 @@ func TestStartAtDelaysTheStart(t *testing.T) {
 
 	got, err := client.Result(ctx, eng, scheduled, id)
 	require.NoError(t, err)
-	assert.False(t, got.Activity.Before(at), "the activity ran at %s, before the start time %s", got.Activity, at)
+	assert.False(t, got.Activity.Before(at.Add(pause)), "the activity ran at %s, before the start time %s and the pause", got.Activity, at)
+	assert.False(t, got.Now.Before(at), "Context.Now is %s in the first step, before the start time %s", got.Now, at)
 }

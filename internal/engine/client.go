@@ -102,9 +102,11 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 		return "", err
 	}
 	now := e.clock.Now().UTC()
-	at := opts.StartAt
-	if at.IsZero() {
-		at = now
+	// A scheduled start's first step runs at its time: Context.Now, and
+	// the timers the step creates, start from it.
+	at := now
+	if opts.StartAt.After(now) {
+		at = opts.StartAt.UTC()
 	}
 	inst := store.Instance{ID: id, Name: name, Status: store.StatusPending, Input: input, Generation: generation, CreatedAt: now, UpdatedAt: now}
 	if !hosted {
@@ -114,7 +116,7 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	}
 	start := store.Message{InstanceID: id, VisibleAt: at,
 		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation,
-			RunID: replay.NewRunID(), Payload: input, Time: now}}
+			RunID: replay.NewRunID(), Payload: input, Time: at}}
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()
