@@ -13,6 +13,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
 	"github.com/cloudbutton/cloudbutton/internal/engine"
+	"github.com/cloudbutton/cloudbutton/internal/option"
 	"github.com/cloudbutton/cloudbutton/internal/store/memstore"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/worker"
@@ -54,32 +55,71 @@ type options struct {
 	noReplay   bool
 }
 
-// Option configures an Env.
-type Option func(*options)
+// Option configures an Env. Options apply in order, a later one
+// overriding an earlier one; a constructor given a bad value returns an
+// option that makes New fail the test, naming it, e.g.
+// `orchestrationtest.New: WithMaxPayload(0): want at least 1 byte`.
+type Option func(*options) error
+
+func invalid(format string, args ...any) Option {
+	err := fmt.Errorf(format, args...)
+	return func(*options) error { return err }
+}
 
 // WithStartTime sets the virtual clock's start (default 2026-01-01 UTC).
-func WithStartTime(t time.Time) Option { return func(o *options) { o.start = t } }
+// A zero time is an error.
+func WithStartTime(t time.Time) Option {
+	if t.IsZero() {
+		return invalid("WithStartTime(%s): zero time", t.Format(time.RFC3339))
+	}
+	return func(o *options) error { o.start = t; return nil }
+}
 
-// WithInstanceID sets the root instance id (default "test-instance").
-func WithInstanceID(id string) Option { return func(o *options) { o.instanceID = id } }
+// WithInstanceID sets the root instance id (default "test-instance"). An
+// empty id is an error.
+func WithInstanceID(id string) Option {
+	if id == "" {
+		return invalid(`WithInstanceID(""): empty`)
+	}
+	return func(o *options) error { o.instanceID = id; return nil }
+}
 
-// WithCodec sets the payload codec.
-func WithCodec(c codec.Codec) Option { return func(o *options) { o.codec = c } }
+// WithCodec sets the payload codec (default codec.JSON). A nil codec is
+// an error.
+func WithCodec(c codec.Codec) Option {
+	if c == nil {
+		return invalid("WithCodec(nil)")
+	}
+	return func(o *options) error { o.codec = c; return nil }
+}
 
-// WithMaxPayload sets the payload size limit.
-func WithMaxPayload(n int) Option { return func(o *options) { o.limits.MaxPayload = n } }
+// WithMaxPayload sets the payload size limit in bytes (default
+// codec.DefaultMaxPayload). Zero or less is an error.
+func WithMaxPayload(n int) Option {
+	if n <= 0 {
+		return invalid("WithMaxPayload(%d): want at least 1 byte", n)
+	}
+	return func(o *options) error { o.limits.MaxPayload = n; return nil }
+}
 
 // WithDeadlockTimeout sets how long orchestrator code may block outside
-// the engine before the run fails with a DeadlockError (default 1s).
-func WithDeadlockTimeout(d time.Duration) Option { return func(o *options) { o.deadlock = d } }
+// the engine before the run fails with a DeadlockError (default 1s). Zero
+// or less is an error.
+func WithDeadlockTimeout(d time.Duration) Option {
+	if d <= 0 {
+		return invalid("WithDeadlockTimeout(%s): want a positive duration", d)
+	}
+	return func(o *options) error { o.deadlock = d; return nil }
+}
 
 // WithoutReplayCheck skips the replay-from-scratch check after each run.
-func WithoutReplayCheck() Option { return func(o *options) { o.noReplay = true } }
+func WithoutReplayCheck() Option { return func(o *options) error { o.noReplay = true; return nil } }
 
 // New returns an empty environment bound to t: divergences fail t, logs
 // go to t.Log, and everything is released in t.Cleanup. Outside a test
 // (Example functions, programs) pass nil: divergences panic, logs are
-// discarded, and Close releases the environment.
+// discarded, and Close releases the environment. An invalid option fails
+// t at once (t.Fatalf), or panics when t is nil.
 func New(t testing.TB, opts ...Option) *Env {
 	o := options{
 		start:      time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -88,8 +128,12 @@ func New(t testing.TB, opts ...Option) *Env {
 		deadlock:   time.Second,
 		maxSteps:   1_000_000,
 	}
-	for _, opt := range opts {
-		opt(&o)
+	if err := option.Apply(&o, opts); err != nil {
+		if t == nil {
+			panic(fmt.Sprintf("orchestrationtest.New: %v", err))
+		}
+		t.Helper()
+		t.Fatalf("orchestrationtest.New: %v", err)
 	}
 	e := &Env{
 		t: t, opts: o, clock: newVirtualClock(o.start),
