@@ -24,6 +24,14 @@
 // These functions run inside orchestrator code: they are deterministic and
 // do no I/O of their own; storage is only read in activities.
 //
+// Their activity calls start from the default call options of the context
+// they are given (orchestration.WithCallOptions), in sub-orchestrations
+// too; the WithRetry and WithStartToCloseTimeout options of a map
+// override them. Options are checked before anything is scheduled: a bad
+// value is an error naming the option, e.g.
+//
+//	analytics.Map("count-words"): WithFanIn(1): want at least 2
+//
 // # Large jobs
 //
 // A history grows with every call. With the MaxItemsPerOrchestration

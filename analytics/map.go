@@ -164,13 +164,17 @@ func window[T any](ctx orchestration.Context, n, limit int, start func(i int) or
 // a *MapError; with TolerateFailures or TolerateFailureRate, failures up
 // to the bound are reported in MapResult.Failed, and one more ends the map
 // with a *MapError listing them. When the map stops early, calls already
-// started keep running but their results are ignored. An invalid option
-// is an error before anything is scheduled.
+// started keep running but their results are ignored.
+//
+// The activity calls start from the default call options of ctx
+// (orchestration.WithCallOptions), in sub-orchestrations too; WithRetry
+// and WithStartToCloseTimeout override them. An invalid option, or an
+// invalid default of ctx, is an error before anything is scheduled.
 func Map[In, Out any](ctx orchestration.Context, act *activity.Activity[In, Out], items []In, opts ...Option) (MapResult[Out], error) {
 	if act == nil {
 		return MapResult[Out]{}, errors.New("analytics.Map: nil activity")
 	}
-	cfg, err := buildConfig(opts)
+	cfg, err := buildConfig(ctx, fmt.Sprintf("analytics.Map(%q)", act.Name()), opts)
 	if err != nil {
 		return MapResult[Out]{}, err
 	}
@@ -305,6 +309,6 @@ func mapOrchestratorName(activityName string) string { return "analytics.map:" +
 //	w.RegisterOrchestrators(MyJob, analytics.MapOrchestrator(CountWords))
 func MapOrchestrator[In, Out any](act *activity.Activity[In, Out]) orchestration.Definition {
 	return orchestration.New(mapOrchestratorName(act.Name()), func(ctx orchestration.Context, job mapJob[In]) (MapResult[Out], error) {
-		return runMap[In, Out](ctx, act.Name(), job.Items, job.Config, len(job.Items))
+		return runMap[In, Out](withCallDefaults(ctx, job.Config), act.Name(), job.Items, job.Config, len(job.Items))
 	})
 }

@@ -199,27 +199,6 @@ func TestMapRetries(t *testing.T) {
 	})
 }
 
-func TestMapInvalidOptions(t *testing.T) {
-	for _, opt := range []analytics.Option{
-		analytics.WithMaxInFlight(-1), analytics.TolerateFailures(-1), analytics.TolerateFailureRate(1.5),
-		analytics.MaxItemsPerOrchestration(1), analytics.WithFanIn(1), nil,
-	} {
-		env := orchestrationtest.New(t)
-		env.RegisterActivities(square)
-		_, err := orchestrationtest.Run(env, mapOrch("map", opt), mapJob{N: 3})
-		require.Error(t, err)
-		assert.Empty(t, func() []orchestrationtest.Event {
-			var acts []orchestrationtest.Event
-			for _, e := range env.History() {
-				if e.Type == "ActivityScheduled" {
-					acts = append(acts, e)
-				}
-			}
-			return acts
-		}(), "nothing is scheduled with a bad option")
-	}
-}
-
 func TestMapProgress(t *testing.T) {
 	for _, opts := range [][]analytics.Option{nil, {analytics.MaxItemsPerOrchestration(4)}} {
 		env := orchestrationtest.New(t)

@@ -73,7 +73,7 @@ func MapReduce[In, Out any](ctx orchestration.Context, mapAct *activity.Activity
 	if mapAct == nil || reduceAct == nil {
 		return ReduceResult[Out]{}, errors.New("analytics.MapReduce: nil activity")
 	}
-	cfg, err := buildConfig(opts)
+	cfg, err := buildConfig(ctx, fmt.Sprintf("analytics.MapReduce(%q, %q)", mapAct.Name(), reduceAct.Name()), opts)
 	if err != nil {
 		return ReduceResult[Out]{}, err
 	}
@@ -100,7 +100,7 @@ func MapReduceByKey[In, Out any](ctx orchestration.Context, mapAct *activity.Act
 	if partitions < 1 {
 		return KeyedResult[Out]{}, fmt.Errorf("analytics.MapReduceByKey: %d partitions, want at least 1", partitions)
 	}
-	cfg, err := buildConfig(opts)
+	cfg, err := buildConfig(ctx, fmt.Sprintf("analytics.MapReduceByKey(%q, %q)", mapAct.Name(), reduceAct.Name()), opts)
 	if err != nil {
 		return KeyedResult[Out]{}, err
 	}
@@ -305,7 +305,7 @@ func mapReduceOrchestratorName(mapName, reduceName string, keyed bool) string {
 
 func childOrchestrator[In, M, V any](name string, mk func(partitions int) pipeline[In, M, V]) orchestration.Definition {
 	return orchestration.New(name, func(ctx orchestration.Context, job mapReduceJob[In]) (partial[V], error) {
-		r, err := mk(job.Partitions).run(ctx, job.Items, job.Config, len(job.Items))
+		r, err := mk(job.Partitions).run(withCallDefaults(ctx, job.Config), job.Items, job.Config, len(job.Items))
 		var re *ReduceError
 		if errors.As(err, &re) {
 			return r, activity.NewNonRetryableError(errorTypeReduce, err.Error())

@@ -1,20 +1,28 @@
 package analytics
 
 import (
-	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
+	"github.com/cloudbutton/cloudbutton/internal/calldefaults"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/option"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 )
 
-// Option configures Map, MapReduce and MapReduceByKey.
-type Option interface{ apply(*config) error }
+// Option configures Map, MapReduce and MapReduceByKey. Options apply in
+// order, a later one overriding an earlier one; a constructor given a bad
+// value returns an option that makes the map fail before anything is
+// scheduled, naming it, e.g. `analytics.Map("square"): WithFanIn(1): want
+// at least 2`.
+type Option func(*config) error
 
-type optionFunc func(*config) error
-
-func (f optionFunc) apply(c *config) error { return f(c) }
+func invalid(format string, args ...any) Option {
+	err := fmt.Errorf(format, args...)
+	return func(*config) error { return err }
+}
 
 // config is plain data so that sub-orchestrations receive it in their
 // input; progress is the only part that stays in the calling orchestrator.
@@ -26,20 +34,34 @@ type config struct {
 	StartToClose     time.Duration              `json:"startToClose,omitempty"`
 	MaxItems         int                        `json:"maxItems,omitempty"`
 	FanIn            int                        `json:"fanIn,omitempty"`
-	progress         func(orchestration.Context, Progress)
+	// CallDefaults are the default call options of the calling context
+	// (orchestration.WithCallOptions), which sub-orchestrations take on.
+	CallDefaults *core.ActivityOptions `json:"callDefaults,omitempty"`
+	progress     func(orchestration.Context, Progress)
 }
 
-func buildConfig(opts []Option) (config, error) {
+// buildConfig applies opts and takes the call defaults of ctx; call names
+// the map in the error.
+func buildConfig(ctx orchestration.Context, call string, opts []Option) (config, error) {
 	cfg := config{FanIn: DefaultFanIn}
-	for i, o := range opts {
-		if o == nil {
-			return cfg, fmt.Errorf("analytics: option %d is nil", i)
-		}
-		if err := o.apply(&cfg); err != nil {
-			return cfg, err
-		}
+	if err := option.Apply(&cfg, opts); err != nil {
+		return cfg, fmt.Errorf("%s: %w", call, err)
 	}
+	d, err := calldefaults.Of(ctx)
+	if err != nil {
+		return cfg, fmt.Errorf("%s: %w", call, err)
+	}
+	cfg.CallDefaults = d
 	return cfg, nil
+}
+
+// withCallDefaults is the context of a sub-orchestration: its calls start
+// from the defaults of the orchestration that started the map.
+func withCallDefaults(ctx orchestration.Context, cfg config) orchestration.Context {
+	if cfg.CallDefaults == nil {
+		return ctx
+	}
+	return calldefaults.With(ctx, *cfg.CallDefaults).(orchestration.Context)
 }
 
 // allowed returns how many of total item failures the policy tolerates.
@@ -68,66 +90,57 @@ const DefaultFanIn = 16
 // WithMaxInFlight bounds how many activity calls run at a time (0, the
 // default: no bound).
 func WithMaxInFlight(n int) Option {
-	return optionFunc(func(c *config) error {
-		if n < 0 {
-			return fmt.Errorf("analytics: WithMaxInFlight(%d): negative", n)
-		}
-		c.MaxInFlight = n
-		return nil
-	})
+	if n < 0 {
+		return invalid("WithMaxInFlight(%d): negative", n)
+	}
+	return func(c *config) error { c.MaxInFlight = n; return nil }
 }
 
 // FailFast fails the map at the first item failure (after its retries).
 // It is the default policy.
 func FailFast() Option {
-	return optionFunc(func(c *config) error { c.TolerateN, c.TolerateFraction = 0, 0; return nil })
+	return func(c *config) error { c.TolerateN, c.TolerateFraction = 0, 0; return nil }
 }
 
 // TolerateFailures lets up to n items fail; their indexes and errors are
 // reported in the result. It replaces any earlier failure policy.
 func TolerateFailures(n int) Option {
-	return optionFunc(func(c *config) error {
-		if n < 0 {
-			return fmt.Errorf("analytics: TolerateFailures(%d): negative", n)
-		}
-		c.TolerateN, c.TolerateFraction = n, 0
-		return nil
-	})
+	if n < 0 {
+		return invalid("TolerateFailures(%d): negative", n)
+	}
+	return func(c *config) error { c.TolerateN, c.TolerateFraction = n, 0; return nil }
 }
 
 // TolerateFailureRate lets up to fraction (0 to 1; 0.05 is 5%) of the
 // items fail, rounded down; their indexes and errors are reported in the
 // result. It replaces any earlier failure policy.
 func TolerateFailureRate(fraction float64) Option {
-	return optionFunc(func(c *config) error {
-		if math.IsNaN(fraction) || fraction < 0 || fraction > 1 {
-			return fmt.Errorf("analytics: TolerateFailureRate(%g): want a fraction between 0 and 1", fraction)
-		}
-		c.TolerateN, c.TolerateFraction = 0, fraction
-		return nil
-	})
+	if math.IsNaN(fraction) || fraction < 0 || fraction > 1 {
+		return invalid("TolerateFailureRate(%g): want a fraction between 0 and 1", fraction)
+	}
+	return func(c *config) error { c.TolerateN, c.TolerateFraction = 0, fraction; return nil }
 }
 
-// WithRetry retries each activity call (map and reduce) per p.
+// WithRetry retries each activity call (map and reduce) per p, in place
+// of the policy of the context's default call options. An invalid policy
+// is an error, as for orchestration.WithRetry.
 func WithRetry(p orchestration.RetryPolicy) Option {
-	return optionFunc(func(c *config) error {
-		if p.MaxAttempts < 0 {
-			return fmt.Errorf("analytics: WithRetry: MaxAttempts %d is negative", p.MaxAttempts)
-		}
-		c.Retry = &p
-		return nil
-	})
+	r := core.RetryPolicy(p)
+	if err := r.Validate(); err != nil {
+		return invalid("WithRetry: %w", err)
+	}
+	p.NonRetryableErrorTypes = slices.Clone(p.NonRetryableErrorTypes)
+	return func(c *config) error { c.Retry = &p; return nil }
 }
 
-// WithStartToCloseTimeout bounds each attempt of each activity call.
+// WithStartToCloseTimeout bounds each attempt of each activity call, in
+// place of the timeout of the context's default call options. A negative
+// duration is an error.
 func WithStartToCloseTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("analytics: WithStartToCloseTimeout(%s): negative", d)
-		}
-		c.StartToClose = d
-		return nil
-	})
+	if d < 0 {
+		return invalid("WithStartToCloseTimeout(%s): negative", d)
+	}
+	return func(c *config) error { c.StartToClose = d; return nil }
 }
 
 // MaxItemsPerOrchestration runs a map of more than n items as
@@ -137,25 +150,19 @@ func WithStartToCloseTimeout(d time.Duration) Option {
 // MapReduceOrchestrator and MapReduceByKeyOrchestrator. 0, the default,
 // never splits.
 func MaxItemsPerOrchestration(n int) Option {
-	return optionFunc(func(c *config) error {
-		if n < 0 || n == 1 {
-			return fmt.Errorf("analytics: MaxItemsPerOrchestration(%d): want 0 (no bound) or at least 2", n)
-		}
-		c.MaxItems = n
-		return nil
-	})
+	if n < 0 || n == 1 {
+		return invalid("MaxItemsPerOrchestration(%d): want 0 (no bound) or at least 2", n)
+	}
+	return func(c *config) error { c.MaxItems = n; return nil }
 }
 
 // WithFanIn sets how many partial results one reduce call combines (at
 // least 2; default DefaultFanIn). Map ignores it.
 func WithFanIn(k int) Option {
-	return optionFunc(func(c *config) error {
-		if k < 2 {
-			return fmt.Errorf("analytics: WithFanIn(%d): want at least 2", k)
-		}
-		c.FanIn = k
-		return nil
-	})
+	if k < 2 {
+		return invalid("WithFanIn(%d): want at least 2", k)
+	}
+	return func(c *config) error { c.FanIn = k; return nil }
 }
 
 // Progress is how far a map has got.
@@ -169,11 +176,8 @@ type Progress struct {
 // items finish (for example to publish orchestration.SetCustomStatus).
 // With sub-orchestrations, progress advances as each one finishes.
 func WithProgress(fn func(ctx orchestration.Context, p Progress)) Option {
-	return optionFunc(func(c *config) error {
-		if fn == nil {
-			return errors.New("analytics: WithProgress(nil)")
-		}
-		c.progress = fn
-		return nil
-	})
+	if fn == nil {
+		return invalid("WithProgress(nil)")
+	}
+	return func(c *config) error { c.progress = fn; return nil }
 }

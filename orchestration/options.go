@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cloudbutton/cloudbutton/internal/calldefaults"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/option"
 )
@@ -123,6 +124,25 @@ func buildCall(ctx Context, opts []CallOption) (core.ActivityOptions, error) {
 		s.act.Retry = &r
 	}
 	return s.act, nil
+}
+
+// The analytics package reads and sets the defaults of a context through
+// calldefaults, to carry them into the sub-orchestrations of large maps.
+func init() {
+	calldefaults.Of = func(ctx any) (*core.ActivityOptions, error) {
+		d := ctx.(Context).callDefaults()
+		if d == nil {
+			return nil, nil
+		}
+		if d.err != nil {
+			return nil, d.err
+		}
+		o := d.settings.act
+		return &o, nil
+	}
+	calldefaults.With = func(ctx any, o core.ActivityOptions) any {
+		return ctxImpl{c: ctx.(Context).engine(), calls: &callDefaults{settings: callSettings{act: o}}}
+	}
 }
 
 // SubOption configures a sub-orchestration call: CallSub and
