@@ -43,11 +43,7 @@ func WithRetry(p RetryPolicy) CallOption {
 		return invalidCall("WithRetry: %w", err)
 	}
 	r.NonRetryableErrorTypes = slices.Clone(p.NonRetryableErrorTypes)
-	return func(s *callSettings) error {
-		r := r
-		s.act.Retry = &r
-		return nil
-	}
+	return func(s *callSettings) error { s.act.Retry = &r; return nil } // buildCall copies it
 }
 
 // WithStartToCloseTimeout bounds each attempt of a call (0: the worker's
