@@ -116,7 +116,7 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	}
 	start := store.Message{InstanceID: id, VisibleAt: at,
 		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation,
-			RunID: replay.NewRunID(), Payload: input, Time: at}}
+			RunID: e.opts.RunIDs(), Payload: input, Time: at}}
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()

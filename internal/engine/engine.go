@@ -11,6 +11,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
@@ -34,6 +35,10 @@ type Options struct {
 	CheckNames bool
 	// Clock is the engine's time (default the wall clock).
 	Clock Clock
+	// RunIDs returns the id of each new run (default replay.NewRunID,
+	// random); the test harness numbers them, so that its histories are
+	// the same on every run of a test.
+	RunIDs func() string
 }
 
 // Engine is the embedded engine's machinery over a store: a worker that
@@ -74,6 +79,9 @@ func New(st store.Store, opts Options) *Engine {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.RunIDs == nil {
+		opts.RunIDs = replay.NewRunID
 	}
 	if opts.Clock == nil {
 		opts.Clock = WallClock

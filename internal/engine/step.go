@@ -289,7 +289,7 @@ func (b *batch) startChild(l *live, s *store.Step, ev *replay.Event) {
 	s.NewInstances = append(s.NewInstances, child)
 	s.NewMessages = append(s.NewMessages, store.Message{InstanceID: ev.InstanceID, VisibleAt: b.now, Event: replay.Event{
 		Type: replay.OrchestrationStarted, Name: ev.Name, InstanceID: ev.InstanceID, ParentID: l.id,
-		ParentTaskID: ev.TaskID, RunID: replay.NewRunID(), Payload: ev.Payload, Time: b.now}})
+		ParentTaskID: ev.TaskID, RunID: b.p.e.opts.RunIDs(), Payload: ev.Payload, Time: b.now}})
 	b.pokeSelf = true
 }
 
@@ -385,7 +385,7 @@ func (b *batch) end(l *live, s *store.Step, u *store.Update, ev *replay.Event) {
 func (b *batch) continueAsNew(l *live, s *store.Step, u *store.Update, ev *replay.Event, unapplied []replay.Event) {
 	info := l.x.Info()
 	info.Generation = l.generation
-	start := replay.NextRunStart(info, l.parentTask, ev, unapplied, b.now)
+	start := replay.NextRunStart(info, b.p.e.opts.RunIDs(), l.parentTask, ev, unapplied, b.now)
 	s.Events, s.ResetHistory, s.DropPending = nil, true, true
 	u.Generation, u.Input, u.Status = start.Generation, ev.Payload, store.StatusRunning
 	l.done, l.total = 0, 0

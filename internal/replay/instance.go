@@ -435,15 +435,16 @@ func (x *Instance) unconsumedEvents() []Event {
 }
 
 // NextRunStart is the OrchestrationStarted event of the run that follows
-// continue-as-new event can: the next generation, the new input, and,
+// continue-as-new event can: the next generation under runID, the new
+// input, and,
 // carried in it in order, the events the old run kept
 // (KeepUnprocessedEvents) followed by the external events and termination
 // request that arrived after it ended (unapplied). Nothing raised during
 // the switch is lost or reordered.
-func NextRunStart(info core.Info, parentTaskID int64, can *Event, unapplied []Event, now time.Time) Event {
+func NextRunStart(info core.Info, runID string, parentTaskID int64, can *Event, unapplied []Event, now time.Time) Event {
 	start := Event{Type: OrchestrationStarted, Name: info.Name, InstanceID: info.InstanceID,
 		ParentID: info.ParentInstanceID, ParentTaskID: parentTaskID, Generation: info.Generation + 1,
-		RunID: NewRunID(), Payload: can.Payload, Time: now}
+		RunID: runID, Payload: can.Payload, Time: now}
 	start.Carried = append(start.Carried, can.Carried...)
 	for _, e := range unapplied {
 		if e.Type == EventRaised || e.Type == TerminationRequested {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/activity"
@@ -58,7 +59,8 @@ func Run[In, Out any](e *Env, o *orchestration.Orchestrator[In, Out], in In) (Ou
 func (e *Env) start() error {
 	e.st = memstore.New(e.clock.Now)
 	e.eng = engine.New(e.st, engine.Options{Codec: e.opts.codec, MaxPayload: e.opts.limits.MaxPayload,
-		PollInterval: horizon, DeadlockTimeout: e.opts.deadlock, Logger: e.logger, Clock: e.clock})
+		PollInterval: horizon, DeadlockTimeout: e.opts.deadlock, Logger: e.logger, Clock: e.clock,
+		RunIDs: numberedRunIDs()})
 	defs := make([]activity.Definition, 0, len(e.acts)+len(e.mocks))
 	for name, a := range e.acts {
 		if _, mocked := e.mocks[name]; !mocked {
@@ -238,3 +240,11 @@ func (e *Env) Close() {
 // failureError is Run's error for an instance that failed or was
 // terminated: the client's.
 func failureError(st *client.Status) error { return &client.InstanceError{Status: st} }
+
+// numberedRunIDs numbers the runs of an Env in the order they start
+// (0000000000000001, ...): its histories are the same on every run of a
+// test, as its virtual clock's times are.
+func numberedRunIDs() func() string {
+	var n atomic.Int64
+	return func() string { return fmt.Sprintf("%016x", n.Add(1)) }
+}
