@@ -97,6 +97,7 @@ func Run(t *testing.T, e Engine) {
 		{"TerminateReachesNewChildren", testTerminateReachesNewChildren},
 		{"TimersAtTheEdges", testTimersAtTheEdges},
 		{"IdempotencyKeysPerRun", testIdempotencyKeysPerRun},
+		{"CallDefaults", testCallDefaults},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -94,4 +95,45 @@ func testIdempotencyKeysPerRun(t *testing.T, e Engine) {
 	defer l.mu.Unlock()
 	assert.Empty(t, l.collisions, "keys are unique per run")
 	assert.GreaterOrEqual(t, len(l.keys), starts*ikGenerations, "one key per attempt of each run")
+}
+
+// cdRetrying sets its retry policy once, for every call, with
+// WithCallOptions; a Go coroutine inherits it, and a call's own option
+// overrides it.
+var cdRetrying = orchestration.New("call-defaults", func(ctx orchestration.Context, _ struct{}) ([]int, error) {
+	ctx = orchestration.WithCallOptions(ctx, orchestration.WithRetry(orchestration.RetryPolicy{
+		MaxAttempts: 5, InitialInterval: 10 * time.Millisecond, BackoffCoefficient: 1,
+	}))
+	direct := orchestration.Call(ctx, flaky, 1)
+	inGo := orchestration.Go(ctx, func(ctx orchestration.Context) (int, error) {
+		return orchestration.Call(ctx, flaky, 2).Await(ctx)
+	})
+	_, overridden := orchestration.Call(ctx, flaky, 3, orchestration.WithRetry(orchestration.RetryPolicy{MaxAttempts: 1})).Await(ctx)
+	var out []int
+	for _, f := range []orchestration.Future[int]{direct, inGo} {
+		n, err := f.Await(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	if !activity.IsType(overridden, "Transient") {
+		return nil, fmt.Errorf("the call's own policy (one attempt) should fail: got %v", overridden)
+	}
+	return out, nil
+})
+
+// testCallDefaults: default call options set on the context apply to
+// every call on every engine.
+func testCallDefaults(t *testing.T, e Engine) {
+	ctx := testContext(t)
+	c := e.Start(t, func(w *worker.Worker) {
+		w.RegisterOrchestrators(cdRetrying)
+		w.RegisterActivities(flaky)
+	})
+	id, err := client.Start(ctx, c, cdRetrying, struct{}{})
+	require.NoError(t, err)
+	got, err := client.Result(ctx, c, cdRetrying, id)
+	require.NoError(t, err)
+	assert.Equal(t, []int{3, 3}, got, "the default policy retried both calls to their third attempt")
 }
