@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -66,10 +65,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	if dir := filepath.Dir(abs); dir != "" {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("sqlite: directory of %s: %w", abs, err)
-		}
+	if abs, err = checkFiles(abs); err != nil {
+		return nil, err
 	}
 	sync := "NORMAL"
 	if opts.Durability == PowerLoss {
