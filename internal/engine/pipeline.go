@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -52,7 +53,47 @@ func (pb *pending) add(b *batch, msgs []store.Message) {
 // committer writes batches, one at a time, in order.
 func (p *processor) committer() {
 	for pb := range p.commitReq {
-		p.commitDone <- p.st.Commit(p.ctx, pb.steps)
+		p.commitDone <- p.commit(pb.steps)
+	}
+}
+
+// The back-off of commits that fail for want of storage.
+const (
+	storageRetryFirst = 100 * time.Millisecond
+	storageRetryMax   = 10 * time.Second
+)
+
+// commit writes steps. A commit that failed for want of storage (a full
+// disk, an I/O error, a read-only file: store.ErrStorage) had no effect,
+// so it is retried as it was, with back-off, until it lands or the worker
+// stops: nothing is lost and no activity runs again. That is said once
+// when it starts failing and once when it is back, not on every retry.
+func (p *processor) commit(steps []store.Step) error {
+	delay := storageRetryFirst
+	for retries := 0; ; retries++ {
+		err := p.st.Commit(p.ctx, steps)
+		if err == nil {
+			if retries > 0 {
+				p.log.Info("embedded: commits resumed: the storage is back", "retries", retries, "store", p.e.name())
+			}
+			return nil
+		}
+		if !errors.Is(err, store.ErrStorage) || p.ctx.Err() != nil {
+			return err
+		}
+		if retries == 0 {
+			p.log.Error("embedded: a commit failed for want of storage; retrying it with back-off until the storage is back (nothing is lost meanwhile)",
+				"err", err, "store", p.e.name(), "max_backoff", storageRetryMax)
+		}
+		wake := make(chan struct{})
+		t := p.e.clock.AfterFunc(delay, func() { close(wake) })
+		select {
+		case <-wake:
+		case <-p.ctx.Done():
+			t.Stop()
+			return err
+		}
+		delay = min(2*delay, storageRetryMax)
 	}
 }
 

@@ -26,6 +26,11 @@ var (
 	ErrAlreadyExists = errors.New("store: instance already exists")
 	ErrSchemaTooNew  = errors.New("store: database schema is newer than this build supports")
 	ErrCorrupt       = errors.New("store: database file is corrupt or not a database")
+	// ErrStorage is matched by a write that failed for want of storage:
+	// a full disk, an I/O error, a file or directory made read-only. The
+	// write had no effect; it can be retried as it was once the storage
+	// is back.
+	ErrStorage = errors.New("store: storage unavailable")
 )
 
 // Runtime statuses as stored (the client package's names).

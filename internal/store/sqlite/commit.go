@@ -16,7 +16,7 @@ import (
 func (s *Store) Commit(ctx context.Context, steps []store.Step) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		return s.storageFault(fmt.Errorf("sqlite: begin: %w", err))
 	}
 	defer tx.Rollback()
 	c := committer{ctx: ctx, tx: tx,
@@ -26,11 +26,11 @@ func (s *Store) Commit(ctx context.Context, steps []store.Step) error {
 		now:      time.Now().UnixNano()}
 	for i := range steps {
 		if err := c.step(&steps[i]); err != nil {
-			return fmt.Errorf("sqlite: commit of %q: %w", steps[i].InstanceID, err)
+			return s.storageFault(fmt.Errorf("sqlite: commit of %q: %w", steps[i].InstanceID, err))
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return s.storageFault(fmt.Errorf("sqlite: commit: %w", err))
 	}
 	return nil
 }

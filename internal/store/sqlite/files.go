@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	sqlitedriver "modernc.org/sqlite"
+
 	"github.com/cloudbutton/cloudbutton/internal/store"
 )
 
@@ -111,4 +113,27 @@ func walIndexFrames(shm string) (uint32, error) {
 		return 0, nil
 	}
 	return binary.NativeEndian.Uint32(hdr[16:20]), nil
+}
+
+// SQLite's primary result codes of the storage faults (sqlite3.h).
+const (
+	codeReadOnly = 8
+	codeIOErr    = 10
+	codeFull     = 13
+	codeCantOpen = 14
+)
+
+// storageFault marks err with store.ErrStorage when SQLite failed for want
+// of storage (a full disk, an I/O error, a read-only file or directory),
+// naming the database file.
+func (s *Store) storageFault(err error) error {
+	var se *sqlitedriver.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case codeReadOnly, codeIOErr, codeFull, codeCantOpen:
+		return fmt.Errorf("%w: %s: %w", store.ErrStorage, s.path, err)
+	}
+	return err
 }
