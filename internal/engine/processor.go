@@ -391,6 +391,10 @@ func (p *processor) recover(ctx context.Context) error {
 			continue // nothing ran yet
 		}
 		l, pending, err := p.loadWithPending(in.ID)
+		if errors.Is(err, store.ErrCorrupt) {
+			p.quarantine(in.ID, err)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("embedded: recovery of %q: %w", in.ID, err)
 		}
@@ -406,6 +410,16 @@ func (p *processor) recover(ctx context.Context) error {
 		p.log.Info("embedded: running again the activities of a previous worker", "activities", n, "instances", len(ins), "store", p.e.name())
 	}
 	return nil
+}
+
+// quarantine sets aside an instance that has a row that does not decode,
+// and says so: the others keep running.
+func (p *processor) quarantine(id string, err error) {
+	p.log.Error("embedded: an instance is quarantined: a row of it is corrupt; the other instances keep running",
+		"instance", id, "err", err, "store", p.e.name())
+	if qerr := p.st.Quarantine(p.ctx, id, err.Error()); qerr != nil {
+		p.log.Error("embedded: quarantining an instance", "instance", id, "err", qerr)
+	}
 }
 
 // errNotHosted: the instance's orchestrator is not registered on this

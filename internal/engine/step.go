@@ -45,6 +45,11 @@ func (b *batch) step(g *group) {
 		refuseMarks(g.comps) // left untouched: its messages stay in the inbox
 		return
 	}
+	if errors.Is(err, store.ErrCorrupt) {
+		p.quarantine(g.id, err)
+		refuseMarks(g.comps) // its messages stay in the inbox, unread
+		return
+	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		p.log.Error("embedded: loading instance", "instance", g.id, "err", err)
 		refuseMarks(g.comps)

@@ -181,9 +181,21 @@ type Store interface {
 	// it hosts. ReadyMessages skips the messages of instances it does
 	// not host. Registered returns the names.
 	SetRegistered(ctx context.Context, names []string) error
+	// Quarantine sets an instance aside because a row of it does not
+	// decode (ErrCorrupt): it is marked Blocked with the reason, and
+	// ReadyMessages skips its messages. SetRegistered (a worker's start)
+	// lifts every quarantine, so that the next worker tries again.
+	// ReadyMessages quarantines the instance of a message that does not
+	// decode itself.
+	Quarantine(ctx context.Context, id, reason string) error
 	Registered(ctx context.Context) ([]string, error)
 	// LockWorker takes the single-worker lock; release it with the
 	// returned function. It fails if another process holds it.
 	LockWorker() (release func(), err error)
 	Close() error
+}
+
+// QuarantineReason is what Blocked says of a quarantined instance.
+func QuarantineReason(reason string) string {
+	return "quarantined, a row of it is corrupt: " + reason
 }

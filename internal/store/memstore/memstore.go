@@ -27,9 +27,11 @@ type Store struct {
 	nextID     int64
 	attempts   map[string]map[int64]store.Attempt
 	registered []string
-	locked     bool
-	closed     bool
-	now        func() time.Time
+	// quarantined are the instances set aside (Quarantine).
+	quarantined map[string]bool
+	locked      bool
+	closed      bool
+	now         func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
@@ -181,7 +183,7 @@ func (s *Store) ReadyMessages(_ context.Context, now time.Time, limit int, skip 
 			break
 		}
 		in := s.instances[m.InstanceID]
-		if skip[m.ID] || m.VisibleAt.After(now) || in == nil || in.Status == store.StatusSuspended || !s.hosts(in.Name) {
+		if skip[m.ID] || m.VisibleAt.After(now) || in == nil || in.Status == store.StatusSuspended || !s.hosts(in.Name) || s.quarantined[in.ID] {
 			continue
 		}
 		out = append(out, m)
@@ -362,6 +364,7 @@ func (s *Store) SetRegistered(_ context.Context, names []string) error {
 	}
 	defer s.mu.Unlock()
 	s.registered = slices.Compact(slices.Sorted(slices.Values(names)))
+	s.quarantined = nil
 	for _, in := range s.instances {
 		switch in.Status {
 		case store.StatusPending, store.StatusRunning, store.StatusSuspended:
@@ -405,5 +408,23 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
+	return nil
+}
+
+// Quarantine implements store.Store.
+func (s *Store) Quarantine(_ context.Context, id, reason string) error {
+	if err := s.lock(); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	in := s.instances[id]
+	if in == nil {
+		return store.ErrNotFound
+	}
+	if s.quarantined == nil {
+		s.quarantined = map[string]bool{}
+	}
+	s.quarantined[id] = true
+	in.Blocked = store.QuarantineReason(reason)
 	return nil
 }

@@ -200,7 +200,7 @@ func (s *Store) History(ctx context.Context, id string) ([]replay.Event, error) 
 		}
 		e, err := decodeEvent(b)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: history of %q, event %d: %w", id, idx, err)
+			return nil, fmt.Errorf("%w: %s: history of %q, event %d: %v", store.ErrCorrupt, s.path, id, idx, err)
 		}
 		out = append(out, e)
 	}
@@ -238,7 +238,7 @@ func insertMessage(ctx context.Context, st *sql.Stmt, m *store.Message) error {
 func (s *Store) ReadyMessages(ctx context.Context, now time.Time, limit int, skip map[int64]bool) ([]store.Message, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT m.id, m.instance_id, m.event, m.visible_at FROM inbox m
 		JOIN instances i ON i.id = m.instance_id
-		WHERE m.visible_at <= ? AND i.status != 'Suspended'
+		WHERE m.visible_at <= ? AND i.status != 'Suspended' AND i.quarantined = ''
 		AND (i.name IN (SELECT name FROM registered) OR NOT EXISTS (SELECT 1 FROM registered))
 		ORDER BY m.id LIMIT ?`, nanos(now), limit+len(skip))
 	if err != nil {
@@ -257,7 +257,11 @@ func (s *Store) ReadyMessages(ctx context.Context, now time.Time, limit int, ski
 			continue
 		}
 		if m.Event, err = decodeEvent(b); err != nil {
-			return nil, fmt.Errorf("sqlite: inbox message %d of %q: %w", m.ID, m.InstanceID, err)
+			reason := fmt.Sprintf("inbox message %d does not decode: %v", m.ID, err)
+			if qerr := s.Quarantine(ctx, m.InstanceID, reason); qerr != nil {
+				return nil, qerr
+			}
+			continue
 		}
 		m.VisibleAt = fromNanos(vis)
 		out = append(out, m)
@@ -339,7 +343,7 @@ func (s *Store) SetRegistered(ctx context.Context, names []string) error {
 			return fmt.Errorf("sqlite: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE instances SET blocked = CASE
+	if _, err := tx.ExecContext(ctx, `UPDATE instances SET quarantined = '', blocked = CASE
 		WHEN name IN (SELECT name FROM registered) THEN ''
 		ELSE 'orchestrator "' || name || '" is not registered on the worker' END
 		WHERE status IN ('Pending', 'Running', 'Suspended')`); err != nil {
@@ -384,4 +388,13 @@ func (s *Store) Attempts(ctx context.Context, id string) (map[int64]store.Attemp
 		out[a.TaskID] = a
 	}
 	return out, rows.Err()
+}
+
+// Quarantine implements store.Store.
+func (s *Store) Quarantine(ctx context.Context, id, reason string) error {
+	reason = store.QuarantineReason(reason)
+	if _, err := s.write.ExecContext(ctx, `UPDATE instances SET quarantined = ?, blocked = ? WHERE id = ?`, reason, reason, id); err != nil {
+		return s.storageFault(fmt.Errorf("sqlite: quarantining %q: %w", id, err))
+	}
+	return nil
 }

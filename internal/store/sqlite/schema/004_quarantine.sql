@@ -1,0 +1,4 @@
+-- Why an instance is quarantined: a row of it (history, inbox) does not
+-- decode. Its messages are not read; the other instances keep running.
+-- Empty otherwise. Each worker start clears it and tries again.
+ALTER TABLE instances ADD COLUMN quarantined TEXT NOT NULL DEFAULT '';
