@@ -144,6 +144,9 @@ func (g *group) events(l *live, now time.Time) []replay.Event {
 			if ev.Type == replay.TimerFired && ev.Generation != l.generation {
 				continue // a timer of an earlier run
 			}
+			if ev.Type == replay.TimerFired && now.After(ev.Time) {
+				ev.Time = now // it fired late (no worker ran when it fell due)
+			}
 		} else {
 			c := g.comps[-o-1]
 			if c.attempt != nil || c.task.generation != l.generation {
