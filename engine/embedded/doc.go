@@ -29,5 +29,23 @@
 // is refused with ErrWorkerRunning (a lock file beside the database). Any
 // number of processes may use the client on the same file (start, status,
 // raise, terminate, ...); the worker picks their work up within
-// Options.PollInterval.
+// Options.PollInterval. The lock is the file's: symbolic links are
+// resolved, and a file with several hard links is refused (SQLite keeps
+// the write-ahead log beside the name it was opened by).
+//
+// # Storage faults
+//
+// Open refuses, naming the file and the cause, what would lose committed
+// steps or fail later: a file that is not a database or is corrupt, an
+// emptied database whose worker lock or log is still beside it, a
+// write-ahead log deleted after a crash while its index (-shm) still
+// records frames, a read-only file or directory. A commit that fails for
+// want of storage (a full disk, an I/O error, a file made read-only) is
+// retried as it was, with back-off up to 10 s, and logged once; the work
+// resumes when the storage is back, and nothing runs again. An instance
+// with a history row or inbox message that does not decode is quarantined
+// (Status.Blocked says what is corrupt) while the others keep running;
+// each worker start tries it again. Deleting the -wal and -shm files of a
+// crashed database together cannot be detected: it loses the steps
+// committed since the last checkpoint.
 package embedded
