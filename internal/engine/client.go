@@ -128,7 +128,7 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 			return id, err
 		}
 	} else if replace {
-		e.evict(id)
+		_ = e.statusChanged(ctx, id, "", false)
 		if p != nil { // the old run's work stops
 			p.runner.cancelInstance(id, generation-1, math.MaxInt64)
 		}
@@ -310,8 +310,9 @@ func (e *Engine) Suspend(ctx context.Context, id, reason string) error {
 	if err := e.store.SetStatus(ctx, id, []string{store.StatusPending, store.StatusRunning}, store.StatusSuspended); err != nil {
 		return fmt.Errorf("%w: %v", client.ErrNotRunning, err)
 	}
-	e.evict(id)
-	return nil
+	// The worker of this process, if any, makes no step of it once this
+	// returns; one of another process stops at its next poll.
+	return e.statusChanged(ctx, id, store.StatusSuspended, true)
 }
 
 // Resume implements client.Client.
@@ -322,19 +323,36 @@ func (e *Engine) Resume(ctx context.Context, id, reason string) error {
 	if err := e.store.SetStatus(ctx, id, []string{store.StatusSuspended}, store.StatusRunning); err != nil {
 		return fmt.Errorf("%w: %v", client.ErrNotRunning, err)
 	}
-	e.evict(id)
+	_ = e.statusChanged(ctx, id, store.StatusRunning, false)
 	e.wake()
 	return nil
 }
 
-// evict makes the worker reload an instance whose status changed outside
-// it.
-func (e *Engine) evict(id string) {
+// statusChanged tells the worker of this process, if any, that an
+// instance's status changed outside it; with wait, it returns once the
+// worker applied the change (or ctx ends).
+func (e *Engine) statusChanged(ctx context.Context, id, status string, wait bool) error {
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()
-	if p != nil {
-		p.evictRequest(id)
+	if p == nil {
+		return nil
+	}
+	c := statusChange{id: id, status: status}
+	if wait {
+		c.done = make(chan struct{})
+	}
+	p.evictRequest(c)
+	if !wait {
+		return nil
+	}
+	select {
+	case <-c.done:
+		return nil
+	case <-p.exited:
+		return nil // the worker stopped: the next one reads the status
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -136,6 +136,7 @@ func (p *processor) committed(err error) {
 	for _, l := range pb.pinned {
 		if l.pins == 0 && l.evictWhenUnpinned {
 			p.cache.remove(l.id)
+			p.releaseStatusWaiters(l.id)
 		}
 	}
 	if len(pb.finished) > 0 {
@@ -174,6 +175,7 @@ func (p *processor) commitFailed(pb *pending, err error) {
 		}
 	}
 	p.cache.clear()
+	p.releaseStatusWaiters("")
 	p.runner.reset()
 	if err := p.recover(p.ctx); err != nil {
 		p.log.Error("embedded: recovery after a failed commit", "err", err)

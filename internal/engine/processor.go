@@ -70,13 +70,19 @@ type processor struct {
 
 	done      chan completion
 	pokeCh    chan struct{}
-	evictCh   chan string
+	evictCh   chan statusChange
 	stopCh    chan struct{}
 	stopOnce  sync.Once
 	exited    chan struct{}
 	inflight  map[int64]bool
 	nextTimer time.Time
-	work      *work
+	// statusWaiters wait for the steps of an instance made before a
+	// status change to be written (statusChange.done).
+	statusWaiters map[string][]chan struct{}
+	// suspendsSeen is when the processor last looked for instances
+	// suspended by other processes.
+	suspendsSeen time.Time
+	work         *work
 	// warnedNames are the orchestrator names not hosted here that were
 	// logged.
 	warnedNames sync.Map
@@ -108,14 +114,15 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 	}
 	p := &processor{
 		e: e, st: e.store, reg: reg, log: log, work: e.newWork(),
-		ropts:    replay.Options{Codec: e.opts.Codec, Limits: e.limits(), DeadlockTimeout: e.opts.DeadlockTimeout, Logger: log},
-		cache:    newLRU(opts.CacheSize),
-		done:     make(chan completion, 4096),
-		pokeCh:   make(chan struct{}, 1),
-		evictCh:  make(chan string, 1024),
-		stopCh:   make(chan struct{}),
-		exited:   make(chan struct{}),
-		inflight: map[int64]bool{},
+		ropts:         replay.Options{Codec: e.opts.Codec, Limits: e.limits(), DeadlockTimeout: e.opts.DeadlockTimeout, Logger: log},
+		cache:         newLRU(opts.CacheSize),
+		done:          make(chan completion, 4096),
+		pokeCh:        make(chan struct{}, 1),
+		evictCh:       make(chan statusChange, 1024),
+		statusWaiters: map[string][]chan struct{}{},
+		stopCh:        make(chan struct{}),
+		exited:        make(chan struct{}),
+		inflight:      map[int64]bool{},
 
 		commitReq:  make(chan *pending, 1),
 		startCh:    make(chan *startRequest, 1024),
@@ -240,23 +247,34 @@ func (p *processor) run() {
 	}
 }
 
-// evictRequest asks the processor to drop an instance from its cache (its
-// status changed outside it); safe from any goroutine.
-func (p *processor) evictRequest(id string) {
+// statusChange is an instance's status, changed outside the processor
+// (suspend, resume); done, if set, is closed once the processor applied
+// it: no step of the instance is made after that under its old status.
+type statusChange struct {
+	id, status string
+	done       chan struct{}
+}
+
+// evictRequest tells the processor that an instance's status changed
+// outside it; safe from any goroutine.
+func (p *processor) evictRequest(c statusChange) {
 	p.work.add(1)
-	p.evictCh <- id
+	p.evictCh <- c
 	p.poke()
 }
 
 func (p *processor) evictRequested() {
 	for {
 		select {
-		case id := <-p.evictCh:
+		case c := <-p.evictCh:
 			p.work.done(1)
-			if l := p.cache.get(id); l != nil && l.pins > 0 {
-				l.evictWhenUnpinned = true // its uncommitted steps are only in memory
-			} else {
-				p.cache.remove(id)
+			pinned := p.statusChanged(c.id, c.status)
+			switch {
+			case c.done == nil:
+			case pinned: // once its steps made before are written
+				p.statusWaiters[c.id] = append(p.statusWaiters[c.id], c.done)
+			default:
+				close(c.done)
 			}
 		default:
 			return
@@ -264,9 +282,60 @@ func (p *processor) evictRequested() {
 	}
 }
 
+// statusChanged applies a status set outside the processor to the cached
+// instance, and drops it from the cache once its uncommitted steps (only
+// in memory) are written; it reports whether it has such steps.
+func (p *processor) statusChanged(id, status string) (pinned bool) {
+	l := p.cache.get(id)
+	if l == nil {
+		return false
+	}
+	if status != "" && !store.Terminal(l.status) {
+		l.status = status
+	}
+	if l.pins > 0 {
+		l.evictWhenUnpinned = true
+		return true
+	}
+	p.cache.remove(id)
+	return false
+}
+
+// releaseStatusWaiters ends the waits of status changes of id (all ids
+// when id is ""): its steps made before them are written, or dropped.
+func (p *processor) releaseStatusWaiters(id string) {
+	for wid, chs := range p.statusWaiters {
+		if id == "" || wid == id {
+			for _, ch := range chs {
+				close(ch)
+			}
+			delete(p.statusWaiters, wid)
+		}
+	}
+}
+
+// suspendedElsewhere applies the suspends made by clients of other
+// processes since the last look (with a second's margin for their
+// clocks): their instances take no step until resumed.
+func (p *processor) suspendedElsewhere() {
+	now := p.e.clock.Now()
+	ids, err := p.st.SuspendedSince(p.ctx, p.suspendsSeen.Add(-time.Second))
+	if err != nil {
+		p.log.Error("embedded: reading suspended instances", "err", err)
+		return
+	}
+	p.suspendsSeen = now
+	for _, id := range ids {
+		if l := p.cache.get(id); l != nil && l.status != store.StatusSuspended {
+			p.statusChanged(id, store.StatusSuspended)
+		}
+	}
+}
+
 // poll processes the inbox messages that are visible (events, timers,
 // starts from other processes, messages between instances).
 func (p *processor) poll() {
+	p.suspendedElsewhere()
 	msgs, err := p.st.ReadyMessages(p.ctx, p.e.clock.Now(), maxBatch, p.inflight)
 	if err != nil {
 		p.log.Error("embedded: reading the inbox", "err", err)

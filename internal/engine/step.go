@@ -74,6 +74,13 @@ func (b *batch) step(g *group) {
 		return
 	}
 	if l.status == store.StatusSuspended {
+		// A client of another process may have resumed it: its inbox is
+		// read again then, and that is the only sign.
+		if in, err := p.st.Instance(p.ctx, g.id); err == nil && in.Status != store.StatusSuspended && !store.Terminal(in.Status) {
+			l.status = in.Status
+		}
+	}
+	if l.status == store.StatusSuspended {
 		// Work that arrives while suspended waits in the inbox.
 		b.retryState(l, &s, g.comps, false)
 		s.ConsumedMessages = nil

@@ -188,6 +188,10 @@ type Store interface {
 	// ReadyMessages quarantines the instance of a message that does not
 	// decode itself.
 	Quarantine(ctx context.Context, id, reason string) error
+	// SuspendedSince returns the ids of the suspended instances changed
+	// at or after since: how a worker learns of a Suspend made by a client
+	// of another process.
+	SuspendedSince(ctx context.Context, since time.Time) ([]string, error)
 	Registered(ctx context.Context) ([]string, error)
 	// LockWorker takes the single-worker lock; release it with the
 	// returned function. It fails if another process holds it.

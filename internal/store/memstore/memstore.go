@@ -428,3 +428,19 @@ func (s *Store) Quarantine(_ context.Context, id, reason string) error {
 	in.Blocked = store.QuarantineReason(reason)
 	return nil
 }
+
+// SuspendedSince implements store.Store.
+func (s *Store) SuspendedSince(_ context.Context, since time.Time) ([]string, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var ids []string
+	for id, in := range s.instances {
+		if in.Status == store.StatusSuspended && !in.UpdatedAt.Before(since) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}

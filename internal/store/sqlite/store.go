@@ -398,3 +398,21 @@ func (s *Store) Quarantine(ctx context.Context, id, reason string) error {
 	}
 	return nil
 }
+
+// SuspendedSince implements store.Store.
+func (s *Store) SuspendedSince(ctx context.Context, since time.Time) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM instances WHERE status = 'Suspended' AND updated_at >= ?`, nanos(since))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: suspended instances: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: suspended instances: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
