@@ -53,7 +53,10 @@ func historyLen(t *testing.T, ctx context.Context, c client.Client, id string) i
 
 type countingWriter int
 
-func (w *countingWriter) Write(p []byte) (int, error) { *w += countingWriter(len(p)); return len(p), nil }
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
+}
 
 // TestSuspendStopsSteps: a suspended instance takes no step, whether the
 // client that suspends it is in the worker's process or another one, and
