@@ -12,17 +12,23 @@ import (
 	"github.com/cloudbutton/cloudbutton/client"
 )
 
-// drainPoll is how often the drain looks for progress.
-const drainPoll = 250 * time.Millisecond
+// drainPoll is how often the drain looks for progress; after quietFor
+// without a change it also reads the live instances' histories (timers
+// and events change only those), at most once per quietFor.
+const (
+	drainPoll = 250 * time.Millisecond
+	quietFor  = 2 * time.Second
+)
 
 // drain waits, after the last kill, until the loaders have exited and
 // every instance has ended, as long as something keeps changing: it
 // gives up once nothing has for Idle (the verifier then reports the live
 // instances as stuck). A worker that exits by itself is started again.
 func (c *campaign) drain(ctx context.Context) error {
-	last, lastChange := uint64(0), time.Now()
+	var last, lastFull uint64
+	lastChange, fullAt := time.Now(), time.Time{}
 	for {
-		fp, live, err := c.fingerprint(ctx)
+		fp, live, err := c.fingerprint(ctx, false)
 		if err != nil {
 			return err
 		}
@@ -33,8 +39,18 @@ func (c *campaign) drain(ctx context.Context) error {
 		if loadersDone && live == 0 {
 			return nil
 		}
-		if fp != last {
+		switch {
+		case fp != last:
 			last, lastChange = fp, time.Now()
+		case time.Since(lastChange) > quietFor && time.Since(fullAt) > quietFor:
+			full, _, err := c.fingerprint(ctx, true)
+			if err != nil {
+				return err
+			}
+			if full != lastFull {
+				lastFull, lastChange = full, time.Now()
+			}
+			fullAt = time.Now()
 		}
 		if time.Since(lastChange) > c.o.Idle {
 			c.progress("no progress for %s: %d instances still live; giving up on them", c.o.Idle, live)
@@ -55,9 +71,10 @@ func (c *campaign) drain(ctx context.Context) error {
 }
 
 // fingerprint hashes what progress changes: every instance's status and
-// counters, the exported histories of the live ones, and the sizes of
-// the logs. live counts the instances that have not ended.
-func (c *campaign) fingerprint(ctx context.Context) (fp uint64, live int, err error) {
+// counters, the sizes of the logs and, with histories, the exported
+// histories of the live instances. live counts the instances that have
+// not ended.
+func (c *campaign) fingerprint(ctx context.Context, histories bool) (fp uint64, live int, err error) {
 	h := fnv.New64a()
 	sts, err := c.eng.List(ctx, client.Filter{})
 	if err != nil {
@@ -69,6 +86,9 @@ func (c *campaign) fingerprint(ctx context.Context) (fp uint64, live int, err er
 			continue
 		}
 		live++
+		if !histories {
+			continue
+		}
 		var n countWriter
 		if err := c.eng.ExportHistory(ctx, st.InstanceID, &n); err == nil {
 			fmt.Fprintf(h, "history %d\n", n)

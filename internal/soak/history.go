@@ -150,7 +150,9 @@ func checkHistory(st *client.Status, h replay.History, ev *execView, rep *Report
 			case len(rs) > 1:
 				rep.Doubled++
 				fail("timer (step %d) fired %d times (events %v)", task, len(rs), rs)
-			case len(rs) == 0 && ended && !terminated:
+			case len(rs) == 0 && terminated:
+				rep.TimersAbandoned++
+			case len(rs) == 0 && ended:
 				rep.Lost++
 				fail("timer (step %d) created, never fired, in a run that ended", task)
 			}

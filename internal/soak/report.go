@@ -40,6 +40,7 @@ type Report struct {
 	Abandoned           int // scheduled, no completion, in a terminated run (allowed)
 	TimersCreated       int
 	TimersFired         int
+	TimersAbandoned     int // created, not fired, in a terminated run (allowed)
 
 	Executions     int // lines of the execution log
 	Reexecutions   int // extra runs of a key with the same input (allowed: at least once)
@@ -121,7 +122,7 @@ func (r *Report) Print(w io.Writer) error {
 	row("history events", "%d (last runs)", r.HistoryEvents)
 	row("events raised / received", "%d / %d", r.EventsRaised, r.EventsReceived)
 	row("activities scheduled / completed", "%d / %d (%d abandoned by terminate)", r.ActivitiesScheduled, r.ActivitiesCompleted, r.Abandoned)
-	row("timers created / fired", "%d / %d", r.TimersCreated, r.TimersFired)
+	row("timers created / fired", "%d / %d (%d abandoned by terminate)", r.TimersCreated, r.TimersFired, r.TimersAbandoned)
 	row("executions", "%d (%d re-executions of a key, at most %d runs of one; %d retry attempts)", r.Executions, r.Reexecutions, r.MaxRunsOfKey, r.RetriedKeys)
 	row("key collisions", "%d%s", r.KeyCollisions, kinds(r.CollidingKinds))
 	row("lost", "%d", r.Lost)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -22,6 +23,12 @@ import (
 // with no worker running on it: the same checks Run makes at its end.
 // The report has no campaign figures.
 func Verify(ctx context.Context, dir string) (*Report, error) {
+	if _, err := readConfig(dir); err != nil {
+		return nil, fmt.Errorf("%w (not a soak directory?)", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, dbFile)); err != nil {
+		return nil, fmt.Errorf("soak: %w", err)
+	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	eng, err := embedded.Open(ctx, filepath.Join(dir, dbFile), embedded.Options{Logger: quiet})
 	if err != nil {
