@@ -106,7 +106,7 @@ Exit codes: 0 success, 1 error, 2 bad usage, 3 instance not found,
 	root.AddCommand(
 		newStartCmd(cfg), newStatusCmd(cfg), newListCmd(cfg), newWaitCmd(cfg), newHistoryCmd(cfg),
 		newRaiseCmd(cfg), newTerminateCmd(cfg), newSuspendCmd(cfg), newResumeCmd(cfg), newPurgeCmd(cfg),
-		newReplayCmd(r), newWorkerCmd(cfg, r), newBenchCmd(), newFunctionsCmd(r),
+		newReplayCmd(r), newWorkerCmd(cfg, r), newBenchCmd(), newSoakCmd(), newFunctionsCmd(r),
 	)
 	return root
 }

@@ -1,7 +1,7 @@
 // Package cli is the CloudButton command line as a library: Main turns a
 // program's own main into the full CLI (start, status, list, wait,
 // history, raise, terminate, suspend, resume, purge, replay, worker,
-// functions serve, bench) hosting that program's orchestrators and
+// functions serve, bench, soak) hosting that program's orchestrators and
 // activities.
 //
 //	func main() {
@@ -31,7 +31,24 @@
 //
 // The other commands only talk to the engine through its client and need
 // no registrations: any build of the CLI can start, inspect and control
-// instances that another program's worker runs.
+// instances that another program's worker runs. bench and soak run
+// workloads of their own.
+//
+// # Soak
+//
+// soak is a kill -9 campaign on the embedded engine: a worker process on a
+// new SQLite file, killed with SIGKILL --kills times at moments drawn from
+// --seed (a fifth of them during open or recovery) and restarted, while
+// loader processes start every kind of workload (fan-outs, sequences,
+// timers, event waiters, sub-orchestrations, continue-as-new, retries,
+// terminate, suspend and resume) and raise their events. Its children are
+// this program run again with a hidden "soak child" command. A verifier
+// then reads the database and the activities' execution log and checks
+// exact outputs, raised = received events, history without gaps, one
+// completion per activity, timers created = fired, no idempotency key
+// reused with another input, and nothing stuck; it prints a table and
+// exits 1 on any failure, naming each failing instance. The test of
+// internal/soak runs a short soak (50 kills) in CI.
 //
 // # Exit codes
 //
