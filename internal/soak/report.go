@@ -45,7 +45,7 @@ type Report struct {
 	Executions     int // lines of the execution log
 	Reexecutions   int // extra runs of a key with the same input (allowed: at least once)
 	MaxRunsOfKey   int
-	RetriedKeys    int // attempts beyond the first (keys with attempt > 1)
+	LaterAttempts  int // runs of attempts after the first: retries, and re-runs after a kill
 	TornLines      int // execution log lines that do not parse
 	KeyCollisions  int // idempotency keys run with more than one input
 	CollidingKinds map[string]int
@@ -123,7 +123,7 @@ func (r *Report) Print(w io.Writer) error {
 	row("events raised / received", "%d / %d", r.EventsRaised, r.EventsReceived)
 	row("activities scheduled / completed", "%d / %d (%d abandoned by terminate)", r.ActivitiesScheduled, r.ActivitiesCompleted, r.Abandoned)
 	row("timers created / fired", "%d / %d (%d abandoned by terminate)", r.TimersCreated, r.TimersFired, r.TimersAbandoned)
-	row("executions", "%d (%d re-executions of a key, at most %d runs of one; %d retry attempts)", r.Executions, r.Reexecutions, r.MaxRunsOfKey, r.RetriedKeys)
+	row("executions", "%d (%d re-executions of a key, at most %d runs of one; %d later attempts: retries, re-runs after a kill)", r.Executions, r.Reexecutions, r.MaxRunsOfKey, r.LaterAttempts)
 	row("key collisions", "%d%s", r.KeyCollisions, kinds(r.CollidingKinds))
 	row("lost", "%d", r.Lost)
 	row("doubled", "%d", r.Doubled)

@@ -268,7 +268,7 @@ func (c *campaign) run(ctx context.Context) error {
 	c.progress("%s: seed %d, %d kills, %d loaders", c.dir, c.o.Seed, c.o.Kills, c.o.Loaders)
 	every := max(c.o.Kills/20, 1)
 	for i, k := range schedule(c.o.Seed, c.o.Kills) {
-		if err := c.killOnce(ctx, k); err != nil {
+		if err := c.killOnce(ctx, k, i == c.o.Kills-1); err != nil {
 			return err
 		}
 		if (i+1)%every == 0 || i+1 == c.o.Kills {
@@ -387,8 +387,11 @@ func (c *campaign) selfExit(p *proc) {
 		p.cmd.ProcessState, workerLog, tail(filepath.Join(c.dir, workerLog), 3)))
 }
 
-// killOnce starts a worker, kills it when k says, and waits for it.
-func (c *campaign) killOnce(ctx context.Context, k kill) error {
+// killOnce starts a worker, kills it when k says, and waits for it. The
+// last kill also waits, for a while, until an instance is suspended: the
+// final restart then recovers one, which a later kill would not let the
+// verifier see.
+func (c *campaign) killOnce(ctx context.Context, k kill, last bool) error {
 	if err := c.spawnWorker(); err != nil {
 		return err
 	}
@@ -429,6 +432,9 @@ func (c *campaign) killOnce(ctx context.Context, k kill) error {
 			return ctx.Err()
 		}
 	}
+	if last {
+		c.awaitSuspended(ctx)
+	}
 	if p.hasExited() {
 		c.selfExit(p)
 		return nil
@@ -440,6 +446,21 @@ func (c *campaign) killOnce(ctx context.Context, k kill) error {
 	c.rep.Kills++
 	return nil
 }
+
+// awaitSuspended waits until some instance is suspended, or for
+// awaitSuspendedFor at most (there may be none to come).
+func (c *campaign) awaitSuspended(ctx context.Context) {
+	deadline := time.Now().Add(awaitSuspendedFor)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		sts, err := c.eng.List(ctx, client.Filter{Statuses: []client.RuntimeStatus{client.StatusSuspended}, Limit: 1})
+		if err == nil && len(sts) > 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+const awaitSuspendedFor = 10 * time.Second
 
 // stopWorker stops the worker gracefully (its stdin closes), or kills it
 // after 30 s.

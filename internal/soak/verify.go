@@ -161,7 +161,7 @@ func readExecView(dir string, rep *Report) (*execView, error) {
 		if ev.runs[k] > 1 {
 			rep.Reexecutions++
 		} else if e.Attempt > 1 {
-			rep.RetriedKeys++
+			rep.LaterAttempts++
 		}
 		rep.MaxRunsOfKey = max(rep.MaxRunsOfKey, ev.runs[k])
 		if ev.byKey[e.Key] == nil {
