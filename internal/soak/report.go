@@ -24,8 +24,9 @@ type Report struct {
 	KillsBeforeReady int // of which during start-up, open or recovery
 	WorkerStarts     int // worker processes started (the first, and restarts)
 	SelfExits        int // workers that exited without being killed
-	ReadyMedian      time.Duration
+	ReadyMedian      time.Duration // from the start of a worker process to its ready line
 	ReadyMax         time.Duration
+	Duration         time.Duration // of the whole soak, for the record (nothing depends on it)
 
 	// Instances counts instances by kind (orchestrator name; children
 	// as "NAME (child)") and status.
@@ -109,6 +110,7 @@ func (r *Report) Print(w io.Writer) error {
 	row("kills", "%d (%d during open or recovery)", r.Kills, r.KillsBeforeReady)
 	row("restarts", "%d (%d worker starts, %d exited by themselves)", max(r.WorkerStarts-1, 0), r.WorkerStarts, r.SelfExits)
 	row("restart to ready", "median %s, max %s", r.ReadyMedian.Round(time.Millisecond), r.ReadyMax.Round(time.Millisecond))
+	row("duration", "%s", r.Duration.Round(time.Second))
 	total, children := 0, 0
 	for k, m := range r.Instances {
 		for _, n := range m {

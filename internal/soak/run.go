@@ -123,6 +123,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer eng.Close()
+	began := time.Now()
 	c := &campaign{o: o, dir: dir, eng: eng, rep: &Report{Seed: o.Seed, Dir: dir, Kept: o.Keep}}
 	defer c.killAll()
 	if err := c.run(ctx); err != nil {
@@ -131,6 +132,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := verify(ctx, dir, eng, c.rep); err != nil {
 		return nil, err
 	}
+	c.rep.Duration = time.Since(began)
 	return c.rep, nil
 }
 
