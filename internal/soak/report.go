@@ -20,10 +20,10 @@ type Report struct {
 	Kept bool // Dir is kept
 
 	// The campaign (zero when only verified).
-	Kills            int // SIGKILLs of the worker
-	KillsBeforeReady int // of which during start-up, open or recovery
-	WorkerStarts     int // worker processes started (the first, and restarts)
-	SelfExits        int // workers that exited without being killed
+	Kills            int           // SIGKILLs of the worker
+	KillsBeforeReady int           // of which during start-up, open or recovery
+	WorkerStarts     int           // worker processes started (the first, and restarts)
+	SelfExits        int           // workers that exited without being killed
 	ReadyMedian      time.Duration // from the start of a worker process to its ready line
 	ReadyMax         time.Duration
 	Duration         time.Duration // of the whole soak, for the record (nothing depends on it)
