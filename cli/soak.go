@@ -57,7 +57,8 @@ completed exactly once (lost and doubled counted apart); timers created =
 fired; every result backed by a run of that attempt on that input;
 retry attempts that never go back; no idempotency key run with two
 different inputs (a collision); terminated and suspended instances ending
-as they should; nothing stuck; no client errors in the loaders.
+as they should, a suspended one taking no step until resumed; nothing
+stuck; no client errors in the loaders.
 Re-executions of a key on the same input (at least once) are counted, not
 failed.
 

@@ -55,7 +55,9 @@
 // attempt on that input in the execution log; retry attempts never go
 // back nor pass MaxAttempts; no idempotency key was run with two
 // different inputs (a collision); re-executions of a key on the same
-// input (at least once, allowed) are counted, not failed; nothing is
-// stuck. Client errors in the loaders (a SQLITE_BUSY, say) are failures
+// input (at least once, allowed) are counted, not failed; a suspended
+// instance takes no step between the loader's suspend and resume (by
+// the times in the loader's log and in history: one clock, one machine);
+// nothing is stuck. Client errors in the loaders (a SQLITE_BUSY, say) are failures
 // too. Each failure names its instance.
 package soak

@@ -30,8 +30,10 @@ type record struct {
 	Of     string `json:"of,omitempty"` // error: the operation that failed
 	Err    string `json:"err,omitempty"`
 	Status string `json:"status,omitempty"` // ended: the status Wait returned
-	// At is when the call returned (for reading the logs side by side).
-	At time.Time `json:"at"`
+	// At is when the call returned (for reading the logs side by side);
+	// Began when the call began (raise, terminate, suspend, resume).
+	At    time.Time `json:"at"`
+	Began time.Time `json:"began,omitzero"`
 }
 
 // Operations of a loader's log.
@@ -145,6 +147,7 @@ func (l *loader) start(ctx context.Context, o *orchestration.Orchestrator[Spec, 
 // (each is logged); ErrNotRunning and ErrNotFound are final.
 func (l *loader) call(ctx context.Context, op string, r record, f func() error) bool {
 	for try := 0; ; try++ {
+		r.Began = time.Now().UTC()
 		err := f()
 		if err == nil {
 			r.Op = op

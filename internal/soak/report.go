@@ -56,6 +56,7 @@ type Report struct {
 	CompletionsWithoutRun int // completions with no execution of that attempt and input
 	WrongOutputs          int // instances that ended otherwise than expected
 	Stuck                 int // instances still live at the end
+	SuspendIgnored        int // suspended instances that took a step before their resume
 	HistoryErrors         int // gaps, bad task ids, misplaced events
 	ClientErrors          int // errors the loaders' client calls returned
 	LostStarts            int // instances a loader started that do not exist
@@ -132,6 +133,7 @@ func (r *Report) Print(w io.Writer) error {
 	row("completions without a run", "%d", r.CompletionsWithoutRun)
 	row("wrong outputs", "%d", r.WrongOutputs)
 	row("stuck", "%d", r.Stuck)
+	row("steps while suspended", "%d", r.SuspendIgnored)
 	row("history errors", "%d", r.HistoryErrors)
 	row("lost starts", "%d", r.LostStarts)
 	row("client errors", "%d", r.ClientErrors)

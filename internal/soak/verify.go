@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/engine/embedded"
@@ -47,6 +48,9 @@ type loaderView struct {
 	starts map[string]record         // by instance: the start
 	raised map[string][]int          // by instance: the events raised, in order
 	ops    map[string]map[string]int // by instance: terminate, suspend, resume
+	// suspended: by instance, from when the suspend call returned to when
+	// the resume call began.
+	suspended map[string][2]time.Time
 }
 
 // runKey identifies the runs of one attempt on one input.
@@ -108,7 +112,8 @@ func verify(ctx context.Context, dir string, c client.Client, rep *Report) error
 }
 
 func readLoaders(dir string, cfg config, rep *Report) (*loaderView, error) {
-	lv := &loaderView{starts: map[string]record{}, raised: map[string][]int{}, ops: map[string]map[string]int{}}
+	lv := &loaderView{starts: map[string]record{}, raised: map[string][]int{}, ops: map[string]map[string]int{},
+		suspended: map[string][2]time.Time{}}
 	errs := map[string]int{}
 	var order []string
 	for i := range cfg.Loaders {
@@ -128,6 +133,14 @@ func readLoaders(dir string, cfg config, rep *Report) (*loaderView, error) {
 					lv.ops[r.ID] = map[string]int{}
 				}
 				lv.ops[r.ID][r.Op]++
+				w := lv.suspended[r.ID]
+				switch r.Op {
+				case opSuspend:
+					w[0] = r.At
+				case opResume:
+					w[1] = r.Began
+				}
+				lv.suspended[r.ID] = w
 			case opError:
 				rep.ClientErrors++
 				msg := fmt.Sprintf("loader %d: %s %s: %s", i, r.Of, r.ID, r.Err)
@@ -284,6 +297,8 @@ func verifyInstance(ctx context.Context, c client.Client, st *client.Status, byI
 	case Suspend.Name():
 		if ops := lv.ops[id]; ops[opSuspend] != 1 || ops[opResume] != 1 {
 			fail("the loader's suspend and resume did not both succeed once: %v (see its client errors)", ops)
+		} else if herr == nil {
+			whileSuspended(h, lv.suspended[id], rep, fail)
 		}
 	case Terminate.Name():
 		if lv.ops[id][opTerminate] != 1 {
@@ -294,6 +309,22 @@ func verifyInstance(ctx context.Context, c client.Client, st *client.Status, byI
 		checkHistory(st, h, ev, rep, fail)
 	}
 	return nil
+}
+
+// whileSuspended fails a step taken while the instance was suspended:
+// an event the orchestrator produced (a step scheduled, its end) stamped
+// after the suspend call returned and before the resume call began. (A
+// step under way when the suspend landed is stamped before it.)
+func whileSuspended(h replay.History, w [2]time.Time, rep *Report, fail func(string, ...any)) {
+	for _, e := range h.Events {
+		if e.Type.Incoming() || !e.Time.After(w[0]) || !e.Time.Before(w[1]) {
+			continue
+		}
+		rep.SuspendIgnored++
+		fail("a step ran while suspended: event %d %s at %s, suspended from %s to %s",
+			e.Index, e.Type, e.Time.Format("15:04:05.000000"), w[0].Format("15:04:05.000000"), w[1].Format("15:04:05.000000"))
+		return
+	}
 }
 
 func seqs(n int) []int {
