@@ -56,8 +56,9 @@
 // back nor pass MaxAttempts; no idempotency key was run with two
 // different inputs (a collision); re-executions of a key on the same
 // input (at least once, allowed) are counted, not failed; a suspended
-// instance takes no step between the loader's suspend and resume (by
-// the times in the loader's log and in history: one clock, one machine);
+// instance takes no step between the loader's suspend and resume (two
+// consecutive steps that both ran in between, by the times in the
+// loader's and the execution log, prove one: one clock, one machine);
 // nothing is stuck. Client errors in the loaders (a SQLITE_BUSY, say) are failures
 // too. Each failure names its instance.
 package soak

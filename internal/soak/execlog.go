@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/cloudbutton/cloudbutton/activity"
 )
@@ -24,6 +25,8 @@ type execution struct {
 	Attempt  int    `json:"attempt"`
 	Digest   string `json:"digest"` // of the input
 	PID      int    `json:"pid"`
+	// At is when the run began.
+	At time.Time `json:"at"`
 }
 
 // digest identifies an activity input: a hash of its JSON encoding.
@@ -114,7 +117,7 @@ func logExecution(ctx context.Context, name string, w Work) error {
 		return errors.New("soak: an activity without its activity.Info")
 	}
 	return l.append(execution{Key: info.IdempotencyKey, Activity: name, Instance: info.InstanceID,
-		Task: info.TaskID, Attempt: info.Attempt, Digest: digest(w), PID: os.Getpid()})
+		Task: info.TaskID, Attempt: info.Attempt, Digest: digest(w), PID: os.Getpid(), At: time.Now().UTC()})
 }
 
 // readExecutions reads an execution log; torn counts lines that do not
