@@ -40,7 +40,9 @@ each: fan-outs, order-sensitive sequences, timers, 10-event waiters whose
 events they raise one by one, parents of sub-orchestrations,
 continue-as-new over several generations with kept events, retries with
 back-off, instances they terminate, and instances they suspend, raise an
-event to, and resume. The soak is bounded by kills, not by time. The
+event to, and resume. The soak is bounded by kills, not by time. The seed
+fixes the kill schedule and what the loaders start, with which inputs and
+pauses; how the processes interleave still depends on the machine. The
 workloads and the children are this program's own: any build of the CLI
 can run it.
 
@@ -94,7 +96,11 @@ naming the instance, and exits 1 on any failure.`,
 				return err
 			}
 			if !rep.OK() {
-				return fmt.Errorf("soak (seed %d): %d failures", rep.Seed, len(rep.Failures))
+				hint := ""
+				if !rep.Kept {
+					hint = fmt.Sprintf(" (--seed %d --keep repeats the schedule and keeps the database and logs)", rep.Seed)
+				}
+				return fmt.Errorf("soak (seed %d): %d failures%s", rep.Seed, len(rep.Failures), hint)
 			}
 			return nil
 		},
@@ -102,7 +108,7 @@ naming the instance, and exits 1 on any failure.`,
 	f := cmd.Flags()
 	f.Uint64Var(&o.Seed, "seed", 0, "seed of the kill schedule and of the loaders' instances (default: from the clock; printed)")
 	f.IntVar(&o.Kills, "kills", 100, "times the worker is killed and restarted")
-	f.StringVar(&o.Dir, "dir", "", "soak directory, empty or new (default: a temporary one)")
+	f.StringVar(&o.Dir, "dir", "", "soak directory, empty or new, removed at the end unless --keep (default: a temporary one)")
 	f.BoolVar(&o.Keep, "keep", false, "keep the soak directory (database, logs) at the end")
 	f.StringVar(&verifyDir, "verify", "", "only verify the soak kept in this directory")
 	f.BoolVar(&small, "small", false, "small workloads (fan-outs of 100, sequences of 20, parents of 3, 4 generations: a short soak, as in CI); the size flags override either")
