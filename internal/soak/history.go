@@ -67,6 +67,7 @@ func checkHistory(st *client.Status, h replay.History, ev *execView, rep *Report
 	if events[0].Type != replay.OrchestrationStarted {
 		herr("begins with %s, not %s", events[0].Type, replay.OrchestrationStarted)
 	}
+	rep.EventsCarried += len(events[0].Carried)
 	var ends []int
 	for i, e := range events {
 		if i > 0 && e.Type == replay.OrchestrationStarted {

@@ -34,6 +34,7 @@ type Report struct {
 
 	EventsRaised   int // raise calls that succeeded, from the loaders' logs
 	EventsReceived int // events the instances report they received
+	EventsCarried  int // events carried by continue-as-new into the last runs
 	HistoryEvents  int // events of the (last runs') histories
 
 	ActivitiesScheduled int // ActivityScheduled in the histories
@@ -123,7 +124,7 @@ func (r *Report) Print(w io.Writer) error {
 	}
 	row("instances", "%d (%d top-level, %d children)", total, total-children, children)
 	row("history events", "%d (last runs)", r.HistoryEvents)
-	row("events raised / received", "%d / %d", r.EventsRaised, r.EventsReceived)
+	row("events raised / received", "%d / %d (%d carried by continue-as-new into a last run)", r.EventsRaised, r.EventsReceived, r.EventsCarried)
 	row("activities scheduled / completed", "%d / %d (%d abandoned by terminate)", r.ActivitiesScheduled, r.ActivitiesCompleted, r.Abandoned)
 	row("timers created / fired", "%d / %d (%d abandoned by terminate)", r.TimersCreated, r.TimersFired, r.TimersAbandoned)
 	row("executions", "%d (%d re-executions of a key, at most %d runs of one; %d later attempts: retries, re-runs after a kill)", r.Executions, r.Reexecutions, r.MaxRunsOfKey, r.LaterAttempts)
