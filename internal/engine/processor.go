@@ -316,7 +316,9 @@ func (p *processor) releaseStatusWaiters(id string) {
 
 // suspendedElsewhere applies the suspends made by clients of other
 // processes since the last look (with a second's margin for their
-// clocks): their instances take no step until resumed.
+// clocks), before each batch: their instances take no step in a batch
+// begun after the suspend returned. (A look is a query on a small partial
+// index.)
 func (p *processor) suspendedElsewhere() {
 	now := p.e.clock.Now()
 	ids, err := p.st.SuspendedSince(p.ctx, p.suspendsSeen.Add(-time.Second))
@@ -335,7 +337,6 @@ func (p *processor) suspendedElsewhere() {
 // poll processes the inbox messages that are visible (events, timers,
 // starts from other processes, messages between instances).
 func (p *processor) poll() {
-	p.suspendedElsewhere()
 	msgs, err := p.st.ReadyMessages(p.ctx, p.e.clock.Now(), maxBatch, p.inflight)
 	if err != nil {
 		p.log.Error("embedded: reading the inbox", "err", err)
@@ -398,6 +399,7 @@ type group struct {
 }
 
 func (p *processor) process(msgs []store.Message, comps []completion, starts []*startRequest) {
+	p.suspendedElsewhere()
 	groups := map[string]*group{}
 	var order []*group
 	get := func(id string) *group {
