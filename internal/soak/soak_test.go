@@ -91,3 +91,33 @@ func (w logWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestManyClients: 50 loader processes start instances and raise events
+// while the worker runs (and is killed a few times): no client sees an
+// error (no SQLITE_BUSY), and no start or event is lost.
+func TestManyClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 50 loader processes")
+	}
+	s := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", s)
+	rep, err := soak.Run(context.Background(), soak.Options{
+		Command:  []string{os.Args[0], "-test.run=^TestSoakChild$", "-test.v=false"},
+		Dir:      t.TempDir(),
+		Seed:     s,
+		Kills:    10,
+		Loaders:  50,
+		Sizes:    soak.SmallSizes(),
+		Progress: logWriter{t},
+	})
+	require.NoError(t, err)
+	var out strings.Builder
+	require.NoError(t, rep.Print(&out))
+	t.Log("\n" + out.String())
+	assert.Zero(t, rep.ClientErrors, "no client error")
+	assert.Positive(t, rep.EventsRaised)
+	assert.Equal(t, rep.EventsRaised, rep.EventsReceived, "raised = received")
+	if !rep.OK() {
+		t.Errorf("%d failures (seed %d; the table above lists them)", len(rep.Failures), s)
+	}
+}
