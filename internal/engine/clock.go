@@ -23,12 +23,16 @@ type Timer interface {
 	Stop() bool
 }
 
-// WallClock is the real time.
-var WallClock Clock = wallClock{}
+// WallClock is the real time, read as the wall time when the process
+// started plus the monotonic time since. Due times are stored as wall
+// times; read this way, a wall clock stepped backwards (or forwards) while
+// the worker runs neither holds its timers back nor fires them early. A
+// new process reads the wall clock anew.
+var WallClock Clock = wallClock{start: time.Now()}
 
-type wallClock struct{}
+type wallClock struct{ start time.Time }
 
-func (wallClock) Now() time.Time { return time.Now() }
+func (c wallClock) Now() time.Time { return c.start.Add(time.Since(c.start)) }
 
 func (wallClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
