@@ -70,9 +70,12 @@ func failureFromError(err error) *core.Failure {
 		}
 		if app.HasDetails() {
 			var d failureDetails
-			if app.Details(&d.stack, &d.activity, &d.sub) == nil {
-				d.set(f)
+			if app.Details(&d.stack, &d.activity, &d.sub) != nil {
+				// A local error's details refuse more pointers than values.
+				d = failureDetails{}
+				_ = app.Details(&d.stack)
 			}
+			d.set(f)
 		}
 		return f
 	}
