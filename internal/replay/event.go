@@ -8,7 +8,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cloudbutton/cloudbutton/internal/core"
 )
@@ -99,48 +101,99 @@ type Event struct {
 	Carried []Event `json:"carried,omitempty"`
 }
 
-// Payload is codec-encoded bytes. In JSON it is embedded as-is when it is
-// valid JSON (the default codec), else as {"$b64": "..."}.
+// Payload is codec-encoded bytes. In JSON it is embedded as is when that
+// keeps its bytes exactly: valid JSON as encoding/json writes it (compact,
+// with <, >, & and U+2028/U+2029 escaped), which is every payload of the
+// default codec, except an object whose first key is "$b64". Anything
+// else is {"$b64":"<base64>"}. Either way a payload round-trips byte for
+// byte, JSON null included; an empty one is omitted from events.
 type Payload []byte
 
 // MarshalJSON implements json.Marshaler.
 func (p Payload) MarshalJSON() ([]byte, error) {
 	if len(p) == 0 {
-		return []byte("null"), nil
+		return []byte(`{"$b64":""}`), nil
 	}
-	if json.Valid(p) {
-		return p, nil
-	}
-	return json.Marshal(map[string]string{"$b64": base64.StdEncoding.EncodeToString(p)})
+	return AppendPayload(nil, p), nil
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (p *Payload) UnmarshalJSON(data []byte) error {
-	if bytes.Equal(data, []byte("null")) {
-		*p = nil
-		return nil
+// AppendPayload appends the JSON form of the non-empty payload p to b:
+// p itself when it embeds (see Payload), else {"$b64":"..."}. The store's
+// event encoder writes payloads with it.
+func AppendPayload(b []byte, p []byte) []byte {
+	if embeds(p) {
+		return append(b, p...)
 	}
-	if bytes.HasPrefix(bytes.TrimSpace(data), []byte(`{"$b64"`)) {
-		var m map[string]string
-		if err := json.Unmarshal(data, &m); err == nil && len(m) == 1 {
-			if s, ok := m["$b64"]; ok {
-				b, err := base64.StdEncoding.DecodeString(s)
-				if err != nil {
-					return err
-				}
-				*p = b
-				return nil
+	b = append(b, b64Prefix...)
+	b = append(b, `:"`...)
+	b = base64.StdEncoding.AppendEncode(b, p)
+	return append(b, `"}`...)
+}
+
+// embeds reports whether p is written into JSON as is: valid JSON, in
+// valid UTF-8, that encoding/json leaves byte for byte as it is when it
+// writes it inside another document (no whitespace between tokens; no
+// <, >, &, U+2028 or U+2029 in strings, which it escapes), and not an
+// object that begins with the wrapper's key.
+func embeds(p []byte) bool {
+	if len(p) == 0 || bytes.HasPrefix(p, b64Prefix) || !json.Valid(p) || !utf8.Valid(p) {
+		return false
+	}
+	inString, escaped := false, false
+	for i, c := range p {
+		switch {
+		case !inString:
+			switch c {
+			case '"':
+				inString = true
+			case ' ', '\t', '\n', '\r':
+				return false
 			}
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case c == '"':
+			inString = false
+		case c == '<', c == '>', c == '&':
+			return false
+		case c == 0xE2 && i+2 < len(p) && p[i+1] == 0x80 && (p[i+2] == 0xA8 || p[i+2] == 0xA9):
+			return false
 		}
 	}
-	// Compact so that a round trip is byte-stable.
+	return true
+}
+
+// UnmarshalJSON implements json.Unmarshaler. JSON that is not the
+// wrapper is the payload, compacted (a history edited by hand, or written
+// before payloads were embedded only when compact); a "$b64" object that
+// is not valid base64 is JSON too (an older store embedded such values).
+func (p *Payload) UnmarshalJSON(data []byte) error {
+	// Compact first: an exported history is indented, which puts
+	// whitespace inside the wrapper too.
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, data); err != nil {
-		return err
+		return fmt.Errorf("replay: payload is not JSON: %w", err)
+	}
+	if bytes.HasPrefix(buf.Bytes(), b64Prefix) {
+		var m map[string]string
+		if err := json.Unmarshal(buf.Bytes(), &m); err == nil && len(m) == 1 {
+			if s, ok := m["$b64"]; ok {
+				if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+					*p = nil
+					if len(b) > 0 {
+						*p = b
+					}
+					return nil
+				}
+			}
+		}
 	}
 	*p = buf.Bytes()
 	return nil
 }
+
+var b64Prefix = []byte(`{"$b64"`)
 
 // describe renders an action event for nondeterminism messages.
 func describe(e *Event) string {

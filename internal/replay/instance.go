@@ -131,7 +131,10 @@ func (x *Instance) Replay(history []Event) error {
 		switch {
 		case e.Type == VersionMarked:
 			x.recordedVersions[e.Name] = e.Version
-		case !e.Type.Incoming() && e.TaskID > 0:
+		case !e.Type.Incoming() && e.TaskID > 0 && e.TaskID <= int64(len(history)):
+			// Each step records one event, so a task id past the
+			// history's length is no step the code can reach (and is
+			// not worth a table that large): checkRecorded reports it.
 			for int64(len(x.recorded)) <= e.TaskID {
 				x.recorded = append(x.recorded, nil)
 			}
