@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 )
 
 // DefaultMaxPayload is the payload size limit used when none is configured:
@@ -137,7 +138,9 @@ func encode(c Codec, lim Limits, v any, what func() string) ([]byte, error) {
 func decode[T any](c Codec, data []byte, what func() string) (T, error) {
 	var v T
 	if err := c.Decode(data, &v); err != nil {
-		return v, &DecodeError{What: what(), Type: fmt.Sprintf("%T", v), Err: err}
+		// The declared type, not the value's: %T of a nil interface
+		// value (T = any, error...) is "<nil>".
+		return v, &DecodeError{What: what(), Type: reflect.TypeFor[T]().String(), Err: err}
 	}
 	return v, nil
 }
