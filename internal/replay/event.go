@@ -10,9 +10,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/rawjson"
 )
 
 // EventType names a history event: <Subject><Verb>ed.
@@ -130,39 +130,9 @@ func AppendPayload(b []byte, p []byte) []byte {
 	return append(b, `"}`...)
 }
 
-// embeds reports whether p is written into JSON as is: valid JSON, in
-// valid UTF-8, that encoding/json leaves byte for byte as it is when it
-// writes it inside another document (no whitespace between tokens; no
-// <, >, &, U+2028 or U+2029 in strings, which it escapes), and not an
-// object that begins with the wrapper's key.
-func embeds(p []byte) bool {
-	if len(p) == 0 || bytes.HasPrefix(p, b64Prefix) || !json.Valid(p) || !utf8.Valid(p) {
-		return false
-	}
-	inString, escaped := false, false
-	for i, c := range p {
-		switch {
-		case !inString:
-			switch c {
-			case '"':
-				inString = true
-			case ' ', '\t', '\n', '\r':
-				return false
-			}
-		case escaped:
-			escaped = false
-		case c == '\\':
-			escaped = true
-		case c == '"':
-			inString = false
-		case c == '<', c == '>', c == '&':
-			return false
-		case c == 0xE2 && i+2 < len(p) && p[i+1] == 0x80 && (p[i+2] == 0xA8 || p[i+2] == 0xA9):
-			return false
-		}
-	}
-	return true
-}
+// embeds reports whether p is written into JSON as is: stable JSON (see
+// rawjson.Stable) that is not an object beginning with the wrapper's key.
+func embeds(p []byte) bool { return !bytes.HasPrefix(p, b64Prefix) && rawjson.Stable(p) }
 
 // UnmarshalJSON implements json.Unmarshaler. JSON that is not the
 // wrapper is the payload, compacted (a history edited by hand, or written
