@@ -7,11 +7,15 @@
 //	{"activity":"count-words","input":{...},"instanceId":"i-1","taskId":3,
 //	 "attempt":1,"idempotencyKey":"i-1/3/1"}
 //
-// input holds the codec-encoded activity input as raw JSON when it is valid
-// JSON, otherwise as a base64 string with "inputEncoding":"base64".
+// input holds the codec-encoded activity input as raw JSON when it is JSON
+// that encoding/json copies byte for byte (every input of the default
+// codec; see internal/rawjson), otherwise as a base64 string with
+// "inputEncoding":"base64".
 //
 // Result (the Invoke response): the encoded activity result as is when it
-// is valid JSON, otherwise {"$cloudbutton":"base64","data":"..."}.
+// is valid JSON that does not mention "$cloudbutton", otherwise
+// {"$cloudbutton":"base64","data":"..."}. Inputs and results arrive byte
+// for byte.
 //
 // Error (a function error): Lambda's shape {"errorType","errorMessage",
 // "stackTrace"}. A non-retryable application error has ":NonRetryable"
@@ -29,6 +33,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/rawjson"
 )
 
 // MaxSyncPayload is AWS Lambda's limit on a synchronous invocation's
@@ -70,7 +75,7 @@ func EncodeEnvelope(req faas.Request) ([]byte, error) {
 	input := req.Input
 	switch {
 	case len(input) == 0:
-	case json.Valid(input):
+	case rawjson.Stable(input): // json.Marshal copies it byte for byte
 		env.Input = input
 	default:
 		s, _ := json.Marshal(base64.StdEncoding.EncodeToString(input))
@@ -121,12 +126,14 @@ type wrappedResult struct {
 }
 
 // EncodeResult turns an encoded activity result into a response payload.
+// JSON that mentions the wrapper's key is wrapped too, so that
+// DecodeResult returns every result byte for byte (an empty one as null).
 func EncodeResult(out []byte) []byte {
-	if len(out) > 0 && json.Valid(out) {
-		return out
-	}
 	if len(out) == 0 {
 		return []byte("null")
+	}
+	if json.Valid(out) && !bytes.Contains(out, []byte(resultMarkerKey)) {
+		return out
 	}
 	b, _ := json.Marshal(wrappedResult{Marker: base64Marker, Data: base64.StdEncoding.EncodeToString(out)})
 	return b
