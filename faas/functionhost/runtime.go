@@ -261,6 +261,9 @@ func (e *environment) handleResponse(w http.ResponseWriter, r *http.Request) {
 		er := lambdawire.ErrorResponse{Type: r.Trailer.Get(hdrErrorType), Message: "the function failed while writing its response"}
 		if raw, derr := base64.StdEncoding.DecodeString(r.Trailer.Get(trailerErrBody)); derr == nil {
 			if parsed, ok := lambdawire.ParseErrorBody(raw); ok {
+				if parsed.Type == "" {
+					parsed.Type = er.Type
+				}
 				er = parsed
 			}
 		}
@@ -300,20 +303,20 @@ func (e *environment) handleInitError(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseRuntimeError reads an error posted by a runtime: Lambda's JSON shape,
-// or anything else with the type in the Lambda-Runtime-Function-Error-Type
-// header.
+// or anything else, with the type in the Lambda-Runtime-Function-Error-Type
+// header when the body has none, and Runtime.Unknown when neither has one.
 func parseRuntimeError(r *http.Request, body []byte) lambdawire.ErrorResponse {
-	if er, ok := lambdawire.ParseErrorBody(body); ok {
-		if er.Type == "" {
-			er.Type = r.Header.Get(hdrErrorType)
-		}
-		return er
+	er, ok := lambdawire.ParseErrorBody(body)
+	if !ok {
+		er = lambdawire.ErrorResponse{Message: string(body)}
 	}
-	typ := r.Header.Get(hdrErrorType)
-	if typ == "" {
-		typ = "Runtime.Unknown"
+	if er.Type == "" {
+		er.Type = r.Header.Get(hdrErrorType)
 	}
-	return lambdawire.ErrorResponse{Type: typ, Message: string(body)}
+	if er.Type == "" {
+		er.Type = "Runtime.Unknown"
+	}
+	return er
 }
 
 func readLimited(r io.Reader, limit int) (body []byte, tooLarge bool, err error) {
