@@ -67,8 +67,15 @@ func Main(r Registrations) {
 // from several goroutines at once: each call has its own commands and
 // flags.
 func Run(ctx context.Context, r Registrations, args []string, stdout, stderr io.Writer) int {
+	return RunWithStdin(ctx, r, args, os.Stdin, stdout, stderr)
+}
+
+// RunWithStdin is Run with stdin as the standard input, which the
+// commands read only for a JSON argument given as "-".
+func RunWithStdin(ctx context.Context, r Registrations, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd(r)
 	root.SetArgs(args)
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
@@ -100,6 +107,10 @@ Exit codes: 0 success, 1 error, 2 bad usage, 3 instance not found,
 4 orchestration Failed or Terminated, 5 timed out.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Runnable with its own Args, so that an unknown command is a
+		// usage error (cobra's own check returns a plain error).
+		Args: unknownCommand,
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return withCode(ExitUsage, err) })
 	cfg.addFlags(root)

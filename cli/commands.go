@@ -44,15 +44,18 @@ func newStartCmd(cfg *engineConfig) *cobra.Command {
 	var wait, anyName bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "start NAME [INPUT-JSON]",
+		Use:   "start NAME [INPUT-JSON | @FILE | -]",
 		Short: "Start an orchestration",
 		Long: `Start the orchestrator registered as NAME with a JSON input, and print the
-instance id. A worker that registers NAME runs it (see 'cloudbutton worker').`,
+instance id. A worker that registers NAME runs it (see 'cloudbutton worker').
+The input is inline JSON, @FILE or --input-file FILE (for inputs over the
+128 KiB an argument may hold), or - for stdin.`,
 		Example: `  cloudbutton start order '{"item":"book"}' --id order-1
-  cloudbutton start fanout 100 --wait`,
+  cloudbutton start fanout 100 --wait
+  cloudbutton start order --input-file order.json`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			input, err := jsonArg("INPUT-JSON", argOr(args, 1))
+			input, err := jsonInput(cmd, "INPUT-JSON", args, 1, "input-file")
 			if err != nil {
 				return err
 			}
@@ -78,15 +81,9 @@ instance id. A worker that registers NAME runs it (see 'cloudbutton worker').`,
 	cmd.Flags().BoolVar(&anyName, "any-name", false, "start NAME even if the last worker does not register it (embedded; it waits, Blocked, for a worker that does)")
 	cmd.Flags().StringVar(&reuse, "reuse", "finished", "if the id exists: finished (replace a finished instance), reject, or terminate (replace a running one)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the result and print it")
-	cmd.Flags().DurationVar(&timeout, "timeout", 0, "with --wait: give up after this long (exit 5)")
+	cmd.Flags().Var(nonNegative{&timeout}, "timeout", "with --wait: give up after this long (exit 5)")
+	cmd.Flags().String("input-file", "", "read the input JSON from this file")
 	return cmd
-}
-
-func argOr(args []string, i int) string {
-	if i < len(args) {
-		return args[i]
-	}
-	return ""
 }
 
 func reusePolicy(s string) (client.ReusePolicy, error) {
@@ -167,11 +164,11 @@ func printStatus(w io.Writer, st *client.Status) {
 			fmt.Fprintf(tw, "%s\t%s\n", k, v)
 		}
 	}
-	row("Instance", st.InstanceID)
-	row("Orchestrator", st.Name)
+	row("Instance", printable(st.InstanceID))
+	row("Orchestrator", printable(st.Name))
 	row("Status", string(st.RuntimeStatus))
 	row("Waiting", st.Blocked)
-	row("Parent", st.ParentInstanceID)
+	row("Parent", printable(st.ParentInstanceID))
 	row("Created", st.CreatedAt.Local().Format(time.RFC3339))
 	row("Updated", st.UpdatedAt.Local().Format(time.RFC3339))
 	if !st.CompletedAt.IsZero() {
@@ -224,7 +221,7 @@ func newListCmd(cfg *engineConfig) *cobra.Command {
 				tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "INSTANCE\tORCHESTRATOR\tSTATUS\tCREATED\tACTIVITIES")
 				for _, st := range sts {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\n", st.InstanceID, st.Name, st.RuntimeStatus,
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\n", printable(st.InstanceID), printable(st.Name), st.RuntimeStatus,
 						st.CreatedAt.Local().Format(time.DateTime), st.ActivitiesDone, st.ActivitiesTotal)
 				}
 				return tw.Flush()
@@ -254,7 +251,7 @@ ended Failed or Terminated, 5 on --timeout.`,
 			})
 		},
 	}
-	cmd.Flags().DurationVar(&timeout, "timeout", 0, "give up after this long (exit 5)")
+	cmd.Flags().Var(nonNegative{&timeout}, "timeout", "give up after this long (exit 5)")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar")
 	return cmd
 }
@@ -316,13 +313,16 @@ func waitWithBar(ctx context.Context, w io.Writer, e engine, id string) (*client
 }
 
 func newRaiseCmd(cfg *engineConfig) *cobra.Command {
-	return &cobra.Command{
-		Use:     "raise ID EVENT [PAYLOAD-JSON]",
-		Short:   "Raise an external event for an instance",
-		Example: `  cloudbutton raise order-1 approval '{"approved":true}'`,
-		Args:    rangeArgs(2, 3),
+	cmd := &cobra.Command{
+		Use:   "raise ID EVENT [PAYLOAD-JSON | @FILE | -]",
+		Short: "Raise an external event for an instance",
+		Long: `Raise an external event for an instance. The payload is inline JSON, @FILE
+or --payload-file FILE, or - for stdin.`,
+		Example: `  cloudbutton raise order-1 approval '{"approved":true}'
+  cloudbutton raise order-1 approval @approval.json`,
+		Args: rangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			payload, err := jsonArg("PAYLOAD-JSON", argOr(args, 2))
+			payload, err := jsonInput(cmd, "PAYLOAD-JSON", args, 2, "payload-file")
 			if err != nil {
 				return err
 			}
@@ -331,6 +331,8 @@ func newRaiseCmd(cfg *engineConfig) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().String("payload-file", "", "read the payload JSON from this file")
+	return cmd
 }
 
 func newTerminateCmd(cfg *engineConfig) *cobra.Command {

@@ -53,16 +53,27 @@
 // # Exit codes
 //
 // Run returns, and Main exits with: ExitOK (0) on success; ExitError (1)
-// on an error; ExitUsage (2) on bad usage (unknown flag, missing argument,
-// invalid JSON, nothing registered for worker or replay); ExitNotFound (3)
+// on an error; ExitUsage (2) on bad usage (unknown command or flag,
+// missing argument, invalid JSON or an unreadable input file, a negative
+// --timeout, nothing registered for worker or replay); ExitNotFound (3)
 // when the instance does not exist; ExitFailed (4) when the orchestration
 // ended Failed or Terminated (wait, start --wait); ExitTimeout (5) when
 // --timeout passed first.
+//
+// # JSON arguments
+//
+// An orchestration input (start) or event payload (raise) is inline JSON,
+// @FILE, - for standard input, or --input-file / --payload-file FILE: a
+// command line argument holds at most 128 KiB on Linux, a file or stdin
+// up to MaxInputFile. Tables (list, status, history) print ids and names
+// with control or other non-printable characters quoted, Go style
+// ("esc\x1b"); --json output keeps them exact.
 //
 // # Testing
 //
 // Run is Main without the process: it takes a context (cancel it to stop
 // a worker, as Ctrl-C does), the arguments and the output streams, and
 // returns the exit code, so a test can run a worker and the commands
-// against it in one process on a temporary SQLite file.
+// against it in one process on a temporary SQLite file. RunWithStdin also
+// takes the standard input (Run reads os.Stdin, and only for "-").
 package cli

@@ -56,7 +56,7 @@ Temporal: Temporal's own JSON, as 'temporal workflow show --output json').`,
 
 func printHistory(w io.Writer, h replay.History) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "# %s (%s): %d events\n", h.InstanceID, h.Name, len(h.Events))
+	fmt.Fprintf(tw, "# %s (%s): %d events\n", printable(h.InstanceID), printable(h.Name), len(h.Events))
 	fmt.Fprintln(tw, "#\tTIME\tEVENT\tTASK\tNAME\tDETAIL")
 	var t0 time.Time
 	for _, e := range h.Events {
@@ -77,8 +77,8 @@ func printHistory(w io.Writer, h replay.History) error {
 		if e.TaskID > 0 {
 			task = fmt.Sprint(e.TaskID)
 		}
-		fmt.Fprintf(tw, "%d\t+%s\t%s\t%s\t%s\t%s\n", e.Index, e.Time.Sub(t0).Round(time.Microsecond), e.Type, task, e.Name,
-			strings.ReplaceAll(detail, "\n", " "))
+		fmt.Fprintf(tw, "%d\t+%s\t%s\t%s\t%s\t%s\n", e.Index, e.Time.Sub(t0).Round(time.Microsecond), e.Type, task, printable(e.Name),
+			printable(strings.ReplaceAll(detail, "\n", " ")))
 	}
 	return tw.Flush()
 }
