@@ -143,6 +143,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"negative start --timeout", []string{"start", "bench.fanout", "1", "--id", "neg", "--wait", "--timeout", "-1s"}, []string{"--timeout", `"-1s"`, "negative"}},
 		{"negative wait --timeout", []string{"wait", "exists", "--timeout=-5m"}, []string{"--timeout", `"-5m"`, "negative"}},
+		{"negative number as input", []string{"start", "bench.fanout", "-5"}, []string{"unknown shorthand flag", "put -- before the arguments"}},
 		{"unknown command", []string{"frobnicate"}, []string{`unknown command "frobnicate"`}},
 		{"unknown command with a suggestion", []string{"statsu", "exists"}, []string{`unknown command "statsu"`, "status"}},
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -112,7 +113,12 @@ Exit codes: 0 success, 1 error, 2 bad usage, 3 instance not found,
 		Args: unknownCommand,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return withCode(ExitUsage, err) })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if _, rest, ok := strings.Cut(err.Error(), "unknown shorthand flag: '"); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+			err = fmt.Errorf("%w (a negative number as JSON? put -- before the arguments: start NAME -- -1)", err)
+		}
+		return withCode(ExitUsage, err)
+	})
 	cfg.addFlags(root)
 	root.AddCommand(
 		newStartCmd(cfg), newStatusCmd(cfg), newListCmd(cfg), newWaitCmd(cfg), newHistoryCmd(cfg),

@@ -40,7 +40,7 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 // startWorker runs `worker` with regs on db until the test ends, and
 // returns once the worker says it runs (its registrations are then
 // stored, and start checks names against them).
-func startWorker(t *testing.T, regs Registrations, db string) {
+func startWorker(t testing.TB, regs Registrations, db string) {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	var errOut syncbuf.Buffer
