@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs every fuzz target (go test -fuzz) for FUZZTIME each, one after the
+# other, each in its own step: CI's fuzz step, after the test suite.
+#
+#   scripts/fuzz.sh                      # every target, 10s each (CI)
+#   FUZZTIME=5m scripts/fuzz.sh          # longer, on demand
+#   scripts/fuzz.sh FuzzReadHistory      # only the targets named
+#
+# One fuzzing worker per target (-parallel 1: the CI machine has 2 cores).
+# A failure fails the script, after the other targets have run; go test
+# writes the failing input to the package's testdata/fuzz/FuzzX/. Commit it
+# with the fix: plain `go test` then runs it as a regression test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME="${FUZZTIME:-10s}"
+# How long to shrink an input once found (a crasher, or new coverage).
+FUZZMINIMIZETIME="${FUZZMINIMIZETIME:-5s}"
+
+# package target: every Fuzz function of the module, in dependency order.
+targets=(
+  "./internal/rawjson FuzzStable"
+  "./codec FuzzJSONCodec"
+  "./internal/replay FuzzPayloadJSON"
+  "./internal/replay FuzzReadHistory"
+  "./internal/store/sqlite FuzzEventEncoding"
+  "./internal/store/sqlite FuzzEventPayload"
+  "./internal/store/sqlite FuzzDecodeEvent"
+  "./orchestration FuzzReplayHistory"
+  "./faas/internal/lambdawire FuzzEnvelope"
+  "./faas/internal/lambdawire FuzzDecodeEnvelope"
+  "./faas/internal/lambdawire FuzzResult"
+  "./faas/internal/lambdawire FuzzErrorBody"
+  "./faas/functionhost FuzzInvokeAPI"
+  "./faas/functionhost FuzzRuntimeAPI"
+  "./cli FuzzCLIJSONArguments"
+)
+
+# A new target must be listed above: compare with the sources.
+listed="$(printf '%s\n' "${targets[@]}" | awk '{print $2}' | sort)"
+found="$(git grep -h -o '^func Fuzz[A-Za-z0-9_]*' -- '*_test.go' 2>/dev/null | sed 's/^func //' | sort)"
+if [ -n "$found" ] && [ "$listed" != "$found" ]; then
+  echo "scripts/fuzz.sh: the target list differs from the Fuzz functions in the sources:"
+  diff <(echo "$listed") <(echo "$found") || true
+  exit 1
+fi
+
+failed=()
+start_all=$SECONDS
+for t in "${targets[@]}"; do
+  read -r pkg name <<<"$t"
+  if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$name"; then
+    continue
+  fi
+  echo "== fuzz $name ($pkg, $FUZZTIME)"
+  start=$SECONDS
+  if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" -parallel 1 "$pkg"; then
+    failed+=("$name ($pkg)")
+  fi
+  echo "== fuzz $name: $((SECONDS - start))s"
+done
+echo "== fuzz: $((SECONDS - start_all))s in all"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzzing failed: ${failed[*]}"
+  echo "the failing inputs are under the packages' testdata/fuzz/; run one again with: go test -run '^FuzzX/NAME\$' PKG"
+  exit 1
+fi
