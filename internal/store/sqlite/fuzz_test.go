@@ -49,9 +49,10 @@ func FuzzEventPayload(f *testing.F) {
 		}
 		// Otherwise appendEvent embeds valid JSON that replay.AppendPayload
 		// would wrap: non-compact JSON (decoded compacted) and objects
-		// beginning with "$b64" (decoded as base64 when they are). The fix
-		// is appendEvent calling replay.AppendPayload; see the fuzz
-		// branch's report.
+		// beginning with "$b64" (decoded as base64 when they are:
+		// {"$b64":"AAAA"} comes back as three zero bytes). The fix is for
+		// appendEvent to write payloads with replay.AppendPayload, after
+		// which this condition goes.
 	})
 }
 
