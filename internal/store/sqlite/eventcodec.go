@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"strconv"
 	"time"
@@ -39,13 +38,7 @@ func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
 	b = appendString(b, "runId", e.RunID)
 	if len(e.Payload) > 0 {
 		b = append(b, `,"payload":`...)
-		if json.Valid(e.Payload) {
-			b = append(b, e.Payload...)
-		} else {
-			b = append(b, `{"$b64":"`...)
-			b = base64.StdEncoding.AppendEncode(b, e.Payload)
-			b = append(b, `"}`...)
-		}
+		b = replay.AppendPayload(b, e.Payload)
 	}
 	var err error
 	if e.Failure != nil {
