@@ -47,7 +47,8 @@ func checkFiles(path string) (string, error) {
 	}
 	wal, shm := real+"-wal", real+"-shm"
 	_, walErr := os.Stat(wal)
-	if !exists(wal) && di.Mode().Perm()&0o200 == 0 {
+	noWAL := errors.Is(walErr, fs.ErrNotExist)
+	if noWAL && di.Mode().Perm()&0o200 == 0 {
 		return "", fmt.Errorf("sqlite: %s: its directory %s is read-only, and SQLite creates the database's write-ahead log there", path, dir)
 	}
 	if fi.Size() == 0 {
@@ -59,7 +60,7 @@ func checkFiles(path string) (string, error) {
 		}
 		return real, nil
 	}
-	if errors.Is(walErr, fs.ErrNotExist) {
+	if noWAL {
 		if frames, err := walIndexFrames(shm); err == nil && frames > 0 {
 			return "", fmt.Errorf("%w: %s: its write-ahead log %s is missing, but the log's index %s records %d frames of committed steps that the log held: restore the -wal file (or delete the -shm file to accept the loss)",
 				store.ErrCorrupt, path, filepath.Base(wal), filepath.Base(shm), frames)
