@@ -67,7 +67,8 @@ type FunctionConfig struct {
 	// activities.
 	InProcess bool `yaml:"inProcess"`
 	// Bootstrap is the path of a Lambda custom-runtime executable
-	// (relative paths are relative to the config file).
+	// (relative paths are relative to the config file, or with New to the
+	// working directory; they are made absolute).
 	Bootstrap string `yaml:"bootstrap"`
 	// Environment is added to the bootstrap's environment.
 	Environment map[string]string `yaml:"environment"`
@@ -84,6 +85,8 @@ type FunctionConfig struct {
 	OnLimit OnLimit `yaml:"onLimit"`
 	// IdleTimeout stops a bootstrap process idle this long (default 5m).
 	IdleTimeout time.Duration `yaml:"idleTimeout"`
+	// Async says how asynchronous (Event) invocations are retried.
+	Async AsyncConfig `yaml:"async"`
 }
 
 var functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -112,6 +115,8 @@ func ParseConfig(data []byte, baseDir string) (*Config, error) {
 	}
 	for name, fc := range cfg.Functions {
 		if fc.Bootstrap != "" && !filepath.IsAbs(fc.Bootstrap) {
+			// Made absolute in normalize: exec must never look a bare
+			// "bootstrap" up on $PATH.
 			fc.Bootstrap = filepath.Join(baseDir, fc.Bootstrap)
 			cfg.Functions[name] = fc
 		}
@@ -148,6 +153,11 @@ func (c *Config) normalize() error {
 			return fmt.Errorf("function %q: set either bootstrap (an executable) or activity/activities/inProcess (in-process), exactly one", name)
 		}
 		if fc.Bootstrap != "" {
+			abs, err := filepath.Abs(fc.Bootstrap)
+			if err != nil {
+				return fmt.Errorf("function %q: bootstrap: %w", name, err)
+			}
+			fc.Bootstrap = abs
 			st, err := os.Stat(fc.Bootstrap)
 			if err != nil {
 				return fmt.Errorf("function %q: bootstrap: %w", name, err)
@@ -171,6 +181,9 @@ func (c *Config) normalize() error {
 		}
 		if fc.IdleTimeout == 0 {
 			fc.IdleTimeout = DefaultIdleTimeout
+		}
+		if err := fc.Async.normalize(); err != nil {
+			return fmt.Errorf("function %q: %w", name, err)
 		}
 		switch fc.OnLimit {
 		case "":

@@ -2,65 +2,155 @@ package functionhost
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"runtime/debug"
+	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda/messages"
-	"github.com/google/uuid"
-
-	"github.com/cloudbutton/cloudbutton/faas/internal/lambdawire"
 	"github.com/cloudbutton/cloudbutton/faas/lambdahandler"
 )
 
 // FunctionStats counts what happened to a function since the host started.
 type FunctionStats struct {
-	Invocations  int64 // invocations run (not throttled)
+	Invocations  int64 // invocations run (not throttled), async retries included
 	ColdStarts   int64 // bootstrap processes started
 	Throttles    int64 // invocations refused with 429
 	Timeouts     int64 // invocations past the function timeout
 	Crashes      int64 // processes that exited unexpectedly
 	Errors       int64 // invocations that ended in a function error (any kind)
 	Environments int   // bootstrap processes alive now
+	// Async counts the Event (asynchronous) invocations: accepted,
+	// queued now, retried after a function error, and given up on.
+	AsyncAccepted, AsyncQueued, AsyncRetries, AsyncFailed int64
 }
 
 type counters struct {
 	invocations, coldStarts, throttles, timeouts, crashes, errors atomic.Int64
+	asyncAccepted, asyncRetries, asyncFailed                      atomic.Int64
 }
 
-// function is one configured function: its concurrency slots, and for a
-// bootstrap function its pool of execution environments.
+// Latest is the qualifier of a function's unpublished code.
+const Latest = "$LATEST"
+
+// function is one function: its concurrency slots (shared by all its
+// versions, as Lambda's reserved concurrency is), its versions and
+// aliases, and its queue of asynchronous invocations.
 type function struct {
-	host    *Host
-	name    string
-	arn     string
+	host        *Host
+	name        string
+	arn         string
+	concurrency int
+	onLimit     OnLimit
+	slots       chan struct{}
+	stats       counters
+	async       *asyncQueue
+
+	mu          sync.Mutex
+	latest      *version
+	versions    map[string]*version // published versions, by number
+	aliases     map[string]string   // alias name -> version number (or $LATEST)
+	lastVersion int
+}
+
+// version is one version's code and configuration, with its own pool of
+// execution environments: $LATEST, or a published version, which is
+// immutable.
+type version struct {
+	fn      *function
+	name    string // "$LATEST" or "1", "2", ...
 	cfg     FunctionConfig
 	handler *lambdahandler.Handler // in-process functions only
-	slots   chan struct{}
-	stats   counters
-
-	mu     sync.Mutex
-	idle   []*environment // warm environments, most recently used last
-	live   map[*environment]struct{}
-	nextID int
-	closed bool
+	pool    pool
 }
 
-// result is an invocation's outcome with its log text.
-type result struct {
-	outcome
-	logs []byte
+func newFunction(h *Host, name string, fc FunctionConfig, handler *lambdahandler.Handler) *function {
+	fn := &function{
+		host: h, name: name, concurrency: fc.Concurrency, onLimit: fc.OnLimit,
+		slots:    make(chan struct{}, fc.Concurrency),
+		arn:      fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", h.opts.Region, h.opts.AccountID, name),
+		versions: map[string]*version{}, aliases: map[string]string{},
+	}
+	fn.latest = fn.newVersion(Latest, fc, handler)
+	fn.async = newAsyncQueue(fn)
+	return fn
+}
+
+func (f *function) newVersion(name string, fc FunctionConfig, handler *lambdahandler.Handler) *version {
+	v := &version{fn: f, name: name, cfg: fc, handler: handler}
+	v.pool.live = map[*environment]struct{}{}
+	return v
+}
+
+// errUnknownQualifier is returned by resolve for a version or alias the
+// function does not have.
+var errUnknownQualifier = errors.New("functionhost: unknown qualifier")
+
+// resolve returns the version a qualifier names: "" or $LATEST, a version
+// number, or an alias.
+func (f *function) resolve(qualifier string) (*version, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if qualifier == "" || qualifier == Latest {
+		return f.latest, nil
+	}
+	if target, ok := f.aliases[qualifier]; ok {
+		qualifier = target
+		if qualifier == Latest {
+			return f.latest, nil
+		}
+	}
+	if v, ok := f.versions[qualifier]; ok {
+		return v, nil
+	}
+	return nil, errUnknownQualifier
+}
+
+// publish freezes $LATEST's configuration (and code, which the caller has
+// made immutable) as the next version number.
+func (f *function) publish(fc FunctionConfig, handler *lambdahandler.Handler) *version {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lastVersion++
+	v := f.newVersion(strconv.Itoa(f.lastVersion), fc, handler)
+	f.versions[v.name] = v
+	return v
+}
+
+// setAlias points an alias at a version number or $LATEST.
+func (f *function) setAlias(alias, target string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.versions[target]; !ok && target != Latest {
+		return fmt.Errorf("%w: version %q of %s", errUnknownQualifier, target, f.name)
+	}
+	f.aliases[alias] = target
+	return nil
+}
+
+// allVersions returns $LATEST and the published versions, in order.
+func (f *function) allVersions() []*version {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	vs := []*version{f.latest}
+	nums := make([]int, 0, len(f.versions))
+	for n := range f.versions {
+		i, _ := strconv.Atoi(n)
+		nums = append(nums, i)
+	}
+	sort.Ints(nums)
+	for _, n := range nums {
+		vs = append(vs, f.versions[strconv.Itoa(n)])
+	}
+	return vs
 }
 
 // acquire takes a concurrency slot: at once or errThrottled (Throttle), or
 // waiting until ctx ends (Queue).
 func (f *function) acquire(ctx context.Context) error {
-	if f.cfg.OnLimit == Queue {
+	if f.onLimit == Queue {
 		select {
 		case f.slots <- struct{}{}:
 			return nil
@@ -79,260 +169,31 @@ func (f *function) acquire(ctx context.Context) error {
 
 func (f *function) release() { <-f.slots }
 
-// invoke runs one invocation under a slot the caller holds.
-func (f *function) invoke(ctx context.Context, payload []byte) result {
-	f.stats.invocations.Add(1)
-	inv := &invocation{
-		id: uuid.NewString(), payload: payload, arn: f.arn, timeout: f.cfg.Timeout,
-		received: make(chan struct{}), done: make(chan outcome, 1),
-	}
-	start := time.Now()
-	var (
-		o       outcome
-		initDur time.Duration
-		logs    []byte
-	)
-	if f.handler != nil {
-		o = f.invokeInProcess(ctx, inv)
-	} else {
-		o, initDur, logs = f.invokeBootstrap(inv)
-	}
-	switch {
-	case o.timedOut:
-		f.stats.timeouts.Add(1)
-	case o.crashed:
-		f.stats.crashes.Add(1)
-	}
-	if o.functionError {
-		f.stats.errors.Add(1)
-	}
-	return result{outcome: o, logs: f.formatLogs(inv.id, logs, time.Since(start), initDur)}
-}
-
-// invokeInProcess runs the handler in a goroutine under the function
-// timeout; a handler that ignores its context is abandoned at the timeout.
-func (f *function) invokeInProcess(ctx context.Context, inv *invocation) outcome {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), inv.timeout)
-	defer cancel()
-	done := make(chan outcome, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				done <- errorOutcome(lambdawire.ErrorResponse{Type: "Panic", Message: fmt.Sprint(r), StackTrace: lambdawire.ParseStack(string(debug.Stack()))})
-			}
-		}()
-		out, err := f.handler.Invoke(ctx, inv.payload)
-		if err != nil {
-			done <- errorOutcome(toErrorResponse(err))
-			return
-		}
-		done <- outcome{body: out}
-	}()
-	select {
-	case o := <-done:
-		return o
-	case <-ctx.Done():
-		return errorOutcome(lambdawire.ErrorResponse{Type: lambdawire.TypeTimeout,
-			Message: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", inv.id, inv.timeout.Seconds())})
-	}
-}
-
-func toErrorResponse(err error) lambdawire.ErrorResponse {
-	if ie, ok := err.(messages.InvokeResponse_Error); ok {
-		er := lambdawire.ErrorResponse{Type: ie.Type, Message: ie.Message}
-		for _, fr := range ie.StackTrace {
-			er.StackTrace = append(er.StackTrace, lambdawire.StackFrame{Path: fr.Path, Line: fr.Line, Label: fr.Label})
-		}
-		return er
-	}
-	return lambdawire.ErrorResponse{Type: "Error", Message: err.Error()}
-}
-
-// maxRedeliveries bounds how often an invocation is handed to another
-// environment after a warm one turned out to have exited before taking it.
-const maxRedeliveries = 3
-
-func (f *function) invokeBootstrap(inv *invocation) (o outcome, initDur time.Duration, logs []byte) {
-	for try := 0; ; try++ {
-		env, cold, err := f.takeEnvironment()
-		if err != nil {
-			return errorOutcome(lambdawire.ErrorResponse{Type: lambdawire.TypeInit, Message: err.Error()}), 0, nil
-		}
-		env.logs.begin()
-		o, delivered := env.run(inv, f.host.opts.InitTimeout)
-		logs = env.logs.end()
-		if cold {
-			select {
-			case <-env.ready:
-				initDur = env.initDur
-			default:
-			}
-		}
-		f.putEnvironment(env)
-		if delivered || cold || try >= maxRedeliveries {
-			return o, initDur, logs
-		}
-		f.host.log.Debug("functionhost: warm environment exited before taking an invocation; retrying on another",
-			"function", f.name, "env", env.id)
-	}
-}
-
-// takeEnvironment returns a warm environment, or starts one (a cold start).
-func (f *function) takeEnvironment() (*environment, bool, error) {
-	f.mu.Lock()
-	for len(f.idle) > 0 {
-		env := f.idle[len(f.idle)-1]
-		f.idle = f.idle[:len(f.idle)-1]
-		if !env.isExited() {
-			f.mu.Unlock()
-			return env, false, nil
-		}
-		delete(f.live, env)
-		f.stats.crashes.Add(1)
-		go env.kill() // reaps its listener
-	}
-	if f.closed {
-		f.mu.Unlock()
-		return nil, false, fmt.Errorf("functionhost: function %q: the host is closing", f.name)
-	}
-	f.nextID++
-	id := f.nextID
-	f.mu.Unlock()
-
-	env, err := startEnvironment(f, id)
-	if err != nil {
-		return nil, false, err
-	}
-	f.stats.coldStarts.Add(1)
-	f.host.log.Debug("functionhost: cold start", "function", f.name, "env", id, "runtime_api", env.addr)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		go env.kill()
-		return nil, false, fmt.Errorf("functionhost: function %q: the host is closing", f.name)
-	}
-	f.live[env] = struct{}{}
-	return env, true, nil
-}
-
-// putEnvironment returns an environment to the warm pool, or drops it if
-// its process is gone.
-func (f *function) putEnvironment(env *environment) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if env.isExited() || f.closed {
-		delete(f.live, env)
-		go env.kill()
-		return
-	}
-	env.lastUsed = time.Now()
-	f.idle = append(f.idle, env)
-}
-
-// reap stops environments idle for longer than the idle timeout.
-func (f *function) reap(now time.Time) {
-	f.mu.Lock()
-	var stop []*environment
-	keep := f.idle[:0]
-	for _, env := range f.idle {
-		if now.Sub(env.lastUsed) >= f.cfg.IdleTimeout || env.isExited() {
-			stop = append(stop, env)
-			delete(f.live, env)
-		} else {
-			keep = append(keep, env)
-		}
-	}
-	for i := len(keep); i < len(f.idle); i++ {
-		f.idle[i] = nil
-	}
-	f.idle = keep
-	f.mu.Unlock()
-	for _, env := range stop {
-		f.host.log.Debug("functionhost: idle shutdown", "function", f.name, "env", env.id)
-		env.kill()
-	}
-}
-
-// close kills every environment, busy ones included.
+// close stops the async queue and kills every environment of every
+// version, busy ones included.
 func (f *function) close() {
-	f.mu.Lock()
-	f.closed = true
-	envs := make([]*environment, 0, len(f.live))
-	for env := range f.live {
-		envs = append(envs, env)
+	for _, v := range f.allVersions() {
+		v.pool.close()
 	}
-	f.live = map[*environment]struct{}{}
-	f.idle = nil
-	f.mu.Unlock()
-	for _, env := range envs {
-		env.kill()
+}
+
+func (f *function) reap(now time.Time) {
+	for _, v := range f.allVersions() {
+		v.reap(now)
 	}
 }
 
 func (f *function) snapshot() FunctionStats {
-	f.mu.Lock()
-	n := len(f.live)
-	f.mu.Unlock()
+	n := 0
+	for _, v := range f.allVersions() {
+		n += v.pool.size()
+	}
 	return FunctionStats{
 		Invocations: f.stats.invocations.Load(), ColdStarts: f.stats.coldStarts.Load(), Throttles: f.stats.throttles.Load(),
 		Timeouts: f.stats.timeouts.Load(), Crashes: f.stats.crashes.Load(), Errors: f.stats.errors.Load(), Environments: n,
+		AsyncAccepted: f.stats.asyncAccepted.Load(), AsyncQueued: int64(f.async.len()),
+		AsyncRetries: f.stats.asyncRetries.Load(), AsyncFailed: f.stats.asyncFailed.Load(),
 	}
 }
 
-// processEnv is the environment of a bootstrap process, as Lambda sets it.
-func (f *function) processEnv(runtimeAPI string, id int) []string {
-	env := []string{
-		"AWS_LAMBDA_RUNTIME_API=" + runtimeAPI,
-		"AWS_LAMBDA_FUNCTION_NAME=" + f.name,
-		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(f.cfg.MemoryMB),
-		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + f.name,
-		"AWS_LAMBDA_LOG_STREAM_NAME=" + time.Now().UTC().Format("2006/01/02") + "/[$LATEST]local-" + strconv.Itoa(id),
-		"AWS_REGION=" + f.host.opts.Region,
-		"AWS_DEFAULT_REGION=" + f.host.opts.Region,
-		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023",
-		"LAMBDA_TASK_ROOT=" + dirOf(f.cfg.Bootstrap),
-		"LAMBDA_RUNTIME_DIR=" + dirOf(f.cfg.Bootstrap),
-		"_HANDLER=bootstrap",
-		"TZ=:UTC",
-		"PATH=" + lambdaPath(),
-	}
-	for k, v := range f.cfg.Environment {
-		env = append(env, k+"="+v)
-	}
-	return env
-}
-
-// formatLogs builds the invocation's log text as Lambda writes it.
-func (f *function) formatLogs(id string, body []byte, d, initDur time.Duration) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "START RequestId: %s Version: $LATEST\n", id)
-	b.Write(body)
-	if len(body) > 0 && body[len(body)-1] != '\n' {
-		b.WriteByte('\n')
-	}
-	fmt.Fprintf(&b, "END RequestId: %s\n", id)
-	ms := float64(d.Microseconds()) / 1000
-	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB",
-		id, ms, int64(ms)+1, f.cfg.MemoryMB)
-	if initDur > 0 {
-		fmt.Fprintf(&b, "\tInit Duration: %.2f ms", float64(initDur.Microseconds())/1000)
-	}
-	b.WriteByte('\n')
-	return []byte(b.String())
-}
-
-// errorBody renders an AWS service error body.
-func errorBody(msg string) []byte {
-	b, _ := json.Marshal(map[string]string{"Type": "User", "message": msg})
-	return b
-}
-
-func dirOf(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i > 0 {
-		return p[:i]
-	}
-	return "."
-}
-
-func requestID() string { return uuid.NewString() }
+var errThrottled = errors.New("functionhost: concurrency limit reached")

@@ -134,7 +134,8 @@ func FuzzInvokeAPI(f *testing.F) {
 // Runtime API handlers, with invocation id in flight.
 func testEnvironment(id string) (*environment, *invocation) {
 	e := &environment{
-		next: make(chan *invocation), ready: make(chan struct{}), initErr: make(chan lambdawire.ErrorResponse, 1),
+		token: "0123456789abcdef0123456789abcdef",
+		next:  make(chan *invocation), ready: make(chan struct{}), initErr: make(chan outcome, 1),
 		exited: make(chan struct{}), closing: make(chan struct{}), started: time.Now(),
 	}
 	inv := &invocation{id: id, payload: []byte(`{"activity":"a"}`), arn: "arn:aws:lambda:us-east-1:000000000000:function:f",
@@ -147,8 +148,9 @@ func testEnvironment(id string) (*environment, *invocation) {
 // handlers (what a bootstrap calls) with random methods, paths, headers,
 // trailers and bodies. Every call is answered promptly with JSON; a
 // response or error the handler accepts for the invocation in flight
-// hands the Invoke API exactly one outcome, and an error outcome is
-// Lambda's error shape with a type.
+// hands the Invoke API exactly one outcome (an error posted to /error
+// byte for byte, as Lambda passes it on), and a request without the
+// environment's path token is refused.
 func FuzzRuntimeAPI(f *testing.F) {
 	const id = "8f2b7c1e-0d3a-4b5c-9e6f-1a2b3c4d5e6f"
 	for _, s := range []struct{ method, path, errType, trailerType, trailerBody, body string }{
@@ -171,11 +173,13 @@ func FuzzRuntimeAPI(f *testing.F) {
 		if len(path)+len(errType)+len(trailerType)+len(trailerBody)+len(body) > maxFuzzInput {
 			t.Skip("bounded input")
 		}
-		req, err := http.NewRequest(method, "http://127.0.0.1"+path, bytes.NewReader(body))
+		e, inv := testEnvironment(id)
+		withToken := "/" + e.token + path
+		req, err := http.NewRequest(method, "http://127.0.0.1"+withToken, bytes.NewReader(body))
 		if err != nil || !strings.HasPrefix(path, "/") {
 			t.Skip("not a request a runtime can send")
 		}
-		req.RequestURI = path
+		req.RequestURI = withToken
 		req.Header.Set(hdrErrorType, errType)
 		if trailerType != "" || trailerBody != "" {
 			req.Trailer = http.Header{hdrErrorType: {trailerType}, trailerErrBody: {trailerBody}}
@@ -183,7 +187,6 @@ func FuzzRuntimeAPI(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond) // a /next poll with nothing to take returns
 		defer cancel()
 		req = req.WithContext(ctx)
-		e, inv := testEnvironment(id)
 		if closing {
 			close(e.closing)
 		}
@@ -201,7 +204,7 @@ func FuzzRuntimeAPI(f *testing.F) {
 		case http.StatusOK: // a /next poll that got nothing (its context ended) writes nothing
 		case http.StatusAccepted:
 			require.JSONEq(t, `{"status":"OK"}`, string(out))
-		case http.StatusBadRequest, http.StatusGone:
+		case http.StatusBadRequest, http.StatusGone, http.StatusForbidden:
 			var er lambdawire.ErrorResponse
 			require.NoError(t, json.Unmarshal(out, &er), "%q", out)
 			require.NotEmpty(t, er.Type)
@@ -215,9 +218,11 @@ func FuzzRuntimeAPI(f *testing.F) {
 		select {
 		case o := <-inv.done:
 			require.Equal(t, http.StatusAccepted, res.StatusCode, "only an accepted call completes the invocation")
-			if o.functionError {
+			if o.functionError && strings.HasSuffix(path, "/error") {
+				require.Equal(t, body, o.body, "a posted error reaches the caller byte for byte")
+			} else if o.functionError {
 				er, ok := lambdawire.ParseErrorBody(o.body)
-				require.True(t, ok, "an error outcome has Lambda's shape: %s", o.body)
+				require.True(t, ok, "an error outcome the host makes has Lambda's shape: %s", o.body)
 				require.NotEmpty(t, er.Type, "%s", o.body)
 			}
 			select {
@@ -229,7 +234,20 @@ func FuzzRuntimeAPI(f *testing.F) {
 		}
 		select {
 		case ie := <-e.initErr:
-			require.NotEmpty(t, ie.Type, "an init error has a type")
+			require.True(t, ie.functionError)
+			require.Equal(t, body, ie.body, "a posted init error reaches the caller byte for byte")
+		default:
+		}
+
+		// Without the token, nothing is served.
+		foreign, err := http.NewRequestWithContext(ctx, method, "http://127.0.0.1"+path, bytes.NewReader(body))
+		require.NoError(t, err)
+		frec := httptest.NewRecorder()
+		e.routes().ServeHTTP(frec, foreign)
+		require.Equal(t, http.StatusNotFound, frec.Code, "a request without the environment's token is refused")
+		select {
+		case <-inv.done:
+			t.Fatal("a request without the token completed the invocation")
 		default:
 		}
 	})

@@ -2,7 +2,6 @@ package functionhost
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,8 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/codec"
-	"github.com/cloudbutton/cloudbutton/faas/internal/lambdawire"
+	"golang.org/x/net/netutil"
+
 	"github.com/cloudbutton/cloudbutton/faas/lambdahandler"
 )
 
@@ -45,14 +45,29 @@ type Options struct {
 	// ReapInterval is how often idle environments are looked for (default
 	// one second).
 	ReapInterval time.Duration
+	// RequestTimeout bounds reading one Invoke request, headers and body
+	// (default 30s): a client that sends its body slowly is cut off.
+	RequestTimeout time.Duration
+	// MaxConnections bounds the Invoke API's open connections (default
+	// 1024); further clients wait to be accepted.
+	MaxConnections int
+	// SpoolDir holds queued asynchronous (Event) invocations, one file
+	// each, so that a queue of large payloads costs disk, not memory. Set,
+	// it survives the host: a new host on the same directory runs what
+	// was left. Empty: a temporary directory removed by Close.
+	SpoolDir string
 }
 
 // Host is a local, Lambda-compatible function host: it serves the Lambda
 // Invoke API and runs functions in-process or as bootstrap executables
 // through its own Runtime API. It is safe for concurrent use.
 type Host struct {
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	spool string // SpoolDir, or a temporary directory
+	tmp   bool   // spool is temporary
+
+	fnMu sync.Mutex // guards fns
 	fns  map[string]*function
 
 	mu      sync.Mutex
@@ -92,6 +107,12 @@ func New(cfg *Config, opts Options) (*Host, error) {
 	if opts.ReapInterval <= 0 {
 		opts.ReapInterval = time.Second
 	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 30 * time.Second
+	}
+	if opts.MaxConnections <= 0 {
+		opts.MaxConnections = 1024
+	}
 	byName := map[string]activity.Definition{}
 	for _, d := range opts.Activities {
 		if d == nil {
@@ -100,23 +121,48 @@ func New(cfg *Config, opts Options) (*Host, error) {
 		byName[d.Name()] = d
 	}
 	h := &Host{opts: opts, log: opts.Logger, fns: map[string]*function{}, stopped: make(chan struct{})}
-	h.ctx, h.cancel = context.WithCancel(context.Background())
 	for name, fc := range cp.Functions {
-		fn := &function{
-			host: h, name: name, cfg: fc, slots: make(chan struct{}, fc.Concurrency), live: map[*environment]struct{}{},
-			arn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", opts.Region, opts.AccountID, name),
-		}
+		var handler *lambdahandler.Handler
 		if fc.Bootstrap == "" {
-			handler, err := inProcessHandler(name, fc, byName, opts.Codec)
-			if err != nil {
+			var err error
+			if handler, err = inProcessHandler(name, fc, byName, opts.Codec); err != nil {
 				return nil, err
 			}
-			fn.handler = handler
 		}
-		h.fns[name] = fn
+		h.fns[name] = newFunction(h, name, fc, handler)
+	}
+	if err := h.openSpool(); err != nil {
+		return nil, err
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	for _, fn := range h.fns {
+		if err := fn.async.start(); err != nil {
+			h.cancel()
+			h.bg.Wait()
+			h.closeSpool()
+			return nil, err
+		}
 	}
 	go h.reapLoop()
 	return h, nil
+}
+
+// function returns the named function, or nil.
+func (h *Host) function(name string) *function {
+	h.fnMu.Lock()
+	defer h.fnMu.Unlock()
+	return h.fns[name]
+}
+
+// functions returns every function.
+func (h *Host) functions() []*function {
+	h.fnMu.Lock()
+	defer h.fnMu.Unlock()
+	fns := make([]*function, 0, len(h.fns))
+	for _, fn := range h.fns {
+		fns = append(fns, fn)
+	}
+	return fns
 }
 
 func inProcessHandler(name string, fc FunctionConfig, byName map[string]activity.Definition, c codec.Codec) (*lambdahandler.Handler, error) {
@@ -187,15 +233,18 @@ func (h *Host) Start(addr string) (string, error) {
 		_ = ln.Close()
 		return "", errors.New("functionhost: already started")
 	}
-	h.srv = &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: h.httpErrorLog()}
-	go func() { _ = h.srv.Serve(ln) }()
+	h.srv = &http.Server{Handler: h.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: h.opts.RequestTimeout,
+		IdleTimeout: 2 * time.Minute, ErrorLog: h.httpErrorLog()}
+	go func() { _ = h.srv.Serve(netutil.LimitListener(ln, h.opts.MaxConnections)) }()
 	url := "http://" + ln.Addr().String()
 	h.log.Info("functionhost: serving the Lambda Invoke API", "url", url, "functions", h.FunctionNames())
 	return url, nil
 }
 
 // Close stops serving, waits (bounded by ctx) for in-flight invocations,
-// then kills every bootstrap process.
+// then kills every bootstrap process. Queued asynchronous invocations stay
+// in Options.SpoolDir when it is set (a host started on it later runs
+// them); otherwise they are dropped, with a log line saying how many.
 func (h *Host) Close(ctx context.Context) error {
 	h.mu.Lock()
 	if h.closed {
@@ -213,18 +262,20 @@ func (h *Host) Close(ctx context.Context) error {
 			_ = srv.Close()
 		}
 	}
-	for _, fn := range h.fns {
+	for _, fn := range h.functions() {
 		fn.close()
 	}
 	h.bg.Wait()
+	h.closeSpool()
 	return err
 }
 
 // FunctionNames lists the configured functions, sorted.
 func (h *Host) FunctionNames() []string {
-	names := make([]string, 0, len(h.fns))
-	for n := range h.fns {
-		names = append(names, n)
+	fns := h.functions()
+	names := make([]string, 0, len(fns))
+	for _, fn := range fns {
+		names = append(names, fn.name)
 	}
 	sort.Strings(names)
 	return names
@@ -232,8 +283,8 @@ func (h *Host) FunctionNames() []string {
 
 // Stats returns a function's counters; ok is false for an unknown name.
 func (h *Host) Stats(name string) (stats FunctionStats, ok bool) {
-	fn, ok := h.fns[name]
-	if !ok {
+	fn := h.function(name)
+	if fn == nil {
 		return FunctionStats{}, false
 	}
 	return fn.snapshot(), true
@@ -247,7 +298,7 @@ func (h *Host) reapLoop() {
 		case <-h.stopped:
 			return
 		case now := <-t.C:
-			for _, fn := range h.fns {
+			for _, fn := range h.functions() {
 				fn.reap(now)
 			}
 		}
@@ -268,109 +319,4 @@ func (h *Host) Handler() http.Handler {
 			fmt.Sprintf("the local function host serves only POST /2015-03-31/functions/{name}/invocations, not %s %s", r.Method, r.URL.Path))
 	})
 	return mux
-}
-
-// parseFunctionName accepts a name, "name:qualifier", a partial ARN
-// "account:function:name" or a full ARN.
-func parseFunctionName(s string) (name, qualifier string) {
-	parts := strings.Split(s, ":")
-	if i := indexOf(parts, "function"); i >= 0 && i+1 < len(parts) {
-		name = parts[i+1]
-		if i+2 < len(parts) {
-			qualifier = parts[i+2]
-		}
-		return name, qualifier
-	}
-	if len(parts) == 2 {
-		return parts[0], parts[1]
-	}
-	return s, ""
-}
-
-func indexOf(ss []string, s string) int {
-	for i, v := range ss {
-		if v == s {
-			return i
-		}
-	}
-	return -1
-}
-
-func (h *Host) serveInvoke(w http.ResponseWriter, r *http.Request) {
-	name, _ := parseFunctionName(r.PathValue("name"))
-	w.Header().Set("X-Amzn-RequestId", requestID())
-	fn, ok := h.fns[name]
-	if !ok {
-		awsError(w, http.StatusNotFound, "ResourceNotFoundException",
-			fmt.Sprintf("Function not found: arn:aws:lambda:%s:%s:function:%s", h.opts.Region, h.opts.AccountID, name))
-		return
-	}
-	payload, tooLarge, err := readLimited(r.Body, lambdawire.MaxSyncPayload)
-	if err != nil {
-		awsError(w, http.StatusBadRequest, "InvalidRequestContentException", "reading the request payload: "+err.Error())
-		return
-	}
-	if tooLarge {
-		awsError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException",
-			fmt.Sprintf("Request must be smaller than %d bytes for the InvokeFunction operation", lambdawire.MaxSyncPayload))
-		return
-	}
-	switch it := r.Header.Get("X-Amz-Invocation-Type"); it {
-	case "", "RequestResponse":
-	case "DryRun":
-		w.WriteHeader(http.StatusNoContent)
-		return
-	case "Event":
-		h.bg.Add(1)
-		go func() {
-			defer h.bg.Done()
-			if err := fn.acquire(h.ctx); err == nil {
-				defer fn.release()
-				fn.invoke(h.ctx, payload)
-			}
-		}()
-		w.WriteHeader(http.StatusAccepted)
-		return
-	default:
-		awsError(w, http.StatusBadRequest, "InvalidParameterValueException",
-			fmt.Sprintf("X-Amz-Invocation-Type %q: want RequestResponse, Event or DryRun", it))
-		return
-	}
-	if err := fn.acquire(r.Context()); err != nil {
-		if errors.Is(err, errThrottled) {
-			w.Header().Set("Retry-After", "1")
-			awsErrorBody(w, http.StatusTooManyRequests, "TooManyRequestsException",
-				fmt.Sprintf(`{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded. Function %s is at its concurrency limit of %d."}`, name, fn.cfg.Concurrency))
-		}
-		return // the client gave up while queued
-	}
-	res := fn.invoke(r.Context(), payload)
-	fn.release()
-
-	hdr := w.Header()
-	hdr.Set("Content-Type", "application/json")
-	hdr.Set("X-Amz-Executed-Version", "$LATEST")
-	if res.functionError {
-		hdr.Set("X-Amz-Function-Error", "Unhandled")
-	}
-	if strings.EqualFold(r.Header.Get("X-Amz-Log-Type"), "Tail") {
-		tail := res.logs
-		if len(tail) > MaxLogTail {
-			tail = tail[len(tail)-MaxLogTail:]
-		}
-		hdr.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(tail))
-	}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(res.body)
-}
-
-func awsError(w http.ResponseWriter, status int, code, msg string) {
-	awsErrorBody(w, status, code, string(errorBody(msg)))
-}
-
-func awsErrorBody(w http.ResponseWriter, status int, code, body string) {
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
 }

@@ -124,7 +124,7 @@ func TestInvokeAPIHeadersAndColdThenWarm(t *testing.T) {
 		payload, err := json.Marshal(map[string]any{"activity": act, "input": json.RawMessage(input)})
 		require.NoError(t, err)
 		out, err := client.Invoke(context.Background(), &lambda.InvokeInput{
-			FunctionName: aws.String("arn:aws:lambda:us-east-1:000000000000:function:samples:live"), Payload: payload, LogType: types.LogTypeTail,
+			FunctionName: aws.String("arn:aws:lambda:us-east-1:000000000000:function:samples:$LATEST"), Payload: payload, LogType: types.LogTypeTail,
 		})
 		require.NoError(t, err)
 		require.NotNil(t, out.LogResult)

@@ -2,9 +2,11 @@ package functionhost
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,24 +25,27 @@ import (
 // Runtime API header names, as aws-lambda-go and the other Lambda runtime
 // clients read them.
 const (
-	hdrRequestID   = "Lambda-Runtime-Aws-Request-Id"
-	hdrDeadline    = "Lambda-Runtime-Deadline-Ms"
-	hdrFunctionARN = "Lambda-Runtime-Invoked-Function-Arn"
-	hdrTraceID     = "Lambda-Runtime-Trace-Id"
-	hdrErrorType   = "Lambda-Runtime-Function-Error-Type"
-	trailerErrBody = "Lambda-Runtime-Function-Error-Body"
-	runtimePrefix  = "/2018-06-01/runtime"
+	hdrRequestID     = "Lambda-Runtime-Aws-Request-Id"
+	hdrDeadline      = "Lambda-Runtime-Deadline-Ms"
+	hdrFunctionARN   = "Lambda-Runtime-Invoked-Function-Arn"
+	hdrTraceID       = "Lambda-Runtime-Trace-Id"
+	hdrErrorType     = "Lambda-Runtime-Function-Error-Type"
+	hdrClientContext = "Lambda-Runtime-Client-Context"
+	trailerErrBody   = "Lambda-Runtime-Function-Error-Body"
+	runtimePrefix    = "/2018-06-01/runtime"
 )
 
 // invocation is one request handed to an execution environment.
 type invocation struct {
-	id       string
-	payload  []byte
-	arn      string
-	timeout  time.Duration
-	deadline time.Time     // set by the /next handler on delivery
-	received chan struct{} // closed once deadline is set
-	done     chan outcome  // the runtime's response or error (buffered)
+	id            string // the request id: X-Amzn-RequestId and Lambda-Runtime-Aws-Request-Id
+	payload       []byte
+	arn           string // the invoked function ARN, with its qualifier if the caller gave one
+	traceID       string
+	clientContext string        // decoded X-Amz-Client-Context (JSON), if any
+	timeout       time.Duration // set by version.invoke
+	deadline      time.Time     // set by the /next handler on delivery
+	received      chan struct{} // closed once deadline is set
+	done          chan outcome  // the runtime's response or error (buffered)
 }
 
 // outcome is the result of one invocation as the Invoke API returns it.
@@ -50,16 +56,34 @@ type outcome struct {
 	crashed       bool
 }
 
+// errorOutcome is a function error the host itself reports (a timeout, a
+// process exit, an in-process activity's error), in Lambda's error shape.
 func errorOutcome(e lambdawire.ErrorResponse) outcome {
 	b, _ := json.Marshal(e)
 	return outcome{body: b, functionError: true, timedOut: e.Type == lambdawire.TypeTimeout, crashed: e.IsRuntimeCrash()}
 }
 
+// postedErrorOutcome is a function error a runtime posted: like Lambda,
+// the host answers the invoke with the posted body byte for byte, whatever
+// its shape; typ (from the body or the Lambda-Runtime-Function-Error-Type
+// header) only feeds the host's counters.
+func postedErrorOutcome(body []byte, typ string) outcome {
+	return outcome{body: body, functionError: true, crashed: strings.HasPrefix(typ, "Runtime.")}
+}
+
+func timeoutOutcome(inv *invocation) outcome {
+	return errorOutcome(lambdawire.ErrorResponse{Type: lambdawire.TypeTimeout,
+		Message: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", inv.id, inv.timeout.Seconds())})
+}
+
 // environment is one execution environment: a bootstrap process and the
-// Runtime API endpoint it polls (its own listener on 127.0.0.1).
+// Runtime API endpoint it polls: its own listener on 127.0.0.1, under a
+// path prefix that only the process knows (see runtimeAPIPrefix).
 type environment struct {
 	fn      *function
+	version *version
 	id      int
+	token   string // the secret path prefix of this environment's Runtime API
 	cmd     *exec.Cmd
 	srv     *http.Server
 	addr    string
@@ -70,7 +94,7 @@ type environment struct {
 	ready     chan struct{}    // closed at the first /next poll
 	readyOnce sync.Once
 	initDur   time.Duration // valid once ready is closed
-	initErr   chan lambdawire.ErrorResponse
+	initErr   chan outcome  // an error posted to /runtime/init/error during init
 	exited    chan struct{} // closed when the process has exited
 	exitErr   error         // valid once exited is closed
 	closing   chan struct{}
@@ -83,24 +107,25 @@ type environment struct {
 }
 
 // startEnvironment launches a bootstrap process with its Runtime API.
-func startEnvironment(fn *function, id int) (*environment, error) {
+func startEnvironment(v *version, id int) (*environment, error) {
+	fn := v.fn
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("functionhost: runtime API listener for %q: %w", fn.name, err)
 	}
 	e := &environment{
-		fn: fn, id: id, addr: ln.Addr().String(),
-		next: make(chan *invocation), ready: make(chan struct{}), initErr: make(chan lambdawire.ErrorResponse, 1),
+		fn: fn, version: v, id: id, addr: ln.Addr().String(), token: newToken(),
+		next: make(chan *invocation), ready: make(chan struct{}), initErr: make(chan outcome, 1),
 		exited: make(chan struct{}), closing: make(chan struct{}),
-		logs: newProcLog(fn.host.opts.LogOutput, fmt.Sprintf("[%s/%d] ", fn.name, id)),
+		logs: newProcLog(fn.host.opts.LogOutput, fmt.Sprintf("[%s:%s/%d] ", fn.name, v.name, id)),
 	}
 	e.started = time.Now()
 	e.srv = &http.Server{Handler: e.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: fn.host.httpErrorLog()}
 	go func() { _ = e.srv.Serve(ln) }()
 
-	cmd := exec.Command(fn.cfg.Bootstrap)
-	cmd.Dir = filepath.Dir(fn.cfg.Bootstrap)
-	cmd.Env = fn.processEnv(e.addr, id)
+	cmd := exec.Command(v.cfg.Bootstrap)
+	cmd.Dir = filepath.Dir(v.cfg.Bootstrap)
+	cmd.Env = v.processEnv(e.addr+"/"+e.token, id)
 	cmd.Stdout, cmd.Stderr = e.logs, e.logs
 	cmd.WaitDelay = time.Second
 	setProcessGroup(cmd)
@@ -153,11 +178,11 @@ func (e *environment) run(inv *invocation, initTimeout time.Duration) (o outcome
 	case e.next <- inv:
 	case <-e.exited:
 		return e.exitOutcome(inv, "before the invocation"), false
-	case ie := <-e.initErr:
+	case o := <-e.initErr:
+		// Lambda answers the invoke with the body the runtime posted, and
+		// starts a fresh environment for the next one.
 		e.kill()
-		ie.Type = lambdawire.TypeInit + "." + ie.Type
-		ie.Message = fmt.Sprintf("RequestId: %s Error: runtime init failed: %s", inv.id, ie.Message)
-		return errorOutcome(ie), true
+		return o, true
 	case <-initTimer:
 		e.kill()
 		return errorOutcome(lambdawire.ErrorResponse{Type: lambdawire.TypeTimeout,
@@ -183,8 +208,7 @@ func (e *environment) run(inv *invocation, initTimeout time.Duration) (o outcome
 			return o, true
 		default:
 		}
-		return errorOutcome(lambdawire.ErrorResponse{Type: lambdawire.TypeTimeout,
-			Message: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", inv.id, inv.timeout.Seconds())}), true
+		return timeoutOutcome(inv), true
 	}
 }
 
@@ -193,13 +217,41 @@ func (e *environment) exitOutcome(inv *invocation, when string) outcome {
 		Message: fmt.Sprintf("RequestId: %s Error: Runtime exited %s with error: %v", inv.id, when, e.exitErr)})
 }
 
+// routes serves the Runtime API under the environment's secret prefix:
+// AWS_LAMBDA_RUNTIME_API is "127.0.0.1:PORT/TOKEN", which runtimes join
+// with "/2018-06-01/runtime/..." (aws-lambda-go and curl-style runtimes
+// do). A request without the token, from any other local process, gets a
+// bare 404: it can neither take an invocation nor post a result.
 func (e *environment) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+runtimePrefix+"/invocation/next", e.handleNext)
 	mux.HandleFunc("POST "+runtimePrefix+"/invocation/{id}/response", e.handleResponse)
 	mux.HandleFunc("POST "+runtimePrefix+"/invocation/{id}/error", e.handleError)
 	mux.HandleFunc("POST "+runtimePrefix+"/init/error", e.handleInitError)
-	return mux
+	prefix := "/" + e.token
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if len(p) <= len(prefix) || subtle.ConstantTimeCompare([]byte(p[:len(prefix)]), []byte(prefix)) != 1 || p[len(prefix)] != '/' {
+			http.NotFound(w, r)
+			return
+		}
+		r2 := new(http.Request)
+		*r2 = *r
+		u := *r.URL
+		u.Path, u.RawPath = p[len(prefix):], ""
+		r2.URL = &u
+		mux.ServeHTTP(w, r2)
+	})
+}
+
+// newToken returns 128 random bits in hex: an environment's Runtime API
+// path prefix.
+func newToken() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("functionhost: crypto/rand: %v", err))
+	}
+	return hex.EncodeToString(b[:])
 }
 
 func (e *environment) handleNext(w http.ResponseWriter, r *http.Request) {
@@ -218,7 +270,10 @@ func (e *environment) handleNext(w http.ResponseWriter, r *http.Request) {
 		h.Set(hdrRequestID, inv.id)
 		h.Set(hdrDeadline, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
 		h.Set(hdrFunctionARN, inv.arn)
-		h.Set(hdrTraceID, "Root=1-"+inv.id[:8]+"-"+inv.id[9:13]+";Sampled=0")
+		h.Set(hdrTraceID, inv.traceID)
+		if inv.clientContext != "" {
+			h.Set(hdrClientContext, inv.clientContext)
+		}
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(inv.payload)
@@ -285,7 +340,7 @@ func (e *environment) handleError(w http.ResponseWriter, r *http.Request) {
 	if inv == nil {
 		return
 	}
-	inv.done <- errorOutcome(parseRuntimeError(r, body))
+	inv.done <- postedErrorOutcome(body, runtimeErrorType(r, body))
 	accepted(w)
 }
 
@@ -296,27 +351,31 @@ func (e *environment) handleInitError(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	select {
-	case e.initErr <- parseRuntimeError(r, body):
+	case <-e.ready:
+		// Lambda accepts an init error only during init (RIE: 403).
+		runtimeError(w, http.StatusForbidden, "InvalidStateTransition",
+			"State transition from Ready to InitError failed for runtime. Error: the runtime is initialized: /runtime/init/error is accepted only before the first /runtime/invocation/next")
+		return
+	default:
+	}
+	select {
+	case e.initErr <- postedErrorOutcome(body, runtimeErrorType(r, body)):
 	default:
 	}
 	accepted(w)
 }
 
-// parseRuntimeError reads an error posted by a runtime: Lambda's JSON shape,
-// or anything else, with the type in the Lambda-Runtime-Function-Error-Type
-// header when the body has none, and Runtime.Unknown when neither has one.
-func parseRuntimeError(r *http.Request, body []byte) lambdawire.ErrorResponse {
-	er, ok := lambdawire.ParseErrorBody(body)
-	if !ok {
-		er = lambdawire.ErrorResponse{Message: string(body)}
+// runtimeErrorType is the type of an error a runtime posted: the
+// Lambda-Runtime-Function-Error-Type header, else the body's errorType,
+// else Runtime.Unknown.
+func runtimeErrorType(r *http.Request, body []byte) string {
+	if t := r.Header.Get(hdrErrorType); t != "" {
+		return t
 	}
-	if er.Type == "" {
-		er.Type = r.Header.Get(hdrErrorType)
+	if er, ok := lambdawire.ParseErrorBody(body); ok && er.Type != "" {
+		return er.Type
 	}
-	if er.Type == "" {
-		er.Type = "Runtime.Unknown"
-	}
-	return er
+	return "Runtime.Unknown"
 }
 
 func readLimited(r io.Reader, limit int) (body []byte, tooLarge bool, err error) {
@@ -419,5 +478,3 @@ func lambdaPath() string {
 	}
 	return p
 }
-
-var errThrottled = errors.New("functionhost: concurrency limit reached")
