@@ -303,12 +303,17 @@ func (inv *Invoker) result(function string, out *lambda.InvokeOutput) ([]byte, e
 		}
 		return nil, er.ToError(function)
 	}
+	// Without the header (AWS's Runtime Interface Emulator never sends
+	// it), an error body or the emulator's timeout text.
 	if er, ok := lambdawire.IsStrictErrorBody(out.Payload); ok {
 		return nil, er.ToError(function)
 	}
+	if fe, ok := timeoutBody(function, out.Payload); ok {
+		return nil, fe
+	}
 	res, err := lambdawire.DecodeResult(out.Payload)
 	if err != nil {
-		return nil, &faas.Error{Kind: faas.KindApplication, Type: core.FailureDecode, Message: err.Error(), NonRetryable: true, Function: function}
+		return nil, decodeFailure(function, err)
 	}
 	return res, nil
 }

@@ -134,6 +134,8 @@ func TestEnvelopeAndFunctionErrors(t *testing.T) {
 		{"function error header", ok(`{"errorType":"Bad:NonRetryable","errorMessage":"bad input"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, "Bad"},
 		{"error body without the header", ok(`{"errorType":"Oops","errorMessage":"lost header"}`), "", faas.KindApplication, "Oops"},
 		{"timeout", ok(`{"errorMessage":"2024-01-01T00:00:00Z abc Task timed out after 3.00 seconds"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindTimeout, ""},
+		{"emulator's timeout text", ok(`Task timed out after 3.00 seconds`), "", faas.KindTimeout, "Sandbox.Timedout"},
+		{"a JSON string that says so is a result", ok(`"Task timed out after 3.00 seconds"`), `"Task timed out after 3.00 seconds"`, "", ""},
 		{"runtime exit", ok(`{"errorType":"Runtime.ExitError","errorMessage":"exit status 2"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindCrash, "Runtime.ExitError"},
 		{"non-JSON function error", ok(`boom`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, "Unhandled"},
 	}
