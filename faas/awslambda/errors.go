@@ -1,7 +1,14 @@
 package awslambda
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"regexp"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/faas/internal/lambdawire"
@@ -26,4 +33,37 @@ func timeoutBody(function string, body []byte) (*faas.Error, bool) {
 // decodeFailure is a result the invoker cannot decode.
 func decodeFailure(function string, err error) *faas.Error {
 	return &faas.Error{Kind: faas.KindApplication, Type: core.FailureDecode, Message: err.Error(), NonRetryable: true, Function: function}
+}
+
+// errorBody keeps the body of one call's error response, which the SDK's
+// deserializer reads and drops: a function error may be in it (see
+// classify).
+type errorBody struct{ b []byte }
+
+// maxErrorBody bounds what errorBody keeps: a function error is at most
+// a response payload.
+const maxErrorBody = lambdawire.MaxSyncPayload + 64<<10
+
+// capture is a per-call option that adds the middleware keeping the body.
+func (e *errorBody) capture(o *lambda.Options) {
+	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+		// After the operation's deserializer, so it sees the raw response
+		// first.
+		return s.Deserialize.Add(middleware.DeserializeMiddlewareFunc("cloudbutton.ErrorBody", e.handle), middleware.After)
+	})
+}
+
+func (e *errorBody) handle(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+	out, md, err := next.HandleDeserialize(ctx, in)
+	resp, ok := out.RawResponse.(*smithyhttp.Response)
+	if err != nil || !ok || resp.StatusCode < 300 || resp.Body == nil {
+		return out, md, err
+	}
+	b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_ = resp.Body.Close()
+	if rerr == nil {
+		e.b = b
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return out, md, err
 }

@@ -100,6 +100,10 @@ func TestPlainFunctionOnRIE(t *testing.T) {
 			kind: faas.KindApplication, errType: "errorString", message: "no luck"},
 		{name: "error type with our marker", activity: lambdatest.CaseError, input: `{"message":"m","errorType":"Invalid:NonRetryable"}`,
 			kind: faas.KindApplication, errType: "Invalid", message: "m", nonRetry: true},
+		{name: "panic: reported, then the process exits (RIE: 502)", activity: lambdatest.CasePanic, input: `{"message":"kaboom"}`,
+			kind: faas.KindApplication, errType: "string", message: "kaboom", stack: "main.go"},
+		{name: "exit mid-invocation (RIE: 502 Runtime.ExitError)", activity: lambdatest.CaseExit,
+			kind: faas.KindCrash, errType: "Runtime.ExitError", message: "exit status 1"},
 		{name: "function timeout (RIE: 200, plain text)", activity: lambdatest.CaseSleep,
 			kind: faas.KindTimeout, message: "Task timed out after 1.00 seconds"},
 		{name: "after all that, a result", activity: lambdatest.CaseEcho, input: `{"a":2}`},
@@ -120,8 +124,22 @@ func TestCustomRuntimeOnRIE(t *testing.T) {
 		}},
 		{name: "Python-style error", activity: lambdatest.CaseError,
 			kind: faas.KindApplication, errType: "ValueError", message: "the error case", stack: "handler.py"},
+		{name: "exit mid-invocation", activity: lambdatest.CaseExit,
+			kind: faas.KindCrash, errType: "Runtime.ExitError"},
+		{name: "init error after init, then exit", activity: lambdatest.CaseInitErrorLate,
+			kind: faas.KindCrash, errType: "Runtime.ExitError"},
 		{name: "function timeout", activity: lambdatest.CaseSleep,
 			kind: faas.KindTimeout, message: "Task timed out after 1.00 seconds"},
 		{name: "after all that, a result", activity: lambdatest.CaseEcho},
+	})
+}
+
+// TestInitErrorOnRIE: a function whose init fails (RIE: 502 with the
+// posted error) crashed; it is not retried by the invoker.
+func TestInitErrorOnRIE(t *testing.T) {
+	inv, tr := rieInvoker(t, lambdatest.WriteCurlRuntime(t, t.TempDir()), lambdatest.Options{Env: map[string]string{lambdatest.InitEnv: lambdatest.InitEnvError}})
+	runRIECases(t, inv, tr, []rieCase{
+		{name: "init error", activity: lambdatest.CaseEcho,
+			kind: faas.KindCrash, errType: "Runtime.LambdatestInitError", message: "init failed on purpose"},
 	})
 }
