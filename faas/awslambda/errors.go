@@ -3,6 +3,7 @@ package awslambda
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"regexp"
 
@@ -28,6 +29,31 @@ func timeoutBody(function string, body []byte) (*faas.Error, bool) {
 		return nil, false
 	}
 	return &faas.Error{Kind: faas.KindTimeout, Type: lambdawire.TypeTimeout, Message: string(body), Function: function}, true
+}
+
+// functionErrorBody reads the body of a response known to be a function
+// error (X-Amz-Function-Error): Lambda's keys, whatever else the
+// function's runtime adds (Java's "cause", say). ok is false for a body
+// without errorType and errorMessage.
+func functionErrorBody(body []byte) (lambdawire.ErrorResponse, bool) {
+	if er, ok := lambdawire.ParseErrorBody(body); ok {
+		return er, true
+	}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return lambdawire.ErrorResponse{}, false
+	}
+	known := map[string]json.RawMessage{}
+	for _, k := range []string{"errorType", "errorMessage", "stackTrace"} {
+		if v, ok := raw[k]; ok {
+			known[k] = v
+		}
+	}
+	b, err := json.Marshal(known)
+	if err != nil {
+		return lambdawire.ErrorResponse{}, false
+	}
+	return lambdawire.ParseErrorBody(b)
 }
 
 // decodeFailure is a result the invoker cannot decode.

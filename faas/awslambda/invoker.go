@@ -313,7 +313,7 @@ func (inv *Invoker) result(function string, out *lambda.InvokeOutput) ([]byte, e
 		inv.log.Debug("awslambda: invocation log", "function", function, "log", decodeLog(*out.LogResult))
 	}
 	if out.FunctionError != nil {
-		er, ok := lambdawire.ParseErrorBody(out.Payload)
+		er, ok := functionErrorBody(out.Payload)
 		if !ok {
 			er = lambdawire.ErrorResponse{Type: *out.FunctionError, Message: string(out.Payload)}
 		}

@@ -202,6 +202,9 @@ func TestEnvelopeAndFunctionErrors(t *testing.T) {
 	}{
 		{"result", ok(`{"n":1}`), `{"n":1}`, "", ""},
 		{"function error header", ok(`{"errorType":"Bad:NonRetryable","errorMessage":"bad input"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, "Bad"},
+		{"foreign error with extra keys", ok(`{"errorType":"java.lang.IllegalStateException","errorMessage":"m","stackTrace":["a.B.c(B.java:1)"],"cause":{"errorMessage":"inner"}}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, "java.lang.IllegalStateException"},
+		{"foreign error mentioning a timeout", ok(`{"errorType":"ReadTimeout","errorMessage":"upstream: Task timed out after 3.00 seconds"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, "ReadTimeout"},
+		{"foreign type that is only the marker", ok(`{"errorType":":NonRetryable","errorMessage":"m"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, ":NonRetryable"},
 		{"error body without the header", ok(`{"errorType":"Oops","errorMessage":"lost header"}`), "", faas.KindApplication, "Oops"},
 		{"timeout", ok(`{"errorMessage":"2024-01-01T00:00:00Z abc Task timed out after 3.00 seconds"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindTimeout, ""},
 		{"emulator's timeout text", ok(`Task timed out after 3.00 seconds`), "", faas.KindTimeout, "Sandbox.Timedout"},
