@@ -46,6 +46,16 @@
 // policy decides, and counts the attempt. The idempotency key lets
 // activities detect a repeated attempt.
 //
+// # Usage
+//
+// The invoker asks for each invocation's log tail (LogType Tail; turn it
+// off with Options.NoLogTail) and reports the usage in its REPORT line
+// (billed duration, memory size, max memory used, init duration; see
+// faas.Usage) with faas.ReportUsage, before Invoke returns, for results
+// and function errors alike. Lambda and the local function host send the
+// tail; AWS's Runtime Interface Emulator does not, so on it nothing is
+// reported.
+//
 // # Payload limit
 //
 // The envelope is checked against Lambda's 6 MB synchronous limit before
@@ -113,8 +123,12 @@ type Options struct {
 	// Retry bounds the invoker's retries of what did not run (throttling,
 	// connections never made); see the package doc.
 	Retry RetryOptions
-	// LogTail asks Lambda for the invocation's log tail and logs it at
-	// debug level.
+	// NoLogTail stops the invoker from asking Lambda for each
+	// invocation's log tail (LogType Tail), which it otherwise does to
+	// report the invocation's usage (faas.ReportUsage) from its REPORT
+	// line: with NoLogTail no usage is reported.
+	NoLogTail bool
+	// LogTail logs each invocation's log tail at debug level.
 	LogTail bool
 	// Logger receives the invoker's logs (default slog.Default()).
 	Logger *slog.Logger
@@ -259,14 +273,14 @@ func (inv *Invoker) Invoke(ctx context.Context, req faas.Request) ([]byte, error
 	if qualifier != "" {
 		in.Qualifier = aws.String(qualifier)
 	}
-	if inv.opts.LogTail {
+	if !inv.opts.NoLogTail {
 		in.LogType = types.LogTypeTail
 	}
 	for try := 1; ; try++ {
 		var body errorBody
 		out, err := inv.client.Invoke(ctx, in, noSDKRetries, body.capture)
 		if err == nil {
-			return inv.result(function, out)
+			return inv.result(ctx, function, out)
 		}
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return nil, fmt.Errorf("awslambda: invocation of %s abandoned: %w", function, ctx.Err())
@@ -308,9 +322,15 @@ func (inv *Invoker) backoff(try int) time.Duration {
 	return time.Duration(rand.Int64N(int64(d)) + 1) // full jitter
 }
 
-func (inv *Invoker) result(function string, out *lambda.InvokeOutput) ([]byte, error) {
-	if inv.opts.LogTail && out.LogResult != nil {
-		inv.log.Debug("awslambda: invocation log", "function", function, "log", decodeLog(*out.LogResult))
+func (inv *Invoker) result(ctx context.Context, function string, out *lambda.InvokeOutput) ([]byte, error) {
+	if out.LogResult != nil {
+		logs := decodeLog(*out.LogResult)
+		if inv.opts.LogTail {
+			inv.log.Debug("awslambda: invocation log", "function", function, "log", logs)
+		}
+		if u, ok := lambdawire.ParseReport(logs); ok {
+			faas.ReportUsage(ctx, u)
+		}
 	}
 	if out.FunctionError != nil {
 		er, ok := functionErrorBody(out.Payload)
