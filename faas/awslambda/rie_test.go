@@ -45,6 +45,7 @@ func rieInvoker(t *testing.T, bootstrap string, opts lambdatest.Options) (*awsla
 
 type rieCase struct {
 	name     string
+	timeout  bool   // run on the RIE whose function times out after 1s
 	activity string // the function's case
 	input    string
 	kind     faas.Kind // "" for a result
@@ -55,10 +56,31 @@ type rieCase struct {
 	check    func(t *testing.T, out []byte)
 }
 
-func runRIECases(t *testing.T, inv *awslambda.Invoker, tr *countingTransport, cases []rieCase) {
+// rie is a function on RIE with a function timeout long enough for any
+// machine, and the same with a 1s timeout for the timeout cases.
+type rie struct {
+	inv, short  *awslambda.Invoker
+	tr, shortTr *countingTransport
+}
+
+func startRIE(t *testing.T, bootstrap string, opts lambdatest.Options) rie {
+	t.Helper()
+	var r rie
+	opts.Timeout = time.Minute
+	r.inv, r.tr = rieInvoker(t, bootstrap, opts)
+	opts.Timeout = time.Second
+	r.short, r.shortTr = rieInvoker(t, bootstrap, opts)
+	return r
+}
+
+func runRIECases(t *testing.T, r rie, cases []rieCase) {
 	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
+			inv, tr := r.inv, r.tr
+			if tt.timeout {
+				inv, tr = r.short, r.shortTr
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			before := tr.n.Load()
@@ -89,8 +111,7 @@ func runRIECases(t *testing.T, inv *awslambda.Invoker, tr *countingTransport, ca
 // TestPlainFunctionOnRIE runs a foreign (plain aws-lambda-go) function's
 // outcomes on AWS's emulator through the real SDK client.
 func TestPlainFunctionOnRIE(t *testing.T) {
-	inv, tr := rieInvoker(t, lambdatest.BuildPlain(t), lambdatest.Options{Timeout: time.Second})
-	runRIECases(t, inv, tr, []rieCase{
+	runRIECases(t, startRIE(t, lambdatest.BuildPlain(t), lambdatest.Options{}), []rieCase{
 		{name: "result", activity: lambdatest.CaseEcho, input: `{"a":1}`, check: func(t *testing.T, out []byte) {
 			var env map[string]any
 			require.NoError(t, json.Unmarshal(out, &env), "%s", out)
@@ -108,7 +129,7 @@ func TestPlainFunctionOnRIE(t *testing.T) {
 			kind: faas.KindApplication, errType: "string", message: "kaboom", stack: "main.go"},
 		{name: "exit mid-invocation (RIE: 502 Runtime.ExitError)", activity: lambdatest.CaseExit,
 			kind: faas.KindCrash, errType: "Runtime.ExitError", message: "exit status 1"},
-		{name: "function timeout (RIE: 200, plain text)", activity: lambdatest.CaseSleep,
+		{name: "function timeout (RIE: 200, plain text)", activity: lambdatest.CaseSleep, timeout: true,
 			kind: faas.KindTimeout, message: "Task timed out after 1.00 seconds"},
 		{name: "after all that, a result", activity: lambdatest.CaseEcho, input: `{"a":2}`},
 	})
@@ -117,8 +138,7 @@ func TestPlainFunctionOnRIE(t *testing.T) {
 // TestCustomRuntimeOnRIE runs a bash/curl custom runtime's outcomes on
 // AWS's emulator through the real SDK client.
 func TestCustomRuntimeOnRIE(t *testing.T) {
-	inv, tr := rieInvoker(t, lambdatest.WriteCurlRuntime(t, t.TempDir()), lambdatest.Options{Timeout: time.Second})
-	runRIECases(t, inv, tr, []rieCase{
+	runRIECases(t, startRIE(t, lambdatest.WriteCurlRuntime(t, t.TempDir()), lambdatest.Options{}), []rieCase{
 		{name: "result", activity: lambdatest.CaseEcho, input: `{"a":1}`, check: func(t *testing.T, out []byte) {
 			var got struct {
 				Payload map[string]any `json:"payload"`
@@ -132,7 +152,7 @@ func TestCustomRuntimeOnRIE(t *testing.T) {
 			kind: faas.KindCrash, errType: "Runtime.ExitError"},
 		{name: "init error after init, then exit", activity: lambdatest.CaseInitErrorLate,
 			kind: faas.KindCrash, errType: "Runtime.ExitError"},
-		{name: "function timeout", activity: lambdatest.CaseSleep,
+		{name: "function timeout", activity: lambdatest.CaseSleep, timeout: true,
 			kind: faas.KindTimeout, message: "Task timed out after 1.00 seconds"},
 		{name: "after all that, a result", activity: lambdatest.CaseEcho},
 	})
@@ -141,8 +161,8 @@ func TestCustomRuntimeOnRIE(t *testing.T) {
 // TestInitErrorOnRIE: a function whose init fails (RIE: 502 with the
 // posted error) crashed; it is not retried by the invoker.
 func TestInitErrorOnRIE(t *testing.T) {
-	inv, tr := rieInvoker(t, lambdatest.WriteCurlRuntime(t, t.TempDir()), lambdatest.Options{Env: map[string]string{lambdatest.InitEnv: lambdatest.InitEnvError}})
-	runRIECases(t, inv, tr, []rieCase{
+	inv, tr := rieInvoker(t, lambdatest.WriteCurlRuntime(t, t.TempDir()), lambdatest.Options{Timeout: time.Minute, Env: map[string]string{lambdatest.InitEnv: lambdatest.InitEnvError}})
+	runRIECases(t, rie{inv: inv, tr: tr}, []rieCase{
 		{name: "init error", activity: lambdatest.CaseEcho,
 			kind: faas.KindCrash, errType: "Runtime.LambdatestInitError", message: "init failed on purpose"},
 	})

@@ -123,7 +123,7 @@ func TestUsageFromTheHost(t *testing.T) {
 // TestNoUsageOnRIE: the emulator ignores LogType Tail, so nothing is
 // reported; the invocation is unaffected.
 func TestNoUsageOnRIE(t *testing.T) {
-	inv, _ := rieInvoker(t, lambdatest.BuildPlain(t), lambdatest.Options{})
+	inv, _ := rieInvoker(t, lambdatest.BuildPlain(t), lambdatest.Options{Timeout: time.Minute})
 	var rec usageRecorder
 	_, err := inv.Invoke(rec.ctx(), faas.Request{Activity: lambdatest.CaseEcho, Attempt: 1})
 	require.NoError(t, err)

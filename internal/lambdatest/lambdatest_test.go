@@ -71,7 +71,7 @@ func TestEchoOnRIE(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url := lambdatest.Start(t, tt.bootstrap(t), lambdatest.Options{})
+			url := lambdatest.Start(t, tt.bootstrap(t), lambdatest.Options{Timeout: time.Minute})
 			assert.True(t, strings.HasPrefix(url, "http://127.0.0.1:"), url)
 			c := newClient(t, url)
 			for range 2 { // cold, then warm
@@ -87,7 +87,7 @@ func TestEchoOnRIE(t *testing.T) {
 func TestOptionsReachTheFunction(t *testing.T) {
 	out := &syncbuf.Buffer{}
 	url := lambdatest.Start(t, lambdatest.BuildPlain(t), lambdatest.Options{
-		Timeout: 1500 * time.Millisecond, MemoryMB: 256, FunctionName: "myfn", Env: map[string]string{"EXTRA": "x"}, Output: out,
+		Timeout: 59500 * time.Millisecond, MemoryMB: 256, FunctionName: "myfn", Env: map[string]string{"EXTRA": "x"}, Output: out,
 	})
 	c := newClient(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -108,9 +108,9 @@ func TestOptionsReachTheFunction(t *testing.T) {
 	assert.Equal(t, "arn:aws:lambda:us-east-1:012345678912:function:myfn", got.InvokedFunctionArn)
 	assert.Equal(t, map[string]any{"k": "v"}, got.ClientContext["custom"])
 	assert.Equal(t, "256", got.Env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"])
-	assert.Equal(t, "2", got.Env["AWS_LAMBDA_FUNCTION_TIMEOUT"], "whole seconds, rounded up")
+	assert.Equal(t, "60", got.Env["AWS_LAMBDA_FUNCTION_TIMEOUT"], "whole seconds, rounded up")
 	deadline := time.UnixMilli(got.DeadlineUnixMs)
-	assert.True(t, deadline.After(before) && deadline.Before(time.Now().Add(2*time.Second+time.Second)), "deadline %v", deadline)
+	assert.True(t, deadline.After(before) && deadline.Before(time.Now().Add(61*time.Second)), "deadline %v", deadline)
 	// RIE prints the REPORT line before it answers, but its output is
 	// copied from a pipe: it may arrive a little later.
 	assert.Eventually(t, func() bool { return strings.Contains(out.String(), "REPORT RequestId: "+got.RequestID) },
