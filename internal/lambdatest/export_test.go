@@ -13,3 +13,17 @@ func RIEProcessForTest(t *testing.T, url string) (pid int, groups []int) {
 	p := v.(*process)
 	return p.cmd.Process.Pid, descendantGroups(p.cmd.Process.Pid)
 }
+
+// RIEExitedForTest reports whether the RIE serving url has exited.
+func RIEExitedForTest(url string) bool {
+	v, ok := running.Load(url)
+	if !ok {
+		return true
+	}
+	select {
+	case <-v.(*process).done:
+		return true
+	default:
+		return false
+	}
+}

@@ -6,7 +6,9 @@
 // Start runs RIE with one bootstrap and returns its endpoint, for
 // awslambda.NewClient's ClientConfig.Endpoint (any region, any static
 // credentials). RIE serves one function, invoked as FunctionName whatever
-// Options.FunctionName says, and one invocation at a time.
+// Options.FunctionName says, and one invocation at a time: a second one
+// while the first runs crashes it (a nil dereference after "ReserveFailed:
+// AlreadyReserved"), which fails the test at cleanup.
 //
 //	url := lambdatest.Start(t, lambdatest.BuildPlain(t), lambdatest.Options{Timeout: time.Second})
 //	client, _ := awslambda.NewClient(ctx, awslambda.ClientConfig{Region: "us-east-1", Endpoint: url,
@@ -167,6 +169,11 @@ func Start(tb testing.TB, bootstrap string, opts Options) string {
 		if err == nil {
 			running.Store(url, p)
 			tb.Cleanup(func() {
+				select {
+				case <-p.done:
+					tb.Errorf("lambdatest: aws-lambda-rie (%s) exited during the test (%v)", url, p.waitErr)
+				default:
+				}
 				p.stop()
 				running.Delete(url)
 				if tb.Failed() {

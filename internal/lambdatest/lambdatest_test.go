@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"runtime"
@@ -180,4 +181,44 @@ func TestTestScriptInstallsThisVersion(t *testing.T) {
 	require.NoError(t, err)
 	version := lambdatest.InstallCommand[strings.LastIndexByte(lambdatest.InstallCommand, '@')+1:]
 	assert.Contains(t, string(b), "LAMBDA_RIE_VERSION="+version)
+}
+
+// TestRIEExitingFailsTheTest: RIE dying under a test (it crashes on a
+// second concurrent invocation, say) fails that test.
+func TestRIEExitingFailsTheTest(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("finds processes in /proc")
+	}
+	var url string
+	ft := &failRecorder{T: t}
+	func() {
+		defer ft.runCleanups()
+		url = lambdatest.Start(ft, lambdatest.BuildPlain(t), lambdatest.Options{Timeout: time.Minute})
+		pid, _ := lambdatest.RIEProcessForTest(t, url)
+		require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+		require.Eventually(t, func() bool { return lambdatest.RIEExitedForTest(url) }, time.Minute, 10*time.Millisecond)
+	}()
+	require.Len(t, ft.errors, 1)
+	assert.Contains(t, ft.errors[0], "exited during the test")
+}
+
+// failRecorder is a testing.TB whose cleanups run on demand and whose
+// errors are recorded, not reported.
+type failRecorder struct {
+	*testing.T
+	errors   []string
+	cleanups []func()
+}
+
+func (f *failRecorder) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+func (f *failRecorder) Errorf(format string, a ...any) {
+	f.errors = append(f.errors, fmt.Sprintf(format, a...))
+}
+func (f *failRecorder) Failed() bool        { return len(f.errors) > 0 }
+func (f *failRecorder) Logf(string, ...any) {}
+
+func (f *failRecorder) runCleanups() {
+	for i := len(f.cleanups) - 1; i >= 0; i-- {
+		f.cleanups[i]()
+	}
 }
