@@ -39,6 +39,10 @@
 //     reports it, then exits);
 //   - /runtime/init/error during init: 502 with the posted body; an exit
 //     during init without it: 502 with an empty body;
+//   - the runtime gets Lambda-Runtime-Aws-Request-Id, -Deadline-Ms,
+//     -Invoked-Function-Arn and -Client-Context (X-Amz-Client-Context,
+//     decoded), but no Lambda-Runtime-Trace-Id, whatever X-Amzn-Trace-Id
+//     says;
 //   - no X-Amz-Log-Result (LogType Tail is ignored): the START, END and
 //     REPORT lines go to RIE's output (Options.Output), REPORT with
 //     "Init Duration" first and Max Memory Used equal to Memory Size.
