@@ -34,6 +34,9 @@ type Local interface {
 
 // Invoker invokes activities. The deadline of ctx is the attempt's
 // start-to-close timeout. Implementations are safe for concurrent use.
+// An invoker that knows what an attempt used (faas/awslambda, from the
+// invocation's REPORT line) reports it with ReportUsage(ctx, ...) before
+// Invoke returns.
 type Invoker interface {
 	// Invoke runs one attempt and returns the encoded result, or an error;
 	// errors describing the failure are *Error.

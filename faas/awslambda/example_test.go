@@ -4,6 +4,7 @@ import (
 	"context"
 	"log"
 
+	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/faas/awslambda"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
@@ -23,4 +24,22 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	_ = worker.Options{Invoker: inv} // then worker.New(eng, opts)
+}
+
+// What each invocation used reaches whoever calls Invoke (a worker): the
+// invoker reads the REPORT line of the log tail it asks Lambda for.
+func Example_usage() {
+	ctx := context.Background()
+	lc, err := awslambda.NewClient(ctx, awslambda.ClientConfig{Region: "eu-west-1"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	inv, err := awslambda.New(lc, awslambda.Options{DefaultFunction: "cloudbutton-activities"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var used faas.Usage
+	ctx = faas.WithUsageReporter(ctx, func(u faas.Usage) { used = u })
+	_, err = inv.Invoke(ctx, faas.Request{Activity: "resize", Input: []byte(`"cat.png"`), Attempt: 1})
+	log.Printf("err=%v billed=%v memory=%dMB init=%v cost=%.6f GB-s", err, used.BilledDuration, used.MemoryMB, used.InitDuration, used.GBSeconds())
 }

@@ -18,20 +18,43 @@
 // A function error (the X-Amz-Function-Error header, or defensively a body
 // of Lambda's {"errorType","errorMessage"} shape) becomes a *faas.Error:
 // KindApplication with the activity error's type, message, stack and
-// non-retryable flag; KindTimeout for Sandbox.Timedout; KindCrash for
-// Runtime.* errors; KindNotFound for an activity the function does not
-// host. Service errors map to KindNotFound (ResourceNotFoundException),
-// KindPayloadTooLarge (413), KindThrottled (429 TooManyRequestsException)
-// and KindUnavailable (5xx, network errors; other 4xx are non-retryable).
+// non-retryable flag (an errorType ending in ":NonRetryable", the marker
+// of faas/lambdahandler; any other type, a foreign function's, is kept
+// as it is and retryable); KindTimeout for Sandbox.Timedout; KindCrash
+// for Runtime.* errors (the process exited, init failed); KindNotFound
+// for an activity the function does not host. Service errors map to
+// KindNotFound (ResourceNotFoundException), KindPayloadTooLarge (413),
+// KindThrottled (429 TooManyRequestsException) and KindUnavailable (5xx,
+// network errors; other 4xx are non-retryable).
+//
+// AWS's Runtime Interface Emulator (aws-lambda-rie) never sends
+// X-Amz-Function-Error, answers a function timeout with 200 and the text
+// "Task timed out after N.00 seconds", and a crash, an init error or a
+// reported panic with 502 and the function error as the body; the
+// invoker reads these as the function errors they are (a 502 with
+// Lambda's X-Amzn-ErrorType header stays a service error).
 //
 // The AWS SDK's own retryer is disabled on every call (aws.NopRetryer), so
-// attempts never multiply silently. Instead the invoker retries throttling
-// and unavailability itself, a bounded number of times (Options.Retry,
-// default 3 tries in all) with exponential backoff and full jitter, within
-// the attempt's deadline; when that budget is spent it returns
-// KindThrottled or KindUnavailable, which the worker's retry policy then
-// handles as a failed attempt. A throttled invocation never ran; a 5xx may
-// have, which the idempotency key lets activities detect.
+// attempts never multiply silently. The invoker itself retries only what
+// certainly did not run the function: throttling (429) and a connection
+// to the endpoint that was never established (refused, DNS), a bounded
+// number of times (Options.Retry, default 3 tries in all) with
+// exponential backoff and full jitter, within the attempt's deadline.
+// Anything that may have run (a 5xx, a connection lost after the request
+// was sent, a crash, a timeout) goes back to the worker at once, and so
+// does a retryable failure once the budget is spent: the worker's retry
+// policy decides, and counts the attempt. The idempotency key lets
+// activities detect a repeated attempt.
+//
+// # Usage
+//
+// The invoker asks for each invocation's log tail (LogType Tail; turn it
+// off with Options.NoLogTail) and reports the usage in its REPORT line
+// (billed duration, memory size, max memory used, init duration; see
+// faas.Usage) with faas.ReportUsage, before Invoke returns, for results
+// and function errors alike. Lambda and the local function host send the
+// tail; AWS's Runtime Interface Emulator does not, so on it nothing is
+// reported.
 //
 // # Payload limit
 //
@@ -47,6 +70,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -67,8 +91,8 @@ import (
 // MaxPayload is Lambda's synchronous invocation payload limit, 6 MB.
 const MaxPayload = lambdawire.MaxSyncPayload
 
-// RetryOptions bounds the invoker's own retries of throttled and
-// unavailable invocations.
+// RetryOptions bounds the invoker's own retries of invocations that did
+// not run: throttled (429), or no connection to the endpoint.
 type RetryOptions struct {
 	// MaxTries is the number of tries per attempt, the first included
 	// (default 3; 1 disables retrying in the invoker).
@@ -96,10 +120,15 @@ type Options struct {
 	// MaxPayload bounds the request payload (default and maximum
 	// MaxPayload).
 	MaxPayload int
-	// Retry bounds retries of throttling and 5xx inside the invoker.
+	// Retry bounds the invoker's retries of what did not run (throttling,
+	// connections never made); see the package doc.
 	Retry RetryOptions
-	// LogTail asks Lambda for the invocation's log tail and logs it at
-	// debug level.
+	// NoLogTail stops the invoker from asking Lambda for each
+	// invocation's log tail (LogType Tail), which it otherwise does to
+	// report the invocation's usage (faas.ReportUsage) from its REPORT
+	// line: with NoLogTail no usage is reported.
+	NoLogTail bool
+	// LogTail logs each invocation's log tail at debug level.
 	LogTail bool
 	// Logger receives the invoker's logs (default slog.Default()).
 	Logger *slog.Logger
@@ -244,19 +273,20 @@ func (inv *Invoker) Invoke(ctx context.Context, req faas.Request) ([]byte, error
 	if qualifier != "" {
 		in.Qualifier = aws.String(qualifier)
 	}
-	if inv.opts.LogTail {
+	if !inv.opts.NoLogTail {
 		in.LogType = types.LogTypeTail
 	}
 	for try := 1; ; try++ {
-		out, err := inv.client.Invoke(ctx, in, noSDKRetries)
+		var body errorBody
+		out, err := inv.client.Invoke(ctx, in, noSDKRetries, body.capture)
 		if err == nil {
-			return inv.result(function, out)
+			return inv.result(ctx, function, out)
 		}
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return nil, fmt.Errorf("awslambda: invocation of %s abandoned: %w", function, ctx.Err())
 		}
-		fe := inv.classify(ctx, function, err)
-		if (fe.Kind != faas.KindThrottled && fe.Kind != faas.KindUnavailable) || fe.NonRetryable || try >= inv.opts.Retry.MaxTries {
+		fe := inv.classify(ctx, function, err, body.b)
+		if !didNotRun(fe, err) || try >= inv.opts.Retry.MaxTries {
 			return nil, fe
 		}
 		delay := inv.backoff(try)
@@ -272,7 +302,7 @@ func (inv *Invoker) Invoke(ctx context.Context, req faas.Request) ([]byte, error
 			if errors.Is(ctx.Err(), context.Canceled) {
 				return nil, fmt.Errorf("awslambda: invocation of %s abandoned: %w", function, ctx.Err())
 			}
-			return nil, inv.classify(ctx, function, ctx.Err())
+			return nil, inv.classify(ctx, function, ctx.Err(), nil)
 		}
 	}
 }
@@ -292,29 +322,41 @@ func (inv *Invoker) backoff(try int) time.Duration {
 	return time.Duration(rand.Int64N(int64(d)) + 1) // full jitter
 }
 
-func (inv *Invoker) result(function string, out *lambda.InvokeOutput) ([]byte, error) {
-	if inv.opts.LogTail && out.LogResult != nil {
-		inv.log.Debug("awslambda: invocation log", "function", function, "log", decodeLog(*out.LogResult))
+func (inv *Invoker) result(ctx context.Context, function string, out *lambda.InvokeOutput) ([]byte, error) {
+	if out.LogResult != nil {
+		logs := decodeLog(*out.LogResult)
+		if inv.opts.LogTail {
+			inv.log.Debug("awslambda: invocation log", "function", function, "log", logs)
+		}
+		if u, ok := lambdawire.ParseReport(logs); ok {
+			faas.ReportUsage(ctx, u)
+		}
 	}
 	if out.FunctionError != nil {
-		er, ok := lambdawire.ParseErrorBody(out.Payload)
+		er, ok := functionErrorBody(out.Payload)
 		if !ok {
 			er = lambdawire.ErrorResponse{Type: *out.FunctionError, Message: string(out.Payload)}
 		}
 		return nil, er.ToError(function)
 	}
+	// Without the header (AWS's Runtime Interface Emulator never sends
+	// it), an error body or the emulator's timeout text.
 	if er, ok := lambdawire.IsStrictErrorBody(out.Payload); ok {
 		return nil, er.ToError(function)
 	}
+	if fe, ok := timeoutBody(function, out.Payload); ok {
+		return nil, fe
+	}
 	res, err := lambdawire.DecodeResult(out.Payload)
 	if err != nil {
-		return nil, &faas.Error{Kind: faas.KindApplication, Type: core.FailureDecode, Message: err.Error(), NonRetryable: true, Function: function}
+		return nil, decodeFailure(function, err)
 	}
 	return res, nil
 }
 
-// classify maps an Invoke error (service, transport or ctx) to *faas.Error.
-func (inv *Invoker) classify(ctx context.Context, function string, err error) *faas.Error {
+// classify maps an Invoke error (service, transport or ctx) to
+// *faas.Error; body is the error response's body, if any.
+func (inv *Invoker) classify(ctx context.Context, function string, err error, body []byte) *faas.Error {
 	fe := &faas.Error{Function: function, Message: err.Error()}
 	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		fe.Kind, fe.Type = faas.KindTimeout, core.FailureTimeout
@@ -325,12 +367,25 @@ func (inv *Invoker) classify(ctx context.Context, function string, err error) *f
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		status = re.HTTPStatusCode()
+		// Not a service error but the function's: AWS's Runtime Interface
+		// Emulator answers a crash (Runtime.ExitError), an init error or
+		// a reported panic with 502 and the function error as the body,
+		// where Lambda answers 200 and X-Amz-Function-Error. Lambda's own
+		// errors carry X-Amzn-ErrorType and another body.
+		if status >= 500 && re.Response != nil && re.Response.Header.Get("X-Amzn-ErrorType") == "" {
+			if er, ok := lambdawire.IsStrictErrorBody(body); ok {
+				return er.ToError(function)
+			}
+		}
 	}
 	code := ""
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code = ae.ErrorCode()
 		fe.Message = ae.ErrorMessage()
+		if fe.Message == "" || fe.Message == code {
+			fe.Message = fmt.Sprintf("HTTP %d from the Lambda endpoint (%s)", status, code)
+		}
 	}
 	fe.Type = code
 	switch {
@@ -353,6 +408,27 @@ func (inv *Invoker) classify(ctx context.Context, function string, err error) *f
 		fe.Type = string(fe.Kind)
 	}
 	return fe
+}
+
+// didNotRun reports whether the failed invocation certainly did not run
+// the function, so that the invoker may try again without running an
+// attempt twice: Lambda refused it (429 throttling), or no connection to
+// the endpoint was made. Anything else (a 5xx, a connection lost after
+// the request was sent) may have run, and goes back to the worker, whose
+// retry policy decides.
+func didNotRun(fe *faas.Error, err error) bool {
+	if fe.Kind == faas.KindThrottled {
+		return true
+	}
+	if fe.Kind != faas.KindUnavailable || fe.NonRetryable {
+		return false
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 func decodeLog(b64 string) string {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,6 +67,15 @@ func ok(body string, headers ...string) func(w http.ResponseWriter) {
 	}
 }
 
+// status answers with a bare status and body, as AWS's Runtime Interface
+// Emulator does (no X-Amzn-ErrorType).
+func status(code int, body string) func(w http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
 func newInvoker(t *testing.T, f *fakeLambda, opts awslambda.Options) *awslambda.Invoker {
 	t.Helper()
 	srv := httptest.NewServer(f) // listens on 127.0.0.1
@@ -83,20 +94,22 @@ func newInvoker(t *testing.T, f *fakeLambda, opts awslambda.Options) *awslambda.
 	return inv
 }
 
-func TestRetriesAreBoundedAndOwnedByTheInvoker(t *testing.T) {
+func TestOnlyWhatDidNotRunIsRetried(t *testing.T) {
 	tests := []struct {
 		name     string
 		script   []func(http.ResponseWriter)
 		tries    int
 		wantReqs int
 		kind     faas.Kind
+		nonRetry bool
 	}{
-		{"5xx then success", []func(http.ResponseWriter){serviceError(503, "ServiceException"), serviceError(500, "ServiceException"), ok(`"done"`)}, 3, 3, ""},
-		{"throttled beyond budget", []func(http.ResponseWriter){serviceError(429, "TooManyRequestsException")}, 3, 3, faas.KindThrottled},
-		{"5xx beyond budget", []func(http.ResponseWriter){serviceError(502, "EC2UnexpectedException")}, 2, 2, faas.KindUnavailable},
-		{"4xx is not retried", []func(http.ResponseWriter){serviceError(403, "AccessDeniedException")}, 5, 1, faas.KindUnavailable},
-		{"not found is not retried", []func(http.ResponseWriter){serviceError(404, "ResourceNotFoundException")}, 5, 1, faas.KindNotFound},
-		{"413 is not retried", []func(http.ResponseWriter){serviceError(413, "RequestEntityTooLargeException")}, 5, 1, faas.KindPayloadTooLarge},
+		{"throttled then success", []func(http.ResponseWriter){serviceError(429, "TooManyRequestsException"), serviceError(429, "TooManyRequestsException"), ok(`"done"`)}, 3, 3, "", false},
+		{"throttled beyond budget", []func(http.ResponseWriter){serviceError(429, "TooManyRequestsException")}, 3, 3, faas.KindThrottled, false},
+		{"5xx may have run: not retried here", []func(http.ResponseWriter){serviceError(503, "ServiceException"), ok(`"done"`)}, 3, 1, faas.KindUnavailable, false},
+		{"502 service error: not retried here", []func(http.ResponseWriter){serviceError(502, "EC2UnexpectedException")}, 3, 1, faas.KindUnavailable, false},
+		{"4xx is not retried", []func(http.ResponseWriter){serviceError(403, "AccessDeniedException")}, 5, 1, faas.KindUnavailable, true},
+		{"not found is not retried", []func(http.ResponseWriter){serviceError(404, "ResourceNotFoundException")}, 5, 1, faas.KindNotFound, true},
+		{"413 is not retried", []func(http.ResponseWriter){serviceError(413, "RequestEntityTooLargeException")}, 5, 1, faas.KindPayloadTooLarge, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,13 +126,70 @@ func TestRetriesAreBoundedAndOwnedByTheInvoker(t *testing.T) {
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, tt.kind, fe.Kind)
 			assert.Contains(t, fe.Message, "scripted")
-			if tt.kind == faas.KindThrottled || tt.name == "5xx beyond budget" {
-				assert.False(t, fe.NonRetryable, "the worker's retry policy may retry it")
-			} else {
-				assert.True(t, fe.NonRetryable)
-			}
+			assert.Equal(t, tt.nonRetry, fe.NonRetryable, "whether the worker's retry policy may retry it")
 		})
 	}
+}
+
+// TestConnectionFailures: a connection never made is retried (the
+// function did not run); one lost after the request went out is not.
+func TestConnectionFailures(t *testing.T) {
+	t.Run("refused", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := l.Addr().String()
+		require.NoError(t, l.Close()) // nothing listens there now
+		var dials atomic.Int32
+		tr := &http.Transport{DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {
+			dials.Add(1)
+			return (&net.Dialer{}).DialContext(ctx, network, a)
+		}}
+		inv := invokerOver(t, "http://"+addr, tr, 3)
+		_, err = inv.Invoke(context.Background(), faas.Request{Activity: "act"})
+		var fe *faas.Error
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, faas.KindUnavailable, fe.Kind)
+		assert.False(t, fe.NonRetryable)
+		assert.Equal(t, int32(3), dials.Load(), "tried MaxTries times")
+	})
+	t.Run("lost after sending", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		var accepted atomic.Int32
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				accepted.Add(1)
+				_, _ = c.Read(make([]byte, 1024)) // the request arrives, the function "runs"...
+				_ = c.Close()                     // ...and the connection is lost
+			}
+		}()
+		t.Cleanup(func() { _ = l.Close(); <-done })
+		inv := invokerOver(t, "http://"+l.Addr().String(), &http.Transport{}, 3)
+		_, err = inv.Invoke(context.Background(), faas.Request{Activity: "act"})
+		var fe *faas.Error
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, faas.KindUnavailable, fe.Kind)
+		assert.False(t, fe.NonRetryable, "the worker's policy may retry it")
+		assert.Equal(t, int32(1), accepted.Load(), "not retried by the invoker: it may have run")
+	})
+}
+
+func invokerOver(t *testing.T, url string, tr *http.Transport, tries int) *awslambda.Invoker {
+	t.Helper()
+	t.Cleanup(tr.CloseIdleConnections)
+	client, err := awslambda.NewClient(context.Background(), awslambda.ClientConfig{
+		Region: "eu-west-1", Endpoint: url, AccessKeyID: "k", SecretAccessKey: "s", HTTPClient: &http.Client{Transport: tr},
+	})
+	require.NoError(t, err)
+	inv, err := awslambda.New(client, awslambda.Options{Retry: awslambda.RetryOptions{MaxTries: tries, BaseDelay: time.Millisecond}})
+	require.NoError(t, err)
+	return inv
 }
 
 func TestEnvelopeAndFunctionErrors(t *testing.T) {
@@ -132,8 +202,15 @@ func TestEnvelopeAndFunctionErrors(t *testing.T) {
 	}{
 		{"result", ok(`{"n":1}`), `{"n":1}`, "", ""},
 		{"function error header", ok(`{"errorType":"Bad:NonRetryable","errorMessage":"bad input"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, "Bad"},
+		{"foreign error with extra keys", ok(`{"errorType":"java.lang.IllegalStateException","errorMessage":"m","stackTrace":["a.B.c(B.java:1)"],"cause":{"errorMessage":"inner"}}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, "java.lang.IllegalStateException"},
+		{"foreign error mentioning a timeout", ok(`{"errorType":"ReadTimeout","errorMessage":"upstream: Task timed out after 3.00 seconds"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, "ReadTimeout"},
+		{"foreign type that is only the marker", ok(`{"errorType":":NonRetryable","errorMessage":"m"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, ":NonRetryable"},
 		{"error body without the header", ok(`{"errorType":"Oops","errorMessage":"lost header"}`), "", faas.KindApplication, "Oops"},
 		{"timeout", ok(`{"errorMessage":"2024-01-01T00:00:00Z abc Task timed out after 3.00 seconds"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindTimeout, ""},
+		{"emulator's timeout text", ok(`Task timed out after 3.00 seconds`), "", faas.KindTimeout, "Sandbox.Timedout"},
+		{"a JSON string that says so is a result", ok(`"Task timed out after 3.00 seconds"`), `"Task timed out after 3.00 seconds"`, "", ""},
+		{"emulator's crash: 502 and the function error", status(502, `{"errorType":"Runtime.ExitError","errorMessage":"RequestId: r Error: Runtime exited with error: exit status 1"}`), "", faas.KindCrash, "Runtime.ExitError"},
+		{"emulator's empty 502", status(502, ``), "", faas.KindUnavailable, ""},
 		{"runtime exit", ok(`{"errorType":"Runtime.ExitError","errorMessage":"exit status 2"}`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindCrash, "Runtime.ExitError"},
 		{"non-JSON function error", ok(`boom`, "X-Amz-Function-Error", "Unhandled"), "", faas.KindApplication, "Unhandled"},
 	}

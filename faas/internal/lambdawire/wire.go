@@ -189,15 +189,22 @@ type Decoded struct {
 	NonRetryable bool
 }
 
-// Decode strips the non-retryable marker and rebuilds the stack text.
+// Decode strips the non-retryable marker and rebuilds the stack text. The
+// marker follows a type (FromFailure always writes one): a bare
+// ":NonRetryable" is some other function's type, kept as it is.
 func (e ErrorResponse) Decode() Decoded {
 	typ, nonRetryable := strings.CutSuffix(e.Type, NonRetryableSuffix)
+	if typ == "" {
+		typ, nonRetryable = e.Type, false
+	}
 	return Decoded{Type: typ, Message: e.Message, Stack: FormatStack(e.StackTrace), NonRetryable: nonRetryable}
 }
 
-// IsTimeout reports whether the error is Lambda's timeout.
+// IsTimeout reports whether the error is Lambda's timeout: its type, or
+// (as older Lambda reported it) no type and the timeout message. A typed
+// error that mentions a timeout is the function's own.
 func (e ErrorResponse) IsTimeout() bool {
-	return e.Type == TypeTimeout || strings.Contains(e.Message, timeoutMessagePattern)
+	return e.Type == TypeTimeout || (e.Type == "" && strings.Contains(e.Message, timeoutMessagePattern))
 }
 
 // IsRuntimeCrash reports whether the runtime itself failed (exit, init
