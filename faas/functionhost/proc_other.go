@@ -4,6 +4,7 @@ package functionhost
 
 import "os/exec"
 
+// setProcessGroup does nothing: there are no process groups here.
 func setProcessGroup(cmd *exec.Cmd) {}
 
 func killProcess(cmd *exec.Cmd) {
@@ -11,3 +12,6 @@ func killProcess(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 	}
 }
+
+// killProcessGroup does nothing: the sandbox kills the bootstrap itself.
+func killProcessGroup(pgid int) {}

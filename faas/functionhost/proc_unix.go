@@ -22,3 +22,6 @@ func killProcess(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 	}
 }
+
+// killProcessGroup kills the process group pgid.
+func killProcessGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }
