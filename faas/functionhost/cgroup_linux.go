@@ -239,8 +239,14 @@ func (c *cgroup) pids() []int {
 	return out
 }
 
-// populated reports whether a process is still in the cgroup.
-func (c *cgroup) populated() bool { return c.keyed("cgroup.events", "populated") != 0 }
+// populated reports whether a process is still in the cgroup (a removed
+// cgroup has none).
+func (c *cgroup) populated() bool {
+	if _, err := os.Stat(c.dir); errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	return c.keyed("cgroup.events", "populated") != 0
+}
 
 // kill kills every process in the cgroup (cgroup.kill) and waits, up to
 // wait, for it to be empty.

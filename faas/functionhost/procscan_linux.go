@@ -29,6 +29,11 @@ func readStat(pid int) (procStat, error) {
 	if err != nil {
 		return procStat{}, err
 	}
+	return parseStat(pid, b)
+}
+
+// parseStat parses the text of /proc/PID/stat.
+func parseStat(pid int, b []byte) (procStat, error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 || i+2 >= len(b) {
 		return procStat{}, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
@@ -44,6 +49,7 @@ func readStat(pid int) (procStat, error) {
 	st := procStat{pid: pid, state: f[0][0]}
 	st.ppid, _ = strconv.Atoi(string(f[1]))
 	st.pgrp, _ = strconv.Atoi(string(f[2]))
+	var err error
 	st.start, err = strconv.ParseUint(string(f[19]), 10, 64)
 	if err != nil {
 		return procStat{}, fmt.Errorf("/proc/%d/stat: start time: %w", pid, err)

@@ -243,6 +243,12 @@ func (s *sandbox) watch() {
 func (s *sandbox) kill() {
 	s.killMu.Lock()
 	defer s.killMu.Unlock()
+	s.mu.Lock()
+	released := s.released
+	s.mu.Unlock()
+	if released {
+		return // its processes were gone before it was released
+	}
 	if s.cg != nil {
 		if err := s.cg.kill(killWait); err != nil {
 			s.log.Warn("functionhost: killing an execution environment", "err", err)
