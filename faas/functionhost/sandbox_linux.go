@@ -156,15 +156,14 @@ func (s *sandbox) started(cmd *exec.Cmd) {
 	}
 }
 
-// members lists the environment's live processes.
+// members lists the environment's live processes: with a cgroup, its
+// cgroup.procs (pids only); without, a scan of /proc for them.
 func (s *sandbox) members() []procStat {
 	if s.cg != nil {
-		pids := s.cg.pids()
-		out := make([]procStat, 0, len(pids))
-		for _, pid := range pids {
-			if st, err := readStat(pid); err == nil && !st.gone() {
-				out = append(out, st)
-			}
+		pids := s.cg.pids() // zombies are not listed
+		out := make([]procStat, len(pids))
+		for i, pid := range pids {
+			out[i] = procStat{pid: pid}
 		}
 		return out
 	}
@@ -180,12 +179,39 @@ func (s *sandbox) members() []procStat {
 	return live
 }
 
-// sample adds up the memory of the environment's processes, records the
-// peak, and returns the sum.
-func (s *sandbox) sample() uint64 {
+// knownPIDs lists the environment's processes without scanning /proc: the
+// cgroup's, or those the last scan found.
+func (s *sandbox) knownPIDs() []int {
+	if s.cg != nil {
+		return s.cg.pids()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tr == nil || s.released {
+		return nil
+	}
+	pids := make([]int, 0, len(s.tr.members))
+	for pid := range s.tr.members {
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// sample adds up the memory of the environment's processes (all of them,
+// or with quick only those already known), records the peak, and returns
+// the sum.
+func (s *sandbox) sample(quick bool) uint64 {
+	var pids []int
+	if quick {
+		pids = s.knownPIDs()
+	} else {
+		for _, st := range s.members() {
+			pids = append(pids, st.pid)
+		}
+	}
 	var sum uint64
-	for _, st := range s.members() {
-		m, ok := readMemory(st.pid)
+	for _, pid := range pids {
+		m, ok := readMemory(pid)
 		if !ok {
 			continue
 		}
@@ -219,7 +245,7 @@ func (s *sandbox) watch() {
 			return
 		case <-t.C:
 		}
-		used := s.sample()
+		used := s.sample(false)
 		if used > s.limit {
 			s.oom.Store(true)
 			s.log.Debug("functionhost: execution environment over its memory size; killing it",
@@ -325,7 +351,7 @@ func (s *sandbox) maxMemoryMB() int {
 	live := !s.released && s.leader.pid != 0
 	s.mu.Unlock()
 	if live {
-		s.sample() // what happened since the watchdog's last sample
+		s.sample(true) // what happened since the watchdog's last sample
 	}
 	return bytesToMB(s.peak.Load(), s.limitMB)
 }
