@@ -106,7 +106,7 @@ func (f *function) invoke(ctx context.Context, payload []byte) result {
 	if o.functionError {
 		f.stats.errors.Add(1)
 	}
-	return result{outcome: o, logs: f.formatLogs(inv.id, logs, time.Since(start), initDur)}
+	return result{outcome: o, logs: f.formatLogs(inv.id, logs, time.Since(start), initDur, inv.memUsedMB)}
 }
 
 // invokeInProcess runs the handler in a goroutine under the function
@@ -161,6 +161,7 @@ func (f *function) invokeBootstrap(inv *invocation) (o outcome, initDur time.Dur
 		env.logs.begin()
 		o, delivered := env.run(inv, f.host.opts.InitTimeout)
 		logs = env.logs.end()
+		inv.memUsedMB = env.box.maxMemoryMB()
 		if cold {
 			select {
 			case <-env.ready:
@@ -303,8 +304,12 @@ func (f *function) processEnv(runtimeAPI string, id int) []string {
 	return env
 }
 
-// formatLogs builds the invocation's log text as Lambda writes it.
-func (f *function) formatLogs(id string, body []byte, d, initDur time.Duration) []byte {
+// formatLogs builds the invocation's log text as Lambda writes it. d is
+// the whole invocation, a cold start's init included: Duration leaves the
+// init out, Billed Duration is d rounded up to the next ms (a provided
+// runtime is billed for its init). Max Memory Used (memMB, 0 when unknown:
+// in-process functions) is the environment's peak so far.
+func (f *function) formatLogs(id string, body []byte, d, initDur time.Duration, memMB int) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "START RequestId: %s Version: $LATEST\n", id)
 	b.Write(body)
@@ -312,9 +317,16 @@ func (f *function) formatLogs(id string, body []byte, d, initDur time.Duration) 
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "END RequestId: %s\n", id)
+	billed := (d + time.Millisecond - 1) / time.Millisecond
+	if initDur > 0 && initDur < d {
+		d -= initDur
+	}
 	ms := float64(d.Microseconds()) / 1000
 	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB",
-		id, ms, int64(ms)+1, f.cfg.MemoryMB)
+		id, ms, int64(billed), f.cfg.MemoryMB)
+	if memMB > 0 {
+		fmt.Fprintf(&b, "\tMax Memory Used: %d MB", memMB)
+	}
 	if initDur > 0 {
 		fmt.Fprintf(&b, "\tInit Duration: %.2f ms", float64(initDur.Microseconds())/1000)
 	}

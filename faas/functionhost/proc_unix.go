@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !linux
 
 package functionhost
 
@@ -11,16 +11,6 @@ import (
 // reaches the processes it started too.
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-}
-
-// killProcess kills the bootstrap's process group.
-func killProcess(cmd *exec.Cmd) {
-	if cmd.Process == nil {
-		return
-	}
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		_ = cmd.Process.Kill()
-	}
 }
 
 // killProcessGroup kills the process group pgid.
