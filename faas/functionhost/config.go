@@ -73,7 +73,8 @@ type FunctionConfig struct {
 	// Environment is added to the bootstrap's environment.
 	Environment map[string]string `yaml:"environment"`
 	// MemoryMB is reported to the function (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)
-	// and in logs; the host does not enforce it. Default 128.
+	// and in logs, and on Linux the host enforces it on a bootstrap's
+	// environment (see Sandbox in the package doc). Default 128.
 	MemoryMB int `yaml:"memory"`
 	// Timeout bounds one invocation (default 3s, like Lambda); a bootstrap
 	// past it is killed and the invocation fails with Sandbox.Timedout.

@@ -43,6 +43,63 @@
 // runs a host from such a file, whose in-process functions run the
 // activities that build of the CLI registers (see package cli).
 //
+// # Sandbox
+//
+// Each bootstrap execution environment is a sandbox, as on Lambda: when
+// it ends (timeout, crash, idle shutdown, host Close) every process it
+// started dies with it, a child that left the bootstrap's process group
+// and session (setsid) included; and it may not use more memory than the
+// function's memory size. How, depends on what the machine offers:
+//
+//   - On Linux, where the host can create cgroup v2 children of its own
+//     cgroup (found from /proc/self/mountinfo and /proc/self/cgroup: under
+//     /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid system; as
+//     root, or in a delegated cgroup), each environment gets its own
+//     cgroup, cloudbutton-fh-<host pid>-<token>, removed when it ends. The
+//     bootstrap starts inside it (clone3 with CLONE_INTO_CGROUP), so
+//     nothing it forks is ever outside, and a kill is cgroup.kill (Linux
+//     5.14 and later).
+//   - When the memory controller is enabled for those cgroups (memory is in
+//     the parent's cgroup.subtree_control, which cgroup v2 allows only
+//     where the parent holds no process of its own: the root cgroup, in
+//     practice), memory.max enforces the memory size, with memory.swap.max
+//     0 and memory.oom.group 1 so that the kernel's OOM killer takes the
+//     whole environment, and memory.peak gives Max Memory Used.
+//   - Without a usable cgroup (another OS, cgroup v1 only, a cgroup the
+//     host cannot write, no cgroup.kill, clone3 refused by a seccomp
+//     profile), an environment's processes are the bootstrap's process
+//     group plus every process whose environment holds
+//     _CLOUDBUTTON_SANDBOX=<token> (set for the bootstrap, inherited by
+//     what it starts), found in /proc; a kill repeats until none is left.
+//     A process that clears its environment and leaves its parent and
+//     group before the host looks escapes; a cgroup has no such gap.
+//   - Without the memory controller (either case above), a watchdog sums
+//     the resident memory of the environment's processes (VmRSS plus
+//     VmSwap, /proc/PID/status) every 5 ms while it moves, up to every
+//     50 ms while it is steady, and kills the environment when the sum is
+//     over the memory size; Max Memory Used is the highest sum seen (or
+//     one process's VmHWM when that is higher). Memory may go past the
+//     size until the next sample sees it.
+//   - Outside Linux, the sandbox is the bootstrap's process group only
+//     (a setsid child survives it), and memory is neither enforced nor
+//     measured.
+//
+// RLIMIT_AS is not used: it limits address space, not memory, and the Go
+// runtime reserves far more address space than it uses (a Go program under
+// a 128 MB RLIMIT_AS dies at start: "failed to reserve page summary
+// memory"), so it would fail every Go bootstrap at Lambda's smallest
+// memory size. The host logs the mechanism it uses once, at debug level.
+//
+// An environment killed for its memory fails the invocation it was running
+// as on Lambda: errorType Runtime.OutOfMemory, errorMessage "RequestId:
+// <id> Error: Runtime exited with error: signal: killed", and Max Memory
+// Used equal to the memory size in the REPORT line. That line has
+// Duration, Billed Duration (the whole invocation, a cold start's init
+// included as Lambda bills provided runtimes, rounded up to the next ms),
+// Memory Size, Max Memory Used (the environment's peak so far; left out
+// for in-process functions and outside Linux) and, on a cold start, Init
+// Duration.
+//
 // # Testing
 //
 // Start a host on "127.0.0.1:0" in a test, point an awslambda invoker (or

@@ -77,7 +77,7 @@ func (v *version) invoke(ctx context.Context, inv *invocation) result {
 	if o.functionError {
 		f.stats.errors.Add(1)
 	}
-	return result{outcome: o, logs: v.formatLogs(inv.id, logs, time.Since(start), initDur)}
+	return result{outcome: o, logs: v.formatLogs(inv.id, logs, time.Since(start), initDur, inv.memUsedMB)}
 }
 
 // invokeInProcess runs the handler in a goroutine under the function
@@ -131,6 +131,7 @@ func (v *version) invokeBootstrap(inv *invocation) (o outcome, initDur time.Dura
 		env.logs.begin()
 		o, delivered := env.run(inv, v.fn.host.opts.InitTimeout)
 		logs = env.logs.end()
+		inv.memUsedMB = env.box.maxMemoryMB()
 		if cold {
 			select {
 			case <-env.ready:
@@ -251,8 +252,12 @@ func (v *version) processEnv(runtimeAPI string, id int) []string {
 	return env
 }
 
-// formatLogs builds the invocation's log text as Lambda writes it.
-func (v *version) formatLogs(id string, body []byte, d, initDur time.Duration) []byte {
+// formatLogs builds the invocation's log text as Lambda writes it. d is
+// the whole invocation, a cold start's init included: Duration leaves the
+// init out, Billed Duration is d rounded up to the next ms (a provided
+// runtime is billed for its init). Max Memory Used (memMB, 0 when unknown:
+// in-process functions) is the environment's peak so far.
+func (v *version) formatLogs(id string, body []byte, d, initDur time.Duration, memMB int) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "START RequestId: %s Version: %s\n", id, v.name)
 	b.Write(body)
@@ -260,9 +265,16 @@ func (v *version) formatLogs(id string, body []byte, d, initDur time.Duration) [
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "END RequestId: %s\n", id)
+	billed := (d + time.Millisecond - 1) / time.Millisecond
+	if initDur > 0 && initDur < d {
+		d -= initDur
+	}
 	ms := float64(d.Microseconds()) / 1000
 	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB",
-		id, ms, int64(ms)+1, v.cfg.MemoryMB)
+		id, ms, int64(billed), v.cfg.MemoryMB)
+	if memMB > 0 {
+		fmt.Fprintf(&b, "\tMax Memory Used: %d MB", memMB)
+	}
 	if initDur > 0 {
 		fmt.Fprintf(&b, "\tInit Duration: %.2f ms", float64(initDur.Microseconds())/1000)
 	}

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !linux
 
 package functionhost
 
@@ -13,12 +13,5 @@ func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
 
-// killProcess kills the bootstrap's process group.
-func killProcess(cmd *exec.Cmd) {
-	if cmd.Process == nil {
-		return
-	}
-	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil {
-		_ = cmd.Process.Kill()
-	}
-}
+// killProcessGroup kills the process group pgid.
+func killProcessGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }

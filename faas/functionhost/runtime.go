@@ -46,6 +46,8 @@ type invocation struct {
 	deadline      time.Time     // set by the /next handler on delivery
 	received      chan struct{} // closed once deadline is set
 	done          chan outcome  // the runtime's response or error (buffered)
+
+	memUsedMB int // the environment's Max Memory Used, for the REPORT line (0: unknown)
 }
 
 // outcome is the result of one invocation as the Invoke API returns it.
@@ -89,6 +91,7 @@ type environment struct {
 	addr    string
 	started time.Time
 	logs    *procLog
+	box     *sandbox // every process of the environment, and its memory
 
 	next      chan *invocation // unbuffered: taken by a /next poll
 	ready     chan struct{}    // closed at the first /next poll
@@ -119,6 +122,7 @@ func startEnvironment(v *version, id int) (*environment, error) {
 		exited: make(chan struct{}), closing: make(chan struct{}),
 		logs: newProcLog(fn.host.opts.LogOutput, fmt.Sprintf("[%s:%s/%d] ", fn.name, v.name, id)),
 	}
+	e.box = newSandbox(fn.host.log, v.cfg.MemoryMB)
 	e.started = time.Now()
 	e.srv = &http.Server{Handler: e.routes(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: fn.host.httpErrorLog()}
 	go func() { _ = e.srv.Serve(ln) }()
@@ -128,11 +132,13 @@ func startEnvironment(v *version, id int) (*environment, error) {
 	cmd.Env = v.processEnv(e.addr+"/"+e.token, id)
 	cmd.Stdout, cmd.Stderr = e.logs, e.logs
 	cmd.WaitDelay = time.Second
-	setProcessGroup(cmd)
+	e.box.prepare(cmd)
 	if err := cmd.Start(); err != nil {
 		_ = e.srv.Close()
+		e.box.release()
 		return nil, fmt.Errorf("functionhost: starting bootstrap of %q: %w", fn.name, err)
 	}
+	e.box.started(cmd)
 	e.cmd = cmd
 	go func() {
 		e.exitErr = cmd.Wait()
@@ -153,13 +159,14 @@ func (e *environment) isExited() bool {
 	}
 }
 
-// kill stops the process (its whole process group) and waits for it.
+// kill stops every process of the environment (the bootstrap's exit
+// leaves its children behind), waits for the bootstrap and frees the
+// sandbox.
 func (e *environment) kill() {
 	e.closeOnce.Do(func() { close(e.closing) })
-	if e.cmd != nil && !e.isExited() {
-		killProcess(e.cmd)
-	}
+	e.box.kill()
 	<-e.exited
+	e.box.release()
 }
 
 // run hands inv to the process and waits for its outcome. delivered is
@@ -213,6 +220,9 @@ func (e *environment) run(inv *invocation, initTimeout time.Duration) (o outcome
 }
 
 func (e *environment) exitOutcome(inv *invocation, when string) outcome {
+	if e.box.outOfMemory() {
+		return errorOutcome(outOfMemoryError(inv.id, e.exitErr))
+	}
 	return errorOutcome(lambdawire.ErrorResponse{Type: lambdawire.TypeExit,
 		Message: fmt.Sprintf("RequestId: %s Error: Runtime exited %s with error: %v", inv.id, when, e.exitErr)})
 }
@@ -245,12 +255,10 @@ func (e *environment) routes() http.Handler {
 }
 
 // newToken returns 128 random bits in hex: an environment's Runtime API
-// path prefix.
+// path prefix, and its sandbox's name.
 func newToken() string {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(fmt.Sprintf("functionhost: crypto/rand: %v", err))
-	}
+	_, _ = rand.Read(b[:]) // crypto/rand.Read does not fail on supported platforms
 	return hex.EncodeToString(b[:])
 }
 

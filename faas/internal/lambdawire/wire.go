@@ -48,6 +48,7 @@ const (
 	TypeTimeout           = "Sandbox.Timedout"              // the function ran past its timeout
 	TypeExit              = "Runtime.ExitError"             // the runtime process exited
 	TypeInit              = "Runtime.InitError"             // the runtime failed to initialise
+	TypeOutOfMemory       = "Runtime.OutOfMemory"           // the execution environment went over its memory size
 	TypeResponseTooLarge  = "Function.ResponseSizeTooLarge" // the response was over 6 MB
 	TypeBadEnvelope       = core.FailureDecode              // the payload is not an envelope
 	TypeActivityNotFound  = core.FailureActivityNotFound    // no such activity in the function
