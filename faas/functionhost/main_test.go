@@ -69,11 +69,21 @@ func bootstrap(tb testing.TB) string {
 // startHost starts a host on a loopback port and closes it at cleanup.
 func startHost(tb testing.TB, cfg *functionhost.Config, extra ...activity.Definition) (*functionhost.Host, string) {
 	tb.Helper()
-	h, err := functionhost.New(cfg, functionhost.Options{
-		Activities:   append(activities.All(), extra...),
-		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		ReapInterval: 10 * time.Millisecond,
-	})
+	return startHostWith(tb, cfg, functionhost.Options{Activities: extra})
+}
+
+// startHostWith is startHost with options; the sample activities are
+// added to opts.Activities, and defaults to the logger and reap interval.
+func startHostWith(tb testing.TB, cfg *functionhost.Config, opts functionhost.Options) (*functionhost.Host, string) {
+	tb.Helper()
+	opts.Activities = append(activities.All(), opts.Activities...)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if opts.ReapInterval == 0 {
+		opts.ReapInterval = 10 * time.Millisecond
+	}
+	h, err := functionhost.New(cfg, opts)
 	require.NoError(tb, err)
 	url, err := h.Start("127.0.0.1:0")
 	require.NoError(tb, err)
