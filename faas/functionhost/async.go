@@ -88,6 +88,7 @@ type asyncQueue struct {
 	mu      sync.Mutex
 	ready   []*asyncEvent // due, in arrival order
 	delayed []*asyncEvent // waiting for a retry
+	held    int           // taken by the dispatcher, waiting for a slot
 }
 
 func newAsyncQueue(fn *function) *asyncQueue {
@@ -97,7 +98,7 @@ func newAsyncQueue(fn *function) *asyncQueue {
 func (q *asyncQueue) len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.ready) + len(q.delayed)
+	return len(q.ready) + len(q.delayed) + q.held
 }
 
 func (q *asyncQueue) signal() {
@@ -203,6 +204,9 @@ func (q *asyncQueue) dispatch(ctx context.Context) {
 			q.putBack(ev)
 			return
 		}
+		q.mu.Lock()
+		q.held--
+		q.mu.Unlock()
 		h.bg.Add(1)
 		go func() {
 			defer h.bg.Done()
@@ -234,6 +238,7 @@ func (q *asyncQueue) next(ctx context.Context) *asyncEvent {
 			ev := q.ready[0]
 			q.ready[0] = nil
 			q.ready = q.ready[1:]
+			q.held++
 			q.mu.Unlock()
 			return ev
 		}
@@ -263,6 +268,7 @@ func (q *asyncQueue) next(ctx context.Context) *asyncEvent {
 func (q *asyncQueue) putBack(ev *asyncEvent) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.held--
 	q.ready = append([]*asyncEvent{ev}, q.ready...)
 }
 

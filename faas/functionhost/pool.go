@@ -81,10 +81,13 @@ func (v *version) invoke(ctx context.Context, inv *invocation) result {
 }
 
 // invokeInProcess runs the handler in a goroutine under the function
-// timeout; a handler that ignores its context is abandoned at the timeout.
-func (v *version) invokeInProcess(ctx context.Context, inv *invocation) outcome {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), inv.timeout)
+// timeout; a handler that ignores its context is abandoned at the timeout,
+// or when the caller goes (the client hung up, the host is closing).
+func (v *version) invokeInProcess(parent context.Context, inv *invocation) outcome {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), inv.timeout)
 	defer cancel()
+	stop := context.AfterFunc(parent, cancel)
+	defer stop()
 	done := make(chan outcome, 1)
 	go func() {
 		defer func() {
