@@ -32,6 +32,7 @@ func newFunctionsServeCmd(r Registrations) *cobra.Command {
 		addr       string
 		region     string
 		verbose    bool
+		spool      string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -69,7 +70,7 @@ Registered activities: ` + names(r.activityNames()) + ".",
 				return err
 			}
 			h, err := functionhost.New(cfg, functionhost.Options{
-				Activities: r.Activities, Region: region, Logger: logger, LogOutput: cmd.ErrOrStderr(),
+				Activities: r.Activities, Region: region, Logger: logger, LogOutput: cmd.ErrOrStderr(), SpoolDir: spool,
 			})
 			if err != nil && len(r.Activities) == 0 {
 				return fmt.Errorf("%w (this program registers no activities for in-process functions: see cli.Main)", err)
@@ -95,5 +96,6 @@ Registered activities: ` + names(r.activityNames()) + ".",
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:9001", "listen address (loopback only)")
 	cmd.Flags().StringVar(&region, "region", "us-east-1", "region shown in function ARNs and given to functions")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log cold starts, idle shutdowns and retries")
+	cmd.Flags().StringVar(&spool, "spool", "", "directory of queued Event invocations, kept across restarts (default: a temporary one)")
 	return cmd
 }

@@ -6,16 +6,50 @@
 //
 //	POST /2015-03-31/functions/{name}/invocations
 //
-// with X-Amz-Function-Error ("Unhandled") and X-Amz-Executed-Version
-// ("$LATEST") response headers, X-Amz-Log-Result (base64 of the last 4 KB
-// of the invocation's log, START/END/REPORT lines included) when the request
-// has X-Amz-Log-Type: Tail, and Lambda's error JSON. Unknown functions get
-// 404 ResourceNotFoundException, payloads over 6 MB get 413
-// RequestEntityTooLargeException, invocations over a function's concurrency
-// get 429 TooManyRequestsException (or wait, with onLimit: queue). Errors
-// carry the x-amzn-ErrorType header, as the AWS SDKs expect.
-// Qualifiers (versions, aliases) are accepted and ignored: the host runs
-// $LATEST.
+// and answers as Lambda does (checked side by side with AWS's Runtime
+// Interface Emulator in the tests):
+//
+//   - X-Amzn-RequestId is the request id the function sees;
+//     X-Amz-Executed-Version the version that ran; X-Amz-Function-Error
+//     ("Unhandled") flags a function error; X-Amz-Log-Result (base64 of the
+//     last 4 KB of the log, START/END/REPORT lines included) answers
+//     X-Amz-Log-Type: Tail.
+//   - A function error's body is what the runtime posted, byte for byte
+//     (a Python runtime's requestId and string stackTrace, extra keys...);
+//     the host's own errors (Sandbox.Timedout, Runtime.ExitError,
+//     Runtime.OutOfMemory) have Lambda's {"errorType","errorMessage"}.
+//   - The runtime gets Lambda-Runtime-Client-Context (decoded
+//     X-Amz-Client-Context), and Lambda-Runtime-Trace-Id: the caller's
+//     X-Amzn-Trace-Id, or a new X-Ray id Root=1-{8 hex}-{24 hex}.
+//   - Service errors carry x-amzn-ErrorType and Lambda's codes: 404
+//     ResourceNotFoundException (an unknown function or qualifier), 413
+//     RequestEntityTooLargeException (over 6 MB, or 1 MB for Event), 400
+//     InvalidRequestContentException (a payload that is not JSON, a client
+//     context that is not base64 JSON), 429 TooManyRequestsException over
+//     a function's concurrency (or a wait, with onLimit: queue).
+//   - InvocationType Event answers 202 once the event is queued. Queued
+//     events wait for concurrency (they are never throttled away), are
+//     retried twice after a function error (AsyncConfig), and are logged
+//     and kept in the spool's failed/ directory when they still fail.
+//     They wait on disk (Options.SpoolDir), not in memory.
+//   - A request must arrive within Options.RequestTimeout (30s): slow
+//     bodies are cut off, and open connections are capped
+//     (Options.MaxConnections).
+//
+// # A closed Runtime API
+//
+// Each execution environment has its own Runtime API listener on
+// 127.0.0.1, and AWS_LAMBDA_RUNTIME_API is "127.0.0.1:PORT/TOKEN": 128
+// random bits that only the environment's processes know (from their
+// environment). Runtimes join it with "/2018-06-01/runtime/...", as
+// aws-lambda-go, curl/bash runtimes and awslambdaric do, so they work
+// unchanged; any other local process that finds the port gets a bare 404,
+// and can neither take an invocation's payload nor post a result. We chose
+// the path token over checking the peer's pid (/proc/net/tcp): it needs no
+// /proc scan per connection and works on every OS; its limit is a runtime
+// that parses AWS_LAMBDA_RUNTIME_API as host:port only (none of those
+// above does). Processes of the same user can read each other's
+// environment; the boundary is another user, as for any local secret.
 //
 // # Two kinds of function
 //
