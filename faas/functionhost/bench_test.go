@@ -7,11 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/faas/awslambda"
 	"github.com/cloudbutton/cloudbutton/faas/functionhost"
+	"github.com/cloudbutton/cloudbutton/internal/lambdatest"
 	"github.com/cloudbutton/cloudbutton/samples/lambdafunc/activities"
 )
 
@@ -101,4 +104,42 @@ func BenchmarkFanOut1000(b *testing.B) {
 			run(b, newInvoker(b, url, awslambda.Options{DefaultFunction: "fn"}))
 		})
 	}
+}
+
+// BenchmarkWarmInvokeVsRIE runs the same plain aws-lambda-go function on
+// AWS's Runtime Interface Emulator and on the host, warm, alternating one
+// invoke on each through the real SDK client, and reports both medians
+// and their ratio (host/RIE; the target is 0.5 or less).
+func BenchmarkWarmInvokeVsRIE(b *testing.B) {
+	plain := lambdatest.BuildPlain(b)
+	rie := newClient(b, lambdatest.Start(b, plain, lambdatest.Options{Timeout: time.Minute}))
+	_, url := startHost(b, &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
+		"fn": {Bootstrap: plain, Concurrency: 1, Timeout: time.Minute},
+	}})
+	host := newClient(b, url)
+	call := func(c *lambda.Client, fn string) time.Duration {
+		start := time.Now()
+		out, err := c.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: []byte(`{"case":"echo"}`)})
+		if err != nil || out.FunctionError != nil {
+			b.Fatalf("%s: %v", fn, err)
+		}
+		return time.Since(start)
+	}
+	for range 20 {
+		call(rie, lambdatest.FunctionName)
+		call(host, "fn")
+	}
+	rieLat, hostLat := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		rieLat = append(rieLat, call(rie, lambdatest.FunctionName))
+		hostLat = append(hostLat, call(host, "fn"))
+	}
+	b.StopTimer()
+	slices.Sort(rieLat)
+	slices.Sort(hostLat)
+	r, h := rieLat[len(rieLat)/2], hostLat[len(hostLat)/2]
+	b.ReportMetric(float64(h.Microseconds()), "host-p50-µs")
+	b.ReportMetric(float64(r.Microseconds()), "rie-p50-µs")
+	b.ReportMetric(float64(h)/float64(r), "host/rie")
 }
