@@ -67,19 +67,23 @@ func FuzzInvokeAPI(f *testing.F) {
 		[]byte(`{"direct":true}`), []byte(`not json`), nil,
 	} {
 		for _, name := range []string{"local", "direct"} {
-			f.Add("POST", name, "", "Tail", body)
+			f.Add("POST", name, "", "Tail", "", body)
 		}
 	}
-	f.Add("POST", "arn:aws:lambda:us-east-1:000000000000:function:local:$LATEST", "RequestResponse", "", envelope(f, fuzzEcho.Name(), `1`))
-	f.Add("POST", "000000000000:function:local", "Event", "", envelope(f, fuzzEcho.Name(), `1`))
-	f.Add("POST", "local", "DryRun", "", []byte(nil))
-	f.Add("POST", "local", "Bogus", "", []byte(nil))
-	f.Add("POST", "missing", "", "", []byte(nil))
-	f.Add("GET", "/2015-03-31/functions/local/invocations", "", "", []byte(nil))
-	f.Add("PUT", "/2018-06-01/runtime/invocation/next", "", "", []byte(`x`))
-	f.Add("POST", "/2015-03-31/functions/a%2Fb/invocations", "", "", []byte(nil))
-	f.Fuzz(func(t *testing.T, method, target, invocationType, logType string, body []byte) {
-		if len(target)+len(body)+len(invocationType)+len(logType) > maxFuzzInput {
+	f.Add("POST", "arn:aws:lambda:us-east-1:000000000000:function:local:$LATEST", "RequestResponse", "", "", envelope(f, fuzzEcho.Name(), `1`))
+	f.Add("POST", "000000000000:function:local", "Event", "", "", envelope(f, fuzzEcho.Name(), `1`))
+	f.Add("POST", "local", "DryRun", "", "", []byte(nil))
+	f.Add("POST", "local", "Bogus", "", "", []byte(nil))
+	f.Add("POST", "missing", "", "", "", []byte(nil))
+	f.Add("GET", "/2015-03-31/functions/local/invocations", "", "", "", []byte(nil))
+	f.Add("PUT", "/2018-06-01/runtime/invocation/next", "", "", "", []byte(`x`))
+	f.Add("POST", "/2015-03-31/functions/a%2Fb/invocations", "", "", "", []byte(nil))
+	f.Add("POST", "local", "", "", base64.StdEncoding.EncodeToString([]byte(`{"custom":{"a":"b"}}`)), envelope(f, fuzzEcho.Name(), `1`))
+	f.Add("POST", "local", "Event", "", "bm90IGpzb24=", envelope(f, fuzzEcho.Name(), `1`))
+	f.Add("POST", "local:7", "", "", "", envelope(f, fuzzEcho.Name(), `1`))
+	f.Add("POST", "/2015-03-31/functions/local/invocations?Qualifier=live", "", "", "", envelope(f, fuzzEcho.Name(), `1`))
+	f.Fuzz(func(t *testing.T, method, target, invocationType, logType, clientContext string, body []byte) {
+		if len(target)+len(body)+len(invocationType)+len(logType)+len(clientContext) > maxFuzzInput {
 			t.Skip("bounded input")
 		}
 		if !strings.HasPrefix(target, "/") {
@@ -92,6 +96,7 @@ func FuzzInvokeAPI(f *testing.F) {
 		req.RequestURI = target
 		req.Header.Set("X-Amz-Invocation-Type", invocationType)
 		req.Header.Set("X-Amz-Log-Type", logType)
+		req.Header.Set("X-Amz-Client-Context", clientContext)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		req = req.WithContext(ctx)
@@ -108,6 +113,8 @@ func FuzzInvokeAPI(f *testing.F) {
 		switch res.StatusCode {
 		case http.StatusOK:
 			require.True(t, json.Valid(out), "a 200 carries JSON: %q", out)
+			require.NotEmpty(t, res.Header.Get("X-Amzn-RequestId"))
+			require.NotEmpty(t, res.Header.Get("X-Amz-Executed-Version"))
 			if res.Header.Get("X-Amz-Function-Error") != "" {
 				e, ok := lambdawire.ParseErrorBody(out)
 				require.True(t, ok, "a function error has Lambda's shape: %s", out)

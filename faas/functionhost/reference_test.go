@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -178,4 +179,42 @@ func TestInvokeRefusesBadPayloads(t *testing.T) {
 	}
 	st, _ := h.Stats("local")
 	assert.Zero(t, st.Invocations, "nothing ran")
+}
+
+// TestInvokeBadInput: each bad Invoke gets Lambda's error code and
+// leaves the host serving.
+func TestInvokeBadInput(t *testing.T) {
+	_, url := startHost(t, &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{"local": {InProcess: true}}})
+	client := newClient(t, url)
+	big := []byte(`"` + strings.Repeat("a", 6<<20) + `"`)
+	for _, tt := range []struct {
+		name, function string
+		qualifier      string
+		kind           types.InvocationType
+		payload        []byte
+		code, msg      string
+	}{
+		{"unknown function", "nope", "", "", []byte(`{}`), "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope"},
+		{"unknown qualifier", "local", "7", "", []byte(`{}`), "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:000000000000:function:local:7"},
+		{"dot-dot name", "../local", "", "", []byte(`{}`), "ResourceNotFoundException", "Function not found"},
+		{"mismatched qualifiers", "local:1", "2", "", []byte(`{}`), "InvalidParameterValueException", "does not match the specified qualifier"},
+		{"invocation type", "local", "", "Later", []byte(`{}`), "InvalidParameterValueException", `"Later"`},
+		{"over 6 MB", "local", "", "", big, "RequestEntityTooLargeException", "Request must be smaller than 6291456 bytes"},
+		{"not JSON", "local", "", types.InvocationTypeEvent, []byte(`{`), "InvalidRequestContentException", "Could not parse request body into json"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := &lambda.InvokeInput{FunctionName: aws.String(tt.function), Payload: tt.payload, InvocationType: tt.kind}
+			if tt.qualifier != "" {
+				in.Qualifier = aws.String(tt.qualifier)
+			}
+			_, err := client.Invoke(context.Background(), in)
+			var ae smithy.APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tt.code, ae.ErrorCode())
+			assert.Contains(t, ae.ErrorMessage(), tt.msg)
+		})
+	}
+	out, err := client.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("local"), Payload: envelopeOf(t, "greet", `"ada"`)})
+	require.NoError(t, err)
+	assert.Equal(t, `"hello, ada"`, string(out.Payload), "still serving")
 }
