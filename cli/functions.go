@@ -46,6 +46,8 @@ on a loopback address, for the functions listed in a YAML config file:
       timeout: 30s
       concurrency: 20
       onLimit: queue               # or throttle (429, the default)
+      memory: 256                  # MB, enforced; REPORT shows Max Memory Used
+      async: {maxRetries: 2, retryDelay: 1m}  # Event invocations: queued, retried
     greet:                         # in-process: an activity this program registers
       activity: greet
     app:                           # in-process: all of them
@@ -55,7 +57,8 @@ Point a worker at it with the awslambda invoker's endpoint override
 (ClientConfig.Endpoint = "http://127.0.0.1:9001"), or call it with any AWS SDK
 or the AWS CLI (--endpoint-url). In-process functions run the activities
 this program registers (with cli.Main); a bootstrap function runs any
-executable built with faas/lambdahandler.
+executable built with faas/lambdahandler. Event (asynchronous) invocations
+wait in --spool (a temporary directory by default) and are never dropped.
 
 Registered activities: ` + names(r.activityNames()) + ".",
 		Args: cobra.NoArgs,
