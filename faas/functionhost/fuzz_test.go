@@ -141,12 +141,12 @@ func FuzzInvokeAPI(f *testing.F) {
 // Runtime API handlers, with invocation id in flight.
 func testEnvironment(id string) (*environment, *invocation) {
 	e := &environment{
-		token: "0123456789abcdef0123456789abcdef",
-		next:  make(chan *invocation), ready: make(chan struct{}), initErr: make(chan outcome, 1),
+		token:  "0123456789abcdef0123456789abcdef",
+		polled: make(chan struct{}, 1), ready: make(chan struct{}), initErr: make(chan outcome, 1),
 		exited: make(chan struct{}), closing: make(chan struct{}), started: time.Now(),
 	}
 	inv := &invocation{id: id, payload: []byte(`{"activity":"a"}`), arn: "arn:aws:lambda:us-east-1:000000000000:function:f",
-		timeout: time.Second, received: make(chan struct{}), done: make(chan outcome, 1)}
+		timeout: time.Second, done: make(chan outcome, 1)}
 	e.cur = inv
 	return e, inv
 }

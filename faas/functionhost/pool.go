@@ -56,7 +56,7 @@ func (v *version) invoke(ctx context.Context, inv *invocation) result {
 	f := v.fn
 	f.stats.invocations.Add(1)
 	inv.timeout = v.cfg.Timeout
-	inv.received, inv.done = make(chan struct{}), make(chan outcome, 1)
+	inv.done = make(chan outcome, 1)
 	start := time.Now()
 	var (
 		o       outcome

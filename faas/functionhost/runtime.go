@@ -44,7 +44,6 @@ type invocation struct {
 	clientContext string        // decoded X-Amz-Client-Context (JSON), if any
 	timeout       time.Duration // set by version.invoke
 	deadline      time.Time     // set by the /next handler on delivery
-	received      chan struct{} // closed once deadline is set
 	done          chan outcome  // the runtime's response or error (buffered)
 
 	memUsedMB int // the environment's Max Memory Used, for the REPORT line (0: unknown)
@@ -93,8 +92,10 @@ type environment struct {
 	logs    *procLog
 	box     *sandbox // every process of the environment, and its memory
 
-	next      chan *invocation // unbuffered: taken by a /next poll
-	ready     chan struct{}    // closed at the first /next poll
+	pollMu    sync.Mutex
+	poller    *poller       // a /next poll waiting for an invocation
+	polled    chan struct{} // buffered 1: a poller arrived
+	ready     chan struct{} // closed at the first /next poll
 	readyOnce sync.Once
 	initDur   time.Duration // valid once ready is closed
 	initErr   chan outcome  // an error posted to /runtime/init/error during init
@@ -118,7 +119,7 @@ func startEnvironment(v *version, id int) (*environment, error) {
 	}
 	e := &environment{
 		fn: fn, version: v, id: id, addr: ln.Addr().String(), token: newToken(),
-		next: make(chan *invocation), ready: make(chan struct{}), initErr: make(chan outcome, 1),
+		polled: make(chan struct{}, 1), ready: make(chan struct{}), initErr: make(chan outcome, 1),
 		exited: make(chan struct{}), closing: make(chan struct{}),
 		logs: newProcLog(fn.host.opts.LogOutput, fmt.Sprintf("[%s:%s/%d] ", fn.name, v.name, id)),
 	}
@@ -181,21 +182,26 @@ func (e *environment) run(inv *invocation, initTimeout time.Duration) (o outcome
 		defer t.Stop()
 		initTimer = t.C
 	}
-	select {
-	case e.next <- inv:
-	case <-e.exited:
-		return e.exitOutcome(inv, "before the invocation"), false
-	case o := <-e.initErr:
-		// Lambda answers the invoke with the body the runtime posted, and
-		// starts a fresh environment for the next one.
-		e.kill()
-		return o, true
-	case <-initTimer:
-		e.kill()
-		return errorOutcome(lambdawire.ErrorResponse{Type: lambdawire.TypeTimeout,
-			Message: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds during init (no /runtime/invocation/next poll)", inv.id, initTimeout.Seconds())}), true
+	for delivered := false; !delivered; {
+		if p := e.takePoller(); p != nil {
+			delivered = e.deliver(p, inv)
+			continue
+		}
+		select {
+		case <-e.polled:
+		case <-e.exited:
+			return e.exitOutcome(inv, "before the invocation"), false
+		case o := <-e.initErr:
+			// Lambda answers the invoke with the body the runtime posted, and
+			// starts a fresh environment for the next one.
+			e.kill()
+			return o, true
+		case <-initTimer:
+			e.kill()
+			return errorOutcome(lambdawire.ErrorResponse{Type: lambdawire.TypeTimeout,
+				Message: fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds during init (no /runtime/invocation/next poll)", inv.id, initTimeout.Seconds())}), true
+		}
 	}
-	<-inv.received
 	timer := time.NewTimer(time.Until(inv.deadline))
 	defer timer.Stop()
 	select {
@@ -262,33 +268,94 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
+// poller is a /next poll waiting for an invocation: the invoking
+// goroutine writes the invocation to it directly (see deliver), which
+// saves a goroutine wake-up on every warm invoke's critical path.
+type poller struct {
+	w    http.ResponseWriter
+	done chan struct{} // closed once the poll is answered
+}
+
 func (e *environment) handleNext(w http.ResponseWriter, r *http.Request) {
 	e.readyOnce.Do(func() {
 		e.initDur = time.Since(e.started)
 		close(e.ready)
 	})
+	p := &poller{w: w, done: make(chan struct{})}
+	e.pollMu.Lock()
+	if e.poller != nil {
+		e.pollMu.Unlock()
+		runtimeError(w, http.StatusBadRequest, "InvalidRequest", "another /runtime/invocation/next poll is already waiting in this environment")
+		return
+	}
+	e.poller = p
+	e.pollMu.Unlock()
 	select {
-	case inv := <-e.next:
-		inv.deadline = time.Now().Add(inv.timeout)
-		e.mu.Lock()
-		e.cur = inv
-		e.mu.Unlock()
-		close(inv.received)
-		h := w.Header()
-		h.Set(hdrRequestID, inv.id)
-		h.Set(hdrDeadline, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-		h.Set(hdrFunctionARN, inv.arn)
-		h.Set(hdrTraceID, inv.traceID)
-		if inv.clientContext != "" {
-			h.Set(hdrClientContext, inv.clientContext)
-		}
-		h.Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(inv.payload)
+	case e.polled <- struct{}{}:
+	default:
+	}
+	select {
+	case <-p.done:
+		return
 	case <-e.closing:
-		runtimeError(w, http.StatusGone, "Runtime.Shutdown", "the execution environment is shutting down")
 	case <-r.Context().Done():
 	}
+	e.pollMu.Lock()
+	mine := e.poller == p
+	if mine {
+		e.poller = nil
+	}
+	e.pollMu.Unlock()
+	if !mine {
+		<-p.done // an invocation is being written to it
+		return
+	}
+	select {
+	case <-e.closing:
+		runtimeError(w, http.StatusGone, "Runtime.Shutdown", "the execution environment is shutting down")
+	default:
+	}
+}
+
+// takePoller returns the waiting /next poll, if any, and clears it.
+func (e *environment) takePoller() *poller {
+	e.pollMu.Lock()
+	defer e.pollMu.Unlock()
+	p := e.poller
+	e.poller = nil
+	return p
+}
+
+// deliver answers a /next poll with inv. It reports false when the poll's
+// connection failed, so that another poll may take inv.
+func (e *environment) deliver(p *poller, inv *invocation) bool {
+	defer close(p.done)
+	inv.deadline = time.Now().Add(inv.timeout)
+	e.mu.Lock()
+	e.cur = inv
+	e.mu.Unlock()
+	h := p.w.Header()
+	h.Set(hdrRequestID, inv.id)
+	h.Set(hdrDeadline, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
+	h.Set(hdrFunctionARN, inv.arn)
+	h.Set(hdrTraceID, inv.traceID)
+	if inv.clientContext != "" {
+		h.Set(hdrClientContext, inv.clientContext)
+	}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(inv.payload)))
+	p.w.WriteHeader(http.StatusOK)
+	_, err := p.w.Write(inv.payload)
+	if err == nil {
+		err = http.NewResponseController(p.w).Flush()
+	}
+	if err != nil {
+		e.mu.Lock()
+		e.cur = nil
+		e.mu.Unlock()
+		return false
+	}
+	return true
 }
 
 // take returns the in-flight invocation with the given id and clears it.
