@@ -31,6 +31,7 @@ targets=(
   "./faas/internal/lambdawire FuzzDecodeEnvelope"
   "./faas/internal/lambdawire FuzzResult"
   "./faas/internal/lambdawire FuzzErrorBody"
+  "./faas/internal/lambdawire FuzzParseReport"
   "./faas/functionhost FuzzInvokeAPI"
   "./faas/functionhost FuzzRuntimeAPI"
   "./cli FuzzCLIJSONArguments"
