@@ -1,8 +1,8 @@
 // Package cli is the CloudButton command line as a library: Main turns a
 // program's own main into the full CLI (start, status, list, wait,
 // history, raise, terminate, suspend, resume, purge, replay, worker,
-// functions serve, bench, soak) hosting that program's orchestrators and
-// activities.
+// functions serve, functions deploy, bench, soak) hosting that program's
+// orchestrators and activities.
 //
 //	func main() {
 //		cli.Main(cli.Registrations{
@@ -27,7 +27,8 @@
 //     Orchestrators; with none it refuses, with exit code 2.
 //   - functions serve runs its in-process functions (activity:,
 //     activities: or inProcess: in its config) with Activities; bootstrap
-//     functions need none.
+//     functions need none. functions deploy builds and deploys a
+//     function's own main package (see faas/deploy), not these.
 //
 // The other commands only talk to the engine through its client and need
 // no registrations: any build of the CLI can start, inspect and control

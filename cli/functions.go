@@ -20,9 +20,9 @@ import (
 func newFunctionsCmd(r Registrations) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "functions",
-		Short: "Run activities as functions on a local Lambda-compatible host",
+		Short: "Run activities as functions on a local Lambda-compatible host, or deploy them",
 	}
-	cmd.AddCommand(newFunctionsServeCmd(r))
+	cmd.AddCommand(newFunctionsServeCmd(r), newFunctionsDeployCmd())
 	return cmd
 }
 

@@ -76,20 +76,26 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// ErrNoRole is returned (wrapped) when the function does not exist and
+// Options.Role is empty.
+var ErrNoRole = errors.New("creating a function needs Options.Role (the execution role's ARN)")
+
 // Result is what Deploy did.
 type Result struct {
-	// FunctionARN is the unqualified ARN.
-	FunctionARN string
+	// FunctionName is Options.FunctionName, FunctionARN its unqualified ARN.
+	FunctionName string `json:"functionName"`
+	FunctionARN  string `json:"functionArn"`
 	// Created is true when Deploy created the function.
-	Created bool
+	Created bool `json:"created"`
 	// Version is the published version's number, VersionARN its ARN.
-	Version, VersionARN string
+	Version    string `json:"version"`
+	VersionARN string `json:"versionArn"`
 	// AliasARN is the alias's ARN (empty without Options.Alias).
-	AliasARN string
+	AliasARN string `json:"aliasArn,omitempty"`
 	// CodeSha256 is the package's SHA-256, base64, as Lambda reports it.
-	CodeSha256 string
+	CodeSha256 string `json:"codeSha256"`
 	// CodeSize is the package's size in bytes.
-	CodeSize int64
+	CodeSize int64 `json:"codeSize"`
 }
 
 // aliasName is Lambda's pattern for alias names: not only digits (those
@@ -164,7 +170,7 @@ func (d *deployer) call(o *lambda.Options) {
 
 func (d *deployer) run(ctx context.Context) (*Result, error) {
 	name := d.opts.FunctionName
-	res := &Result{CodeSha256: d.sha, CodeSize: int64(len(d.pkg))}
+	res := &Result{FunctionName: name, CodeSha256: d.sha, CodeSize: int64(len(d.pkg))}
 	cur, err := d.client.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, d.call)
 	var nf *types.ResourceNotFoundException
 	switch {
@@ -222,7 +228,7 @@ func (d *deployer) run(ctx context.Context) (*Result, error) {
 func (d *deployer) create(ctx context.Context) (created bool, err error) {
 	name := d.opts.FunctionName
 	if d.opts.Role == "" {
-		return false, fmt.Errorf("deploy: function %s does not exist, and creating it needs Options.Role (the execution role's ARN)", name)
+		return false, fmt.Errorf("deploy: function %s does not exist: %w", name, ErrNoRole)
 	}
 	in := &lambda.CreateFunctionInput{
 		FunctionName:  aws.String(name),
