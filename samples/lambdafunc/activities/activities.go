@@ -15,12 +15,18 @@ import (
 	"github.com/cloudbutton/cloudbutton/activity"
 )
 
-// Greet returns "hello, <name>".
+// Greeting is the word Greet greets with. Set it at build time to tell
+// two builds apart, as the function host's deploy tests do:
+//
+//	go build -ldflags "-X github.com/cloudbutton/cloudbutton/samples/lambdafunc/activities.Greeting=hi" ./samples/lambdafunc
+var Greeting = "hello"
+
+// Greet returns "<Greeting>, <name>" ("hello, <name>").
 var Greet = activity.New("greet", func(ctx context.Context, name string) (string, error) {
 	if name == "" {
 		return "", activity.NewNonRetryableError("EmptyName", "greet needs a name")
 	}
-	return "hello, " + name, nil
+	return Greeting + ", " + name, nil
 })
 
 // CountWords counts the words of a text.
