@@ -77,6 +77,48 @@
 // runs a host from such a file, whose in-process functions run the
 // activities that build of the CLI registers (see package cli).
 //
+// # Control plane: deploying, versions and aliases
+//
+// The host also serves the part of Lambda's control plane that deploying
+// needs, under /2015-03-31/functions, for the AWS SDKs, the AWS CLI and
+// faas/deploy (`cloudbutton functions deploy --endpoint URL`):
+// CreateFunction, GetFunction, GetFunctionConfiguration, ListFunctions,
+// DeleteFunction, UpdateFunctionCode, UpdateFunctionConfiguration,
+// PublishVersion, ListVersionsByFunction, CreateAlias, GetAlias,
+// UpdateAlias, DeleteAlias and ListAliases. A host may start with no
+// functions and get them all this way; the config file's functions are
+// there too, as $LATEST, and can be updated and published.
+//
+// A package comes as Code.ZipFile (base64 in the JSON body, at most
+// MaxCodeRequest bytes) for a provided runtime (provided.al2023,
+// provided.al2). It is extracted into Options.CodeDir (default: a
+// temporary directory removed by Close), one directory per function and
+// package, through an os.Root: entries with an absolute path or "..",
+// symbolic links that point outside the package, and more than
+// MaxUnzippedCode bytes are refused with Lambda's
+// InvalidParameterValueException messages ("Could not unzip uploaded
+// file...", "Unzipped size must be smaller than 262144000 bytes"), and so
+// is a package without an executable bootstrap at its root, which Lambda
+// takes and then fails at every invocation (Runtime.InvalidEntrypoint).
+//
+// PublishVersion freezes $LATEST's code and configuration (memory,
+// timeout, environment) as the next version number, which then has its own
+// execution environments; it publishes nothing when neither changed since
+// the last version (Lambda returns that one), and honours CodeSha256 and
+// RevisionId. Updating $LATEST's code or configuration makes later
+// invocations start new environments; running ones finish on the old code.
+// Invoke with a qualifier (a version number, an alias, $LATEST, or
+// "name:qualifier" and ARNs in the path) runs that version and answers
+// X-Amz-Executed-Version with its number. Errors are Lambda's:
+// ResourceNotFoundException ("Function not found: arn:...:function:name:7",
+// "Alias not found: ..."), ResourceConflictException for a function or
+// alias that exists or a version an alias names, ValidationException for
+// names, memory and timeout out of Lambda's bounds (with Lambda's
+// "1 validation error detected" message), InvalidRequestContentException
+// for a body that is not JSON, RequestEntityTooLargeException,
+// PreconditionFailedException for a stale RevisionId. Weighted alias
+// routing, S3 and image packages, layers and tags are not implemented.
+//
 // # Sandbox
 //
 // Each bootstrap execution environment is a sandbox, as on Lambda: when

@@ -56,6 +56,11 @@ type Options struct {
 	// it survives the host: a new host on the same directory runs what
 	// was left. Empty: a temporary directory removed by Close.
 	SpoolDir string
+	// CodeDir holds the deployment packages uploaded through the control
+	// plane (CreateFunction, UpdateFunctionCode), extracted, one directory
+	// per function and package. Empty: a temporary directory removed by
+	// Close. A host does not reload what a previous one left there.
+	CodeDir string
 }
 
 // Host is a local, Lambda-compatible function host: it serves the Lambda
@@ -77,6 +82,7 @@ type Host struct {
 	bg      sync.WaitGroup
 	ctx     context.Context // canceled by Close
 	cancel  context.CancelFunc
+	ctl     control // the control plane's state
 }
 
 // New returns a host for cfg. It validates the config and checks that the
@@ -89,8 +95,10 @@ func New(cfg *Config, opts Options) (*Host, error) {
 	for k, v := range cfg.Functions {
 		cp.Functions[k] = v
 	}
-	if err := cp.normalize(); err != nil {
-		return nil, fmt.Errorf("functionhost: %w", err)
+	if len(cp.Functions) > 0 { // none: functions come through the control plane
+		if err := cp.normalize(); err != nil {
+			return nil, fmt.Errorf("functionhost: %w", err)
+		}
 	}
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
@@ -121,6 +129,7 @@ func New(cfg *Config, opts Options) (*Host, error) {
 		byName[d.Name()] = d
 	}
 	h := &Host{opts: opts, log: opts.Logger, fns: map[string]*function{}, stopped: make(chan struct{})}
+	h.ctl.init(opts.CodeDir)
 	for name, fc := range cp.Functions {
 		var handler *lambdahandler.Handler
 		if fc.Bootstrap == "" {
@@ -267,6 +276,7 @@ func (h *Host) Close(ctx context.Context) error {
 	}
 	h.bg.Wait()
 	h.closeSpool()
+	h.closeControl()
 	return err
 }
 
@@ -314,9 +324,10 @@ func (h *Host) httpErrorLog() *log.Logger {
 func (h *Host) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", h.serveInvoke)
+	h.controlRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		awsError(w, http.StatusNotFound, "UnknownOperationException",
-			fmt.Sprintf("the local function host serves only POST /2015-03-31/functions/{name}/invocations, not %s %s", r.Method, r.URL.Path))
+			fmt.Sprintf("the local function host serves the Invoke API and the control plane of functions, versions and aliases under /2015-03-31/functions, not %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	return dotSegments(mux)
 }

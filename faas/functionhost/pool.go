@@ -16,11 +16,12 @@ import (
 
 // pool is a version's execution environments (bootstrap processes).
 type pool struct {
-	mu     sync.Mutex
-	idle   []*environment // warm environments, most recently used last
-	live   map[*environment]struct{}
-	nextID int
-	closed bool
+	mu      sync.Mutex
+	idle    []*environment // warm environments, most recently used last
+	live    map[*environment]struct{}
+	nextID  int
+	closed  bool
+	retired bool // see retire
 }
 
 func (p *pool) size() int {
@@ -196,7 +197,7 @@ func (v *version) putEnvironment(env *environment) {
 	p := &v.pool
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if env.isExited() || p.closed {
+	if env.isExited() || p.closed || p.retired {
 		delete(p.live, env)
 		go env.kill()
 		return
