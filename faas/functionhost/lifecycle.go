@@ -104,16 +104,18 @@ func (h *Host) closeControl() {
 func (h *Host) addFunction(name string, fc FunctionConfig) (*function, error) {
 	fn := newFunction(h, name, fc, nil)
 	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
 		return nil, &serviceError{http.StatusServiceUnavailable, "ServiceException", "the host is closing"}
 	}
+	h.fnMu.Lock()
 	if h.fns[name] != nil {
-		h.mu.Unlock()
+		h.fnMu.Unlock()
 		return nil, &serviceError{http.StatusConflict, "ResourceConflictException", "Function already exist: " + name}
 	}
 	h.fns[name] = fn
-	h.mu.Unlock()
+	h.fnMu.Unlock()
 	if err := fn.async.start(); err != nil {
 		h.removeFunction(fn)
 		return nil, fmt.Errorf("functionhost: function %s: %w", name, err)
@@ -123,11 +125,11 @@ func (h *Host) addFunction(name string, fc FunctionConfig) (*function, error) {
 
 // removeFunction unregisters a function and stops all its environments.
 func (h *Host) removeFunction(fn *function) {
-	h.mu.Lock()
+	h.fnMu.Lock()
 	if h.fns[fn.name] == fn {
 		delete(h.fns, fn.name)
 	}
-	h.mu.Unlock()
+	h.fnMu.Unlock()
 	fn.close()
 }
 
