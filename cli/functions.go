@@ -31,12 +31,13 @@ func newFunctionsServeCmd(r Registrations) *cobra.Command {
 		configPath string
 		addr       string
 		region     string
+		codeDir    string
 		verbose    bool
 		spool      string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the Lambda Invoke API for the functions of a config file",
+		Short: "Serve the Lambda Invoke API for the functions of a config file, or deployed ones",
 		Long: `Serve the AWS Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations)
 on a loopback address, for the functions listed in a YAML config file:
 
@@ -60,6 +61,12 @@ this program registers (with cli.Main); a bootstrap function runs any
 executable built with faas/lambdahandler. Event (asynchronous) invocations
 wait in --spool (a temporary directory by default) and are never dropped.
 
+It also serves the part of Lambda's control plane that deploying needs
+(CreateFunction, UpdateFunctionCode, PublishVersion, aliases...): deploy
+functions to it with 'cloudbutton functions deploy --endpoint URL', with or
+without a config file (without --config, and no functions.yaml here, it
+starts with no functions). Deployed packages are extracted into --code-dir.
+
 Registered activities: ` + names(r.activityNames()) + ".",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -68,12 +75,15 @@ Registered activities: ` + names(r.activityNames()) + ".",
 				level = slog.LevelDebug
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-			cfg, err := functionhost.LoadConfig(configPath)
-			if err != nil {
-				return err
+			cfg := &functionhost.Config{}
+			if _, statErr := os.Stat(configPath); statErr == nil || cmd.Flags().Changed("config") {
+				var err error
+				if cfg, err = functionhost.LoadConfig(configPath); err != nil {
+					return err
+				}
 			}
 			h, err := functionhost.New(cfg, functionhost.Options{
-				Activities: r.Activities, Region: region, Logger: logger, LogOutput: cmd.ErrOrStderr(), SpoolDir: spool,
+				Activities: r.Activities, Region: region, Logger: logger, LogOutput: cmd.ErrOrStderr(), SpoolDir: spool, CodeDir: codeDir,
 			})
 			if err != nil && len(r.Activities) == 0 {
 				return fmt.Errorf("%w (this program registers no activities for in-process functions: see cli.Main)", err)
@@ -95,7 +105,8 @@ Registered activities: ` + names(r.activityNames()) + ".",
 			return h.Close(shutdown)
 		},
 	}
-	cmd.Flags().StringVar(&configPath, "config", "functions.yaml", "function registry (YAML)")
+	cmd.Flags().StringVar(&configPath, "config", "functions.yaml", "function registry (YAML); optional when it does not exist")
+	cmd.Flags().StringVar(&codeDir, "code-dir", "", "where deployed packages are extracted (default: a temporary directory, removed at exit)")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:9001", "listen address (loopback only)")
 	cmd.Flags().StringVar(&region, "region", "us-east-1", "region shown in function ARNs and given to functions")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log cold starts, idle shutdowns and retries")
