@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -200,7 +201,7 @@ func TestDeployVersionsAndAliases(t *testing.T) {
 // config file through the API: its version 1 keeps the config's code.
 func TestConfigFunctionThroughAPI(t *testing.T) {
 	_, v2 := packages(t)
-	_, url := startHost(t, &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
+	h, url := startHost(t, &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
 		"samples": {Bootstrap: bootstrap(t), Timeout: 10 * time.Second},
 		"local":   {InProcess: true},
 	}})
@@ -219,9 +220,26 @@ func TestConfigFunctionThroughAPI(t *testing.T) {
 	_, err = c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("samples"), Name: aws.String("stable"), FunctionVersion: aws.String("1")})
 	require.NoError(t, err)
 
+	// An invocation running while the code changes finishes on the old
+	// code; then the old code's environments stop.
+	pid := runtimePID(t, c, "samples")
+	slow := make(chan *lambda.InvokeOutput, 1)
+	go func() {
+		out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("samples"), Payload: []byte(`{"activity":"sleep","input":500}`)})
+		assert.NoError(t, err)
+		slow <- out
+	}()
+	require.Eventually(t, func() bool { st, _ := h.Stats("samples"); return st.Invocations >= 2 }, 10*time.Second, time.Millisecond)
 	up, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("samples"), ZipFile: v2})
 	require.NoError(t, err)
 	assert.Equal(t, types.LastUpdateStatusSuccessful, up.LastUpdateStatus)
+	if out := <-slow; out != nil {
+		assert.Nil(t, out.FunctionError, "%s", out.Payload)
+		assert.Equal(t, "500", string(out.Payload))
+	}
+	require.Eventually(t, func() bool { return !processAlive(pid) }, 10*time.Second, 5*time.Millisecond,
+		"the old code's process %d stops", pid)
+	assert.NotEqual(t, pid, runtimePID(t, c, "samples"))
 	got, ver := greet(t, c, "samples", "")
 	assert.Equal(t, "hi, ada", got)
 	assert.Equal(t, "$LATEST", ver)
@@ -253,6 +271,22 @@ func TestConfigFunctionThroughAPI(t *testing.T) {
 	got, ver = greet(t, c, "local:1", "")
 	assert.Equal(t, "hello, ada", got)
 	assert.Equal(t, "1", ver)
+}
+
+// runtimePID returns the process id $LATEST of function runs in.
+func runtimePID(t *testing.T, c *lambda.Client, function string) int {
+	t.Helper()
+	out, err := c.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String(function), Payload: []byte(`{"activity":"runtime-info","input":{}}`)})
+	require.NoError(t, err)
+	var info struct{ PID int }
+	require.NoError(t, json.Unmarshal(out.Payload, &info), "%s", out.Payload)
+	require.NotZero(t, info.PID)
+	return info.PID
+}
+
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	return err == nil && p.Signal(syscall.Signal(0)) == nil
 }
 
 // TestControlPlaneRefuses sends each kind of bad input and checks AWS's
