@@ -69,7 +69,10 @@ func (h *Host) publish(fn *function, description string) *version {
 	}
 	v := fn.publish(latest.cfg, latest.handler)
 	pm := *m
-	pm.description, pm.revision, pm.modified = description, uuid.NewString(), time.Now()
+	if description != "" { // else the function's, as on Lambda
+		pm.description = description
+	}
+	pm.revision, pm.modified = uuid.NewString(), time.Now()
 	h.ctl.meta[v] = &pm
 	h.log.Info("functionhost: version published", "function", fn.name, "version", v.name, "sha256", m.sha256)
 	return v
