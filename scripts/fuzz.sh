@@ -34,6 +34,7 @@ targets=(
   "./faas/internal/lambdawire FuzzParseReport"
   "./faas/functionhost FuzzInvokeAPI"
   "./faas/functionhost FuzzRuntimeAPI"
+  "./faas/functionhost FuzzCodePackage"
   "./cli FuzzCLIJSONArguments"
 )
 

@@ -41,10 +41,11 @@ const (
 // (<root>/<function>/<sha256>), in Options.CodeDir or a temporary
 // directory made on first use and removed by close.
 type codeStore struct {
-	mu   sync.Mutex
-	base string // Options.CodeDir
-	root string // "" until first use
-	tmp  bool
+	mu    sync.Mutex
+	limit int64  // of a package's unzipped size (0: MaxUnzippedCode)
+	base  string // Options.CodeDir
+	root  string // "" until first use
+	tmp   bool
 }
 
 // code is an extracted package.
@@ -102,7 +103,11 @@ func (s *codeStore) extract(fn string, pkg []byte) (*code, error) {
 	if len(zr.File) == 0 {
 		return nil, invalidCode(msgEmptyZip)
 	}
-	if err := checkEntries(zr.File); err != nil {
+	limit := s.limit
+	if limit <= 0 {
+		limit = MaxUnzippedCode
+	}
+	if err := checkEntries(zr.File, limit); err != nil {
 		return nil, err
 	}
 	root, err := s.dir()
@@ -122,7 +127,7 @@ func (s *codeStore) extract(fn string, pkg []byte) (*code, error) {
 	if err != nil {
 		return nil, fmt.Errorf("functionhost: code directory: %w", err)
 	}
-	if err := unpack(zr.File, tmp); err != nil {
+	if err := unpack(zr.File, tmp, limit); err != nil {
 		_ = os.RemoveAll(tmp)
 		return nil, err
 	}
@@ -140,10 +145,14 @@ func (s *codeStore) extract(fn string, pkg []byte) (*code, error) {
 	return c, nil
 }
 
+func tooLargeUnzipped(limit int64) error {
+	return invalidCode(fmt.Sprintf("Unzipped size must be smaller than %d bytes", limit))
+}
+
 // checkEntries refuses, before anything is written, entries that would
 // land outside the package, of a kind Lambda cannot run, or too many or
 // too large as their headers say (unpack counts the bytes themselves).
-func checkEntries(files []*zip.File) error {
+func checkEntries(files []*zip.File, limit int64) error {
 	if len(files) > maxZipEntries {
 		return cannotUnzip("%d files, over the local host's %d", len(files), maxZipEntries)
 	}
@@ -159,8 +168,8 @@ func checkEntries(files []*zip.File) error {
 			return cannotUnzip("entry %q is a %v, not a file, directory or symbolic link", f.Name, m.Type())
 		}
 		total += f.UncompressedSize64
-		if total >= MaxUnzippedCode {
-			return invalidCode(fmt.Sprintf("Unzipped size must be smaller than %d bytes", MaxUnzippedCode))
+		if total >= uint64(limit) {
+			return tooLargeUnzipped(limit)
 		}
 	}
 	return nil
@@ -175,7 +184,7 @@ func localName(name string) bool {
 
 // unpack writes the entries under dir through an os.Root, so that no
 // entry, through a symbolic link or otherwise, is written outside it.
-func unpack(files []*zip.File, dir string) error {
+func unpack(files []*zip.File, dir string, limit int64) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("functionhost: %w", err)
@@ -212,10 +221,10 @@ func unpack(files []*zip.File, dir string) error {
 			if perm == 0 {
 				perm = 0o644
 			}
-			n, err := writeEntry(root, f, name, perm, MaxUnzippedCode-written)
+			n, err := writeEntry(root, f, name, perm, limit-written)
 			written += n
-			if written >= MaxUnzippedCode {
-				return invalidCode(fmt.Sprintf("Unzipped size must be smaller than %d bytes", MaxUnzippedCode))
+			if written >= limit {
+				return tooLargeUnzipped(limit)
 			}
 			if err != nil {
 				return cannotUnzip("entry %q: %v", f.Name, err)
