@@ -319,8 +319,8 @@ func (h *Host) httpErrorLog() *log.Logger {
 	return slog.NewLogLogger(h.log.Handler(), slog.LevelDebug)
 }
 
-// Handler returns the Invoke API handler, for serving it on a server of
-// your own.
+// Handler returns the Invoke API and control-plane handler, for serving
+// them on a server of your own.
 func (h *Host) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", h.serveInvoke)
