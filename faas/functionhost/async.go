@@ -84,6 +84,7 @@ type asyncQueue struct {
 	fn   *function
 	dir  string // the function's spool directory, set by start
 	wake chan struct{}
+	stop context.CancelFunc // ends the dispatcher and cuts running attempts short
 
 	mu      sync.Mutex
 	ready   []*asyncEvent // due, in arrival order
@@ -184,9 +185,33 @@ func (q *asyncQueue) start() error {
 	if len(q.ready) > 0 {
 		h.log.Info("functionhost: resuming queued asynchronous invocations", "function", q.fn.name, "events", len(q.ready))
 	}
+	ctx, stop := context.WithCancel(h.ctx)
+	q.stop = stop
 	h.bg.Add(1)
-	go q.dispatch(h.ctx)
+	go q.dispatch(ctx)
 	return nil
+}
+
+// close stops the dispatcher; queued events stay in the spool.
+func (q *asyncQueue) close() {
+	if q.stop != nil {
+		q.stop()
+	}
+}
+
+// discard drops the queue of a deleted function, as Lambda does, with a
+// log line saying how many events went.
+func (q *asyncQueue) discard() {
+	q.close()
+	if n := q.len(); n > 0 {
+		q.fn.host.log.Warn("functionhost: function deleted with queued asynchronous invocations, which are dropped", "function", q.fn.name, "events", n)
+	}
+	q.mu.Lock()
+	q.ready, q.delayed = nil, nil
+	q.mu.Unlock()
+	if q.dir != "" {
+		_ = os.RemoveAll(q.dir)
+	}
 }
 
 // dispatch runs due events, each once a concurrency slot is free.

@@ -192,3 +192,30 @@ func TestAsyncSpoolOutlivesTheHost(t *testing.T) {
 		"the next host runs what was queued (%d of 5)", ran.Load())
 	<-g.started // and the interrupted attempt is run again
 }
+
+// TestAsyncQueueOfADeletedFunction: deleting a function drops its queued
+// events, as Lambda does: they do not run, and a function created again
+// under the name does not pick them up.
+func TestAsyncQueueOfADeletedFunction(t *testing.T) {
+	var ran atomic.Int64
+	count := activity.New("count", func(ctx context.Context, _ int) (int, error) { return int(ran.Add(1)), nil })
+	g, gateAct := newGate("hold")
+	spool := t.TempDir()
+	h, url := startHostWith(t, &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
+		"fn": {InProcess: true, Concurrency: 1, Timeout: time.Hour},
+	}}, functionhost.Options{Activities: []activity.Definition{count, gateAct}, SpoolDir: spool})
+	client := newClient(t, url)
+	require.NoError(t, eventInvoke(t, client, "fn", envelopeOf(t, "hold", `{}`)))
+	<-g.started
+	for i := 0; i < 3; i++ {
+		require.NoError(t, eventInvoke(t, client, "fn", envelopeOf(t, "count", "1")))
+	}
+	_, err := client.DeleteFunction(context.Background(), &lambda.DeleteFunctionInput{FunctionName: aws.String("fn")})
+	require.NoError(t, err)
+	close(g.release)
+	_, err = os.Stat(filepath.Join(spool, "fn"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "the deleted function's spool is gone")
+	_, ok := h.Stats("fn")
+	assert.False(t, ok)
+	assert.Zero(t, ran.Load(), "queued events of a deleted function do not run")
+}

@@ -582,6 +582,7 @@ func (h *Host) deleteFunction(r *http.Request, _ []byte) (int, any, error) {
 		return http.StatusNoContent, nil, nil
 	}
 	h.removeFunction(fn)
+	fn.async.discard()
 	for _, v := range fn.allVersions() {
 		delete(h.ctl.meta, v)
 	}

@@ -172,6 +172,7 @@ func (f *function) release() { <-f.slots }
 // close stops the async queue and kills every environment of every
 // version, busy ones included.
 func (f *function) close() {
+	f.async.close()
 	for _, v := range f.allVersions() {
 		v.pool.close()
 	}
