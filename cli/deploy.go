@@ -80,7 +80,8 @@ this machine: it is built for this system (--goos to change that), and
 				if cc.Region == "" {
 					cc.Region = "us-east-1"
 				}
-				cc.AccessKeyID, cc.SecretAccessKey = "local", "local" // the local host does not check them
+				// Credentials come from the AWS chain (AWS_ACCESS_KEY_ID...): the
+				// local host prints the ones it accepts.
 				if goos == "" {
 					goos = runtime.GOOS
 				}

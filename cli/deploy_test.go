@@ -34,6 +34,10 @@ func startFunctionHost(t *testing.T) string {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CodeDir: filepath.Join(t.TempDir(), "code"),
 	})
 	require.NoError(t, err)
+	id, secret := h.Credentials()
+	t.Setenv("AWS_ACCESS_KEY_ID", id) // as a user exports what functions serve prints
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	require.NoError(t, err)
 	url, err := h.Start("127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -71,7 +75,8 @@ func TestFunctionsDeploy(t *testing.T) {
 	assert.Equal(t, "arn:aws:lambda:us-east-1:000000000000:function:samples:live", res.AliasARN)
 
 	ctx := context.Background()
-	client, err := awslambda.NewClient(ctx, awslambda.ClientConfig{Region: "us-east-1", Endpoint: url, AccessKeyID: "k", SecretAccessKey: "s"})
+	client, err := awslambda.NewClient(ctx, awslambda.ClientConfig{Region: "us-east-1", Endpoint: url,
+		AccessKeyID: os.Getenv("AWS_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY")})
 	require.NoError(t, err)
 	for _, tt := range []struct{ function, want, version string }{
 		{"samples:live", "hi, ada", "2"},
@@ -111,8 +116,11 @@ func TestFunctionsServeDeployed(t *testing.T) {
 	var out syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, Registrations{}, []string{"functions", "serve", "--addr", "127.0.0.1:0", "--code-dir", codeDir}, &out, &out)
+		done <- Run(ctx, Registrations{}, []string{"functions", "serve", "--addr", "127.0.0.1:0", "--code-dir", codeDir,
+			"--access-key-id", "AKIDTEST", "--secret-access-key", "secret"}, &out, &out)
 	}()
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	urlRe := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+) \(functions: \[\]\)`)
 	var url string
 	require.Eventually(t, func() bool {
@@ -129,7 +137,7 @@ func TestFunctionsServeDeployed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "the package is extracted into --code-dir")
 
-	client, err := awslambda.NewClient(ctx, awslambda.ClientConfig{Region: "us-east-1", Endpoint: url, AccessKeyID: "k", SecretAccessKey: "s"})
+	client, err := awslambda.NewClient(ctx, awslambda.ClientConfig{Region: "us-east-1", Endpoint: url, AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"})
 	require.NoError(t, err)
 	inv, err := client.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("samples:live"), Payload: []byte(`{"activity":"greet","input":"ada"}`)})
 	require.NoError(t, err)

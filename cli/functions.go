@@ -34,6 +34,8 @@ func newFunctionsServeCmd(r Registrations) *cobra.Command {
 		codeDir    string
 		verbose    bool
 		spool      string
+		keyID      string
+		secret     string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -83,7 +85,8 @@ Registered activities: ` + names(r.activityNames()) + ".",
 				}
 			}
 			h, err := functionhost.New(cfg, functionhost.Options{
-				Activities: r.Activities, Region: region, Logger: logger, LogOutput: cmd.ErrOrStderr(), SpoolDir: spool, CodeDir: codeDir,
+				Activities: r.Activities, Region: region, Logger: logger, LogOutput: cmd.ErrOrStderr(), SpoolDir: spool,
+				AccessKeyID: keyID, SecretAccessKey: secret, CodeDir: codeDir,
 			})
 			if err != nil && len(r.Activities) == 0 {
 				return fmt.Errorf("%w (this program registers no activities for in-process functions: see cli.Main)", err)
@@ -97,6 +100,8 @@ Registered activities: ` + names(r.activityNames()) + ".",
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "function host listening on %s (functions: %v); Ctrl-C to stop\n", url, h.FunctionNames())
+			id, key := h.Credentials()
+			fmt.Fprintf(cmd.OutOrStdout(), "requests must be signed with its credentials; for clients (the AWS CLI, a worker, functions deploy):\n  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s\n", id, key)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			<-ctx.Done()
@@ -110,6 +115,8 @@ Registered activities: ` + names(r.activityNames()) + ".",
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:9001", "listen address (loopback only)")
 	cmd.Flags().StringVar(&region, "region", "us-east-1", "region shown in function ARNs and given to functions")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log cold starts, idle shutdowns and retries")
+	cmd.Flags().StringVar(&keyID, "access-key-id", "", "access key id requests must be signed with (default: a random one, printed)")
+	cmd.Flags().StringVar(&secret, "secret-access-key", "", "secret access key requests must be signed with (default: a random one, printed)")
 	cmd.Flags().StringVar(&spool, "spool", "", "directory of queued Event invocations, kept across restarts (default: a temporary one)")
 	return cmd
 }

@@ -35,6 +35,7 @@ func TestFunctionsServe(t *testing.T) {
 		done <- Run(ctx, Registrations{Activities: []activity.Definition{greet}},
 			[]string{"functions", "serve", "--config", cfgPath, "--addr", "127.0.0.1:0"}, &out, &out)
 	}()
+	credRe := regexp.MustCompile(`export AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)`)
 
 	urlRe := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`)
 	var url string
@@ -46,7 +47,18 @@ func TestFunctionsServe(t *testing.T) {
 		return m != nil
 	}, 10*time.Second, 5*time.Millisecond, "output: %s", out.String())
 
-	client, err := awslambda.NewClient(ctx, awslambda.ClientConfig{Region: "us-east-1", Endpoint: url, AccessKeyID: "k", SecretAccessKey: "s"})
+	var creds []string
+	require.Eventually(t, func() bool { creds = credRe.FindStringSubmatch(out.String()); return creds != nil }, 10*time.Second, 5*time.Millisecond)
+
+	// Unsigned with its credentials, nothing runs.
+	other, err := awslambda.NewClient(ctx, awslambda.ClientConfig{Region: "us-east-1", Endpoint: url, AccessKeyID: "k", SecretAccessKey: "s"})
+	require.NoError(t, err)
+	otherInv, err := awslambda.New(other, awslambda.Options{})
+	require.NoError(t, err)
+	_, err = otherInv.Invoke(ctx, faas.Request{Activity: "greet", Input: []byte(`"cli"`), Attempt: 1})
+	require.ErrorContains(t, err, "UnrecognizedClientException")
+
+	client, err := awslambda.NewClient(ctx, awslambda.ClientConfig{Region: "us-east-1", Endpoint: url, AccessKeyID: creds[1], SecretAccessKey: creds[2]})
 	require.NoError(t, err)
 	inv, err := awslambda.New(client, awslambda.Options{})
 	require.NoError(t, err)

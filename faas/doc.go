@@ -83,6 +83,6 @@
 //
 // Run the same code against the local host: start a functionhost.Host on
 // 127.0.0.1:0 (or `cloudbutton functions serve`), and build the client with
-// ClientConfig{Endpoint: url, AccessKeyID: "local", SecretAccessKey:
-// "local"}.
+// ClientConfig{Endpoint: url, AccessKeyID: id, SecretAccessKey: secret},
+// the host's credentials (Host.Credentials, or what serve prints).
 package faas

@@ -181,7 +181,7 @@ type ClientConfig struct {
 	// host's "http://127.0.0.1:9001".
 	Endpoint string
 	// AccessKeyID and SecretAccessKey, when set, are static credentials
-	// (handy for the local host, which does not check them); otherwise
+	// (the local host's, for example: see functionhost.Host.Credentials); otherwise
 	// credentials come from the default chain (environment, shared
 	// config and credentials files, SSO, container and instance roles).
 	AccessKeyID, SecretAccessKey string

@@ -88,7 +88,7 @@ func TestUsageFromTheHost(t *testing.T) {
 	echo := activity.New("echo", func(ctx context.Context, s string) (string, error) { return s, nil })
 	h, err := functionhost.New(&functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
 		"fn": {Activity: "echo", MemoryMB: 512},
-	}}, functionhost.Options{Activities: []activity.Definition{echo}, Logger: slog.New(slog.DiscardHandler)})
+	}}, functionhost.Options{Activities: []activity.Definition{echo}, Logger: slog.New(slog.DiscardHandler), AccessKeyID: "local", SecretAccessKey: "local"})
 	require.NoError(t, err)
 	url, err := h.Start("127.0.0.1:0")
 	require.NoError(t, err)

@@ -26,7 +26,7 @@ func localHost(t *testing.T) *lambda.Client {
 	t.Helper()
 	echo := activity.New("echo", func(ctx context.Context, s string) (string, error) { return s, nil })
 	h, err := functionhost.New(&functionhost.Config{Functions: map[string]functionhost.FunctionConfig{"local": {Activity: "echo"}}},
-		functionhost.Options{Activities: []activity.Definition{echo}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		functionhost.Options{Activities: []activity.Definition{echo}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AccessKeyID: "local", SecretAccessKey: "local"})
 	require.NoError(t, err)
 	url, err := h.Start("127.0.0.1:0")
 	require.NoError(t, err)

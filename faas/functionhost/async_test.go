@@ -171,7 +171,7 @@ func TestAsyncSpoolOutlivesTheHost(t *testing.T) {
 	g, gateAct := newGate("hold")
 	spool := t.TempDir()
 	cfg := &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{"fn": {InProcess: true, Concurrency: 1, Timeout: time.Hour}}}
-	first, err := functionhost.New(cfg, functionhost.Options{Activities: []activity.Definition{count, gateAct}, SpoolDir: spool})
+	first, err := functionhost.New(cfg, functionhost.Options{Activities: []activity.Definition{count, gateAct}, SpoolDir: spool, AccessKeyID: "local", SecretAccessKey: "local"})
 	require.NoError(t, err)
 	url, err := first.Start("127.0.0.1:0")
 	require.NoError(t, err)

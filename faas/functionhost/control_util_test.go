@@ -3,11 +3,17 @@ package functionhost_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"io/fs"
 	"net/http"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/stretchr/testify/require"
 )
 
@@ -61,13 +67,28 @@ func rawRequest(tb testing.TB, method, url string, body io.Reader) (int, http.He
 	tb.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	defer tr.CloseIdleConnections()
-	req, err := http.NewRequest(method, url, body)
+	var payload []byte
+	if body != nil {
+		var err error
+		payload, err = io.ReadAll(io.LimitReader(body, 80<<20))
+		require.NoError(tb, err)
+	}
+	req, err := http.NewRequest(method, url, bytes.NewReader(payload))
 	require.NoError(tb, err)
 	req.Header.Set("Content-Type", "application/json")
+	sign(tb, req, payload)
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	require.NoError(tb, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(tb, err)
 	return resp.StatusCode, resp.Header, b
+}
+
+// sign signs req as the SDK does, with newClient's credentials.
+func sign(tb testing.TB, req *http.Request, payload []byte) {
+	tb.Helper()
+	sum := sha256.Sum256(payload)
+	require.NoError(tb, v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local"},
+		req, hex.EncodeToString(sum[:]), "lambda", "us-east-1", time.Now()))
 }

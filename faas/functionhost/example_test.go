@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/faas/awslambda"
 	"github.com/cloudbutton/cloudbutton/faas/functionhost"
 )
 
@@ -30,5 +32,21 @@ func ExampleNew() {
 	}
 	defer h.Close(context.Background())
 	fmt.Println(strings.HasPrefix(addr, "http://127.0.0.1:"), h.FunctionNames())
-	// Output: true [upper]
+
+	// Every request is signed with the host's credentials.
+	id, secret := h.Credentials()
+	client, err := awslambda.NewClient(context.Background(), awslambda.ClientConfig{
+		Region: "us-east-1", Endpoint: addr, AccessKeyID: id, SecretAccessKey: secret})
+	if err != nil {
+		log.Fatal(err)
+	}
+	inv, err := awslambda.New(client, awslambda.Options{DefaultFunction: "upper"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, err := inv.Invoke(context.Background(), faas.Request{Activity: "upper", Input: []byte(`"ada"`), InstanceID: "i-1", TaskID: 1, Attempt: 1})
+	fmt.Println(string(out), err)
+	// Output:
+	// true [upper]
+	// "ADA" <nil>
 }

@@ -56,6 +56,12 @@ type Options struct {
 	// it survives the host: a new host on the same directory runs what
 	// was left. Empty: a temporary directory removed by Close.
 	SpoolDir string
+	// AccessKeyID and SecretAccessKey are the credentials every request
+	// to the host must be signed with (AWS Signature Version 4, as the AWS
+	// SDKs and CLI sign): anyone who can reach a loopback port could
+	// otherwise run code through it. Empty: a random pair, see
+	// Host.Credentials.
+	AccessKeyID, SecretAccessKey string
 	// CodeDir holds the deployment packages uploaded through the control
 	// plane (CreateFunction, UpdateFunctionCode), extracted, one directory
 	// per function and package. Empty: a temporary directory removed by
@@ -72,6 +78,7 @@ type Host struct {
 	spool string // SpoolDir, or a temporary directory
 	tmp   bool   // spool is temporary
 
+	auth *authenticator
 	fnMu sync.Mutex // guards fns
 	fns  map[string]*function
 
@@ -128,7 +135,14 @@ func New(cfg *Config, opts Options) (*Host, error) {
 		}
 		byName[d.Name()] = d
 	}
-	h := &Host{opts: opts, log: opts.Logger, fns: map[string]*function{}, stopped: make(chan struct{})}
+	if (opts.AccessKeyID == "") != (opts.SecretAccessKey == "") {
+		return nil, errors.New("functionhost: set both Options.AccessKeyID and SecretAccessKey, or neither")
+	}
+	if opts.AccessKeyID == "" {
+		opts.AccessKeyID, opts.SecretAccessKey = "CBLOCAL"+strings.ToUpper(newToken()[:13]), newToken()+newToken()[:8]
+	}
+	h := &Host{opts: opts, log: opts.Logger, fns: map[string]*function{}, stopped: make(chan struct{}),
+		auth: newAuthenticator(opts.AccessKeyID, opts.SecretAccessKey)}
 	h.ctl.init(opts.CodeDir)
 	for name, fc := range cp.Functions {
 		var handler *lambdahandler.Handler
@@ -329,5 +343,5 @@ func (h *Host) Handler() http.Handler {
 		awsError(w, http.StatusNotFound, "UnknownOperationException",
 			fmt.Sprintf("the local function host serves the Invoke API and the control plane of functions, versions and aliases under /2015-03-31/functions, not %s %s", r.Method, r.URL.Path))
 	})
-	return dotSegments(mux)
+	return h.auth.wrap(dotSegments(mux))
 }

@@ -83,6 +83,9 @@ func startHostWith(tb testing.TB, cfg *functionhost.Config, opts functionhost.Op
 	if opts.ReapInterval == 0 {
 		opts.ReapInterval = 10 * time.Millisecond
 	}
+	if opts.AccessKeyID == "" {
+		opts.AccessKeyID, opts.SecretAccessKey = "local", "local" // newClient's
+	}
 	h, err := functionhost.New(cfg, opts)
 	require.NoError(tb, err)
 	url, err := h.Start("127.0.0.1:0")

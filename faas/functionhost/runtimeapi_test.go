@@ -2,6 +2,8 @@ package functionhost_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +17,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -144,4 +148,77 @@ func TestSlowBodiesAreCutOff(t *testing.T) {
 			assert.False(t, ne.Timeout(), "conn %d: still open after 30s", i)
 		}
 	}
+}
+
+// TestInvokeAPIRequiresTheHostsSignature: the Invoke API and the control
+// plane run code, and any local process can reach a loopback port, so a
+// request must carry a Signature Version 4 made with the host's
+// credentials. Before, any local process could invoke, and (with the
+// control plane) upload and run code.
+func TestInvokeAPIRequiresTheHostsSignature(t *testing.T) {
+	h, url := startHostWith(t, &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{"local": {InProcess: true}}},
+		functionhost.Options{AccessKeyID: "AKIDHOST", SecretAccessKey: "the-secret"})
+	id, secret := h.Credentials()
+	assert.Equal(t, "AKIDHOST", id)
+	assert.Equal(t, "the-secret", secret)
+	call := func(id, secret string) error {
+		c, err := awslambda.NewClient(context.Background(), awslambda.ClientConfig{Region: "eu-west-3", Endpoint: url, AccessKeyID: id, SecretAccessKey: secret})
+		require.NoError(t, err)
+		_, err = c.Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("local"), Payload: envelopeOf(t, "greet", `"ada"`)})
+		return err
+	}
+	require.NoError(t, call("AKIDHOST", "the-secret"), "the host's own credentials, any region")
+	for _, tt := range []struct{ name, id, secret, code string }{
+		{"another key", "AKIDOTHER", "the-secret", "UnrecognizedClientException"},
+		{"a wrong secret", "AKIDHOST", "guess", "InvalidSignatureException"},
+	} {
+		var ae smithy.APIError
+		require.ErrorAs(t, call(tt.id, tt.secret), &ae, tt.name)
+		assert.Equal(t, tt.code, ae.ErrorCode(), tt.name)
+	}
+
+	raw := func(mutate func(*http.Request), body string) (int, string) {
+		req, err := http.NewRequest("POST", url+"/2015-03-31/functions/local/invocations", strings.NewReader(body))
+		require.NoError(t, err)
+		mutate(req)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType") + " " + string(b)
+	}
+	signAs := func(at time.Time, payload string) func(*http.Request) {
+		return func(req *http.Request) {
+			sum := sha256.Sum256([]byte(payload))
+			require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: "AKIDHOST", SecretAccessKey: "the-secret"},
+				req, hex.EncodeToString(sum[:]), "lambda", "us-east-1", at))
+		}
+	}
+	body := string(envelopeOf(t, "greet", `"ada"`))
+	for _, tt := range []struct {
+		name   string
+		mutate func(*http.Request)
+		body   string
+		status int
+		want   string
+	}{
+		{"unsigned", func(*http.Request) {}, body, 403, "MissingAuthenticationTokenException"},
+		{"signed", signAs(time.Now(), body), body, 200, "hello, ada"},
+		{"another body than signed", signAs(time.Now(), body), strings.Replace(body, "ada", "eve", 1), 403, "InvalidSignatureException"},
+		{"an old signature", signAs(time.Now().Add(-time.Hour), body), body, 403, "Signature expired"},
+		{"not Signature Version 4", func(r *http.Request) { r.Header.Set("Authorization", "Bearer x") }, body, 400, "IncompleteSignatureException"},
+	} {
+		status, got := raw(tt.mutate, tt.body)
+		assert.Equal(t, tt.status, status, "%s: %s", tt.name, got)
+		assert.Contains(t, got, tt.want, tt.name)
+	}
+
+	// The control plane too: an unsigned CreateFunction runs nothing.
+	req, err := http.NewRequest("POST", url+"/2015-03-31/functions", strings.NewReader(`{"FunctionName":"evil","Runtime":"provided.al2023","Role":"r","Code":{"ZipFile":""}}`))
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	assert.Equal(t, []string{"local"}, h.FunctionNames())
 }

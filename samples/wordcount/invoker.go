@@ -27,9 +27,11 @@ func newInvoker(ctx context.Context, cfg config) (faas.Invoker, string, func(), 
 	noop := func() {}
 	endpoint := cfg.lambdaEndpoint
 	closeHost := noop
+	var host *functionhost.Host
 	switch {
 	case cfg.localHost:
-		host, err := functionhost.New(&functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
+		var err error
+		host, err = functionhost.New(&functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
 			cfg.lambdaFunction: {
 				InProcess:   true,
 				Timeout:     5 * time.Minute,
@@ -56,7 +58,7 @@ func newInvoker(ctx context.Context, cfg config) (faas.Invoker, string, func(), 
 	}
 	cc := awslambda.ClientConfig{Endpoint: endpoint, Region: "us-east-1"}
 	if cfg.localHost {
-		cc.AccessKeyID, cc.SecretAccessKey = "local", "local" // the local host does not check credentials
+		cc.AccessKeyID, cc.SecretAccessKey = host.Credentials() // requests are signed with the host's credentials
 	}
 	lc, err := awslambda.NewClient(ctx, cc)
 	if err != nil {
