@@ -34,13 +34,13 @@ import (
 // run never start, running ones have their context cancelled, and each
 // ends as a Canceled failure; a late result is dropped.
 type runner struct {
-	p          *processor
-	clock      Clock
-	invoker    faas.Invoker
-	inProcess  bool // activities can heartbeat
+	p         *processor
+	clock     Clock
+	invoker   faas.Invoker
+	inProcess bool // activities can heartbeat
 	// metered: the invoker may report usage (billing.Reports), so each
 	// attempt gets a usage reporter.
-	metered bool
+	metered    bool
 	defTimeout time.Duration
 
 	mu      sync.Mutex
