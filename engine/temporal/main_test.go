@@ -141,8 +141,11 @@ func (conformanceEngine) AddWorker(t *testing.T, c client.Client, register func(
 }
 
 func (conformanceEngine) Unsupported(f conformance.Feature) string {
-	if f == conformance.FeatureSuspend {
+	switch f {
+	case conformance.FeatureSuspend:
 		return "Temporal has no suspend/resume of workflow executions; the Temporal engine returns temporal.ErrUnsupported"
+	case conformance.FeatureSubOrchestrationUsage:
+		return "each workflow sums only its own activities' usage; the Temporal engine leaves SubOrchestrationUsage nil"
 	}
 	return ""
 }
