@@ -80,8 +80,14 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 
 // Status implements client.Client. The custom status is read with the
 // "custom-status" query, which needs a worker; without one it is empty.
+// Usage comes from the workflow (see usage.go); SubOrchestrationUsage
+// from its sub-orchestrations, found in visibility (see withSubUsage).
 func (e *Engine) Status(ctx context.Context, instanceID string) (*client.Status, error) {
-	return e.status(ctx, instanceID, true)
+	st, err := e.status(ctx, instanceID, true)
+	if err != nil {
+		return nil, err
+	}
+	return e.withSubUsage(ctx, st), nil
 }
 
 func (e *Engine) status(ctx context.Context, instanceID string, withCustom bool) (*client.Status, error) {
@@ -284,7 +290,7 @@ func (e *Engine) Wait(ctx context.Context, instanceID string) (*client.Status, e
 		// The run we waited on continued as new just now; wait again.
 		return e.Wait(ctx, instanceID)
 	}
-	return st, nil
+	return e.withSubUsage(ctx, st), nil
 }
 
 func isTransient(err error) bool {

@@ -144,8 +144,6 @@ func (conformanceEngine) Unsupported(f conformance.Feature) string {
 	switch f {
 	case conformance.FeatureSuspend:
 		return "Temporal has no suspend/resume of workflow executions; the Temporal engine returns temporal.ErrUnsupported"
-	case conformance.FeatureSubOrchestrationUsage:
-		return "each workflow sums only its own activities' usage; the Temporal engine leaves SubOrchestrationUsage nil"
 	}
 	return ""
 }

@@ -4,12 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
+	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	tactivity "go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	sdktemporal "go.temporal.io/sdk/temporal"
 
+	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 )
@@ -142,4 +147,78 @@ func (st *wfState) settleReady() {
 func (st *wfState) usageSnapshot() *billing.Usage {
 	u := st.usage
 	return &u
+}
+
+// withSubUsage sets st.SubOrchestrationUsage: the usage of the
+// instance's sub-orchestrations, theirs included, read from each (its
+// memo, or its status query while it runs). They are found in visibility
+// (ParentWorkflowId), which may miss a child started a moment ago; a
+// child whose usage cannot be told makes the sum unknown (nil).
+func (e *Engine) withSubUsage(ctx context.Context, st *client.Status) *client.Status {
+	if st.Usage == nil {
+		return st
+	}
+	seen := map[string]bool{st.InstanceID: true}
+	if sub, ok := e.subUsage(ctx, st.InstanceID, seen); ok {
+		st.SubOrchestrationUsage = sub.Client()
+	}
+	return st
+}
+
+// subUsage sums the usage of the descendants of id not in seen.
+func (e *Engine) subUsage(ctx context.Context, id string, seen map[string]bool) (billing.Usage, bool) {
+	var sum billing.Usage
+	children, err := e.childIDs(ctx, id)
+	if err != nil {
+		e.log.Debug("temporal: listing sub-orchestrations", "instance", id, "err", err)
+		return sum, false
+	}
+	for _, c := range children {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		st, err := e.status(ctx, c, true)
+		if err != nil || st.Usage == nil {
+			return sum, false
+		}
+		sub, ok := e.subUsage(ctx, c, seen)
+		if !ok {
+			return sum, false
+		}
+		sum = sum.Add(usageOf(st.Usage)).Add(sub)
+	}
+	return sum, true
+}
+
+// childIDs lists the workflow ids of the sub-orchestrations of id (of any
+// of its runs), batch workflows left out.
+func (e *Engine) childIDs(ctx context.Context, id string) ([]string, error) {
+	q := fmt.Sprintf("ParentWorkflowId = '%s' AND WorkflowType != '%s'", strings.ReplaceAll(id, "'", "\\'"), BatchWorkflowName)
+	var ids []string
+	seen := map[string]bool{}
+	var token []byte
+	for {
+		resp, err := e.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: e.opts.Namespace, Query: q, NextPageToken: token,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, info := range resp.GetExecutions() {
+			if c := info.GetExecution().GetWorkflowId(); !seen[c] { // one per id: its runs sum their own
+				seen[c] = true
+				ids = append(ids, c)
+			}
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return ids, nil
+		}
+	}
+}
+
+// usageOf is the billing form of a usage a status shows.
+func usageOf(u *client.Usage) billing.Usage {
+	ms := u.BilledDuration.Milliseconds()
+	return billing.Usage{Invocations: u.Invocations, BilledMs: ms, MBMs: int64(math.Round(u.GBSeconds * 1024 * 1000))}
 }
