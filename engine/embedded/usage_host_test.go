@@ -17,6 +17,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/engine/embedded"
 	"github.com/cloudbutton/cloudbutton/faas/awslambda"
 	"github.com/cloudbutton/cloudbutton/faas/functionhost"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/samples/lambdafunc/activities"
 	"github.com/cloudbutton/cloudbutton/worker"
@@ -109,6 +110,11 @@ func TestUsageFromTheLocalHost(t *testing.T) {
 	assert.Zero(t, st.Usage.BilledDuration%time.Millisecond, "whole milliseconds")
 	assert.Positive(t, st.Usage.GBSeconds)
 	assert.InDelta(t, st.Usage.BilledDuration.Seconds()*memoryMB/1024, st.Usage.GBSeconds, 1e-12, "billed seconds times the memory size in GB")
+	var buf bytesBuffer
+	require.NoError(t, eng.ExportHistory(ctx, id, &buf))
+	hist, err := replay.ReadHistory(&buf)
+	require.NoError(t, err)
+	assert.Equal(t, st.Usage, hist.Usage, "the history export shows it too")
 	stats, _ := h.Stats("samples")
 	assert.Equal(t, int64(4), stats.Invocations, "the host ran as many invocations")
 }

@@ -398,7 +398,11 @@ func (e *Engine) ExportHistory(ctx context.Context, id string, w io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return replay.WriteHistory(w, replay.History{InstanceID: id, Name: in.Name, Events: hist})
+	h := replay.History{InstanceID: id, Name: in.Name, Events: hist}
+	if !in.Usage.IsZero() {
+		h.Usage = in.Usage.Client()
+	}
+	return replay.WriteHistory(w, h)
 }
 
 // clientFailure is the client's view of a recorded failure.
