@@ -153,3 +153,23 @@ func TestUsageOfATimedOutLastAttempt(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, charged(1), st.Usage, "the first attempt's; the timed-out one reported nothing in time")
 }
+
+// TestHistoryWithUsageReplays: a history whose results carry usage (and
+// whose end records it in the memo) replays against the code that wrote
+// it, and its export shows the usage in the results' metadata.
+func TestHistoryWithUsageReplays(t *testing.T) {
+	eng := startCharging(t, temporal.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	id, err := client.Start(ctx, eng, chargedFanOut, 3)
+	require.NoError(t, err)
+	_, err = client.Result(ctx, eng, chargedFanOut, id)
+	require.NoError(t, err)
+	h, err := eng.History(ctx, id)
+	require.NoError(t, err)
+	require.NoError(t, temporal.ReplayHistory(h, temporal.ReplayOptions{}, chargedFanOut))
+	var buf strings.Builder
+	require.NoError(t, eng.ExportHistory(ctx, id, &buf))
+	assert.Contains(t, buf.String(), `"cloudbutton-usage"`, "each result's usage, in its payload's metadata")
+	assert.Contains(t, buf.String(), `"cloudbutton.status"`, "the total, in the memo")
+}
