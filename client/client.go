@@ -99,9 +99,9 @@ type Status struct {
 	// (see Usage), over all its runs (continue-as-new): an attempt counts
 	// once its outcome is recorded. It is zero when no invoker reported
 	// usage (in-process activities), and nil when the engine cannot tell
-	// (on Temporal: a running instance that no worker answers for, or one
+	// (on Temporal: a running instance that no worker answers for, one
 	// closed outside the orchestration, by a Temporal terminate or
-	// timeout).
+	// timeout, and in List).
 	Usage *Usage `json:"usage,omitempty"`
 	// SubOrchestrationUsage is the Usage of the instance's
 	// sub-orchestrations, theirs included, running ones too; nil when the

@@ -76,7 +76,7 @@
 // progress, in its memo when it ends, so closed ones need no worker.
 // Progress counts the activities of the current run (since the last
 // continue-as-new); a closed orchestration that set no custom status
-// reports none.
+// and was billed nothing reports none.
 //
 // # Usage
 //
@@ -103,7 +103,8 @@
 // per instance of the tree, which may miss a child started a moment ago),
 // each read as Status reads it; it is nil when one cannot be told or the
 // visibility store cannot filter on ParentWorkflowId, and it counts the
-// children of every run that had the instance's id.
+// children of every run that had the instance's id. List leaves Usage
+// nil: it reads visibility only.
 //
 // # Testing
 //

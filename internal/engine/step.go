@@ -60,7 +60,9 @@ func (b *batch) step(g *group) {
 	// The attempts whose outcomes reach the step were billed, whatever
 	// becomes of their results (dropped with an ended run, or kept in the
 	// inbox while suspended): their usage is recorded with it.
-	s.Usage = g.usage()
+	if !s.Purge { // else the results are an old run's, whose counters go
+		s.Usage = g.usage()
+	}
 	if l == nil { // unknown or ended: the work is dropped
 		b.dropped(g)
 		refuseMarks(g.comps)
