@@ -3,6 +3,7 @@ package embedded_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -108,8 +109,8 @@ func TestUsageSurvivesCrashes(t *testing.T) {
 	outcomes := func() int64 {
 		var buf bytesBuffer
 		require.NoError(t, eng.ExportHistory(ctx, id, &buf))
-		h, err := replay.ReadHistory(&buf)
-		require.NoError(t, err)
+		var h replay.History // empty when killed before its first step
+		require.NoError(t, json.Unmarshal(buf.Bytes(), &h))
 		var k int64
 		for _, e := range h.Events {
 			if e.Type == replay.ActivityCompleted || e.Type == replay.ActivityFailed {
