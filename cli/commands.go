@@ -102,7 +102,7 @@ func newStatusCmd(cfg *engineConfig) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status ID",
-		Short: "Show an instance's status, output, custom status and progress",
+		Short: "Show an instance's status, output, custom status, progress and billed usage",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withEngine(cmd, cfg, false, func(ctx context.Context, e engine) error {
@@ -111,7 +111,10 @@ func newStatusCmd(cfg *engineConfig) *cobra.Command {
 					return err
 				}
 				if asJSON {
-					return printJSON(cmd.OutOrStdout(), statusJSON(st))
+					m := statusJSON(st)
+					// null: the engine cannot tell (see client.Status).
+					m["subOrchestrationUsage"], m["totalUsage"] = st.SubOrchestrationUsage, st.TotalUsage()
+					return printJSON(cmd.OutOrStdout(), m)
 				}
 				printStatus(cmd.OutOrStdout(), st)
 				return nil
@@ -138,6 +141,7 @@ func statusJSON(st *client.Status) map[string]any {
 		"input": raw(st.Input), "output": raw(st.Output), "customStatus": raw(st.CustomStatus),
 		"createdAt": st.CreatedAt, "updatedAt": st.UpdatedAt,
 		"activitiesDone": st.ActivitiesDone, "activitiesTotal": st.ActivitiesTotal,
+		"usage": st.Usage, // null: the engine cannot tell
 	}
 	if st.Failure != nil {
 		m["failure"] = st.Failure
@@ -181,7 +185,25 @@ func printStatus(w io.Writer, st *client.Status) {
 	if st.Failure != nil {
 		row("Failure", st.Failure.Type+": "+st.Failure.Message)
 	}
+	row("Usage", usageText(st.Usage))
+	switch sub := st.SubOrchestrationUsage; {
+	case sub == nil:
+		row("With children", "not available")
+	case !sub.IsZero():
+		row("With children", usageText(st.TotalUsage()))
+	}
 	tw.Flush()
+}
+
+// usageText renders a billed usage; nil is one the engine cannot tell.
+func usageText(u *client.Usage) string {
+	switch {
+	case u == nil:
+		return "not available"
+	case u.IsZero():
+		return "none billed"
+	}
+	return u.String()
 }
 
 func clip(s string) string {

@@ -95,6 +95,19 @@ type Status struct {
 	// Blocked says why a live instance makes no progress, e.g. that no
 	// worker of the engine registers its orchestrator; empty otherwise.
 	Blocked string `json:"blocked,omitempty"`
+	// Usage is the billed compute of the instance's own activity attempts
+	// (see Usage), over all its runs (continue-as-new): an attempt counts
+	// once its outcome is recorded. It is zero when no invoker reported
+	// usage (in-process activities), and nil when the engine cannot tell
+	// (on Temporal: a running instance that no worker answers for, one
+	// closed outside the orchestration, by a Temporal terminate or
+	// timeout, and in List).
+	Usage *Usage `json:"usage,omitempty"`
+	// SubOrchestrationUsage is the Usage of the instance's
+	// sub-orchestrations, theirs included, running ones too; nil when the
+	// engine cannot tell, and always in List (Status reads it; see each
+	// engine). TotalUsage adds it to Usage.
+	SubOrchestrationUsage *Usage `json:"subOrchestrationUsage,omitempty"`
 }
 
 // Filter selects instances for List; zero fields match everything.

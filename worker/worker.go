@@ -9,7 +9,10 @@
 //	defer w.Stop(context.Background())
 //
 // Activities run through a faas.Invoker: in-process by default, or AWS
-// Lambda / the local function host when Options.Invoker says so.
+// Lambda / the local function host when Options.Invoker says so. Each
+// attempt's context carries a usage reporter (faas.WithUsageReporter):
+// what the invoker reports the attempt was billed is recorded with its
+// outcome, and client.Status.Usage shows the sum.
 package worker
 
 import (

@@ -23,6 +23,21 @@
 // start mark for activities with a retry policy), so restarts neither
 // reset nor exceed MaxAttempts; an attempt cut short by a crash counts.
 //
+// # Usage
+//
+// What an invoker reports each attempt was billed (faas.ReportUsage: the
+// Lambda invoker, from the REPORT line of AWS or the local function host)
+// is added to the instance's counters (client.Status.Usage) in the
+// transaction that records the attempt's outcome: its result, its final
+// failure, or its retry. So a crash after that commit neither loses nor
+// doubles the attempt's cost; an attempt lost with the process before it
+// runs again, and only the attempt that is recorded counts. The sums are
+// kept across continue-as-new and reset when the instance id is reused.
+// Status adds its sub-orchestrations' (SubOrchestrationUsage: every
+// descendant, running or ended, with one indexed query); List leaves that
+// nil. An invoker that reports nothing (the in-process one) costs nothing:
+// its steps write no counter.
+//
 // # Processes
 //
 // One worker per database file: a second worker process on the same file

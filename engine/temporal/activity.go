@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/internal/activityctx"
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
@@ -26,10 +27,16 @@ type activityRunner struct {
 	local bool
 	// beat is the interval of automatic heartbeats (Options.HeartbeatInterval).
 	beat time.Duration
+	// metered: the invoker may report usage (billing.Reports); dc then
+	// encodes the results that carry it (see usage.go).
+	metered bool
+	dc      converter.DataConverter
 }
 
-// run is registered with RegisterDynamicActivity.
-func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) ([]byte, error) {
+// run is registered with RegisterDynamicActivity. Its result is the
+// activity's codec bytes, or their payload with the usage of the task's
+// attempts in its metadata.
+func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) (any, error) {
 	info := tactivity.GetInfo(ctx)
 	var input []byte
 	if args.HasValues() {
@@ -53,6 +60,11 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 	// In-process activities with a heartbeat timeout heartbeat
 	// themselves (beating for them would defeat the timeout).
 	beats := &lastBeat{}
+	var meter *billing.Meter
+	if a.metered {
+		meter = &billing.Meter{}
+		beats.usage = priorUsage(ctx, info.Attempt)
+	}
 	if a.local {
 		ctx = activityctx.WithHeartbeat(ctx, func(details any) {
 			beats.set(details)
@@ -63,10 +75,21 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 		stop := a.autoHeartbeat(ctx, info.HeartbeatTimeout, beats)
 		defer stop()
 	}
-	out, err := a.invoker.Invoke(ctx, req)
+	ictx := ctx
+	if meter != nil {
+		ictx = meter.Context(ctx)
+	}
+	out, err := a.invoker.Invoke(ictx, req)
+	used := beats.usage.Add(meter.Usage()) // this attempt's and the earlier ones'
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
 			return nil, ctx.Err()
+		}
+		if !used.IsZero() {
+			// For the next attempt, if the retry policy makes one: the
+			// SDK sends this heartbeat before the failure.
+			beats.setUsage(used)
+			beats.record(ctx)
 		}
 		f := failerr.From(err)
 		if f.Type == core.FailureActivityNotFound {
@@ -77,17 +100,34 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 			cp.Message = f.Message + " on this worker"
 			f = &cp
 		}
-		return nil, applicationError(f, false)
+		return nil, usageError(f, false, used)
 	}
-	return out, nil
+	if used.IsZero() {
+		return out, nil
+	}
+	p, err := usagePayloads(a.dc, out, used)
+	if err != nil {
+		return nil, applicationError(&core.Failure{Type: core.FailureDecode, NonRetryable: true,
+			Message: fmt.Sprintf("result of activity %q: %v", info.ActivityType.Name, err)}, true)
+	}
+	return p, nil
 }
 
 // lastBeat keeps the details of an attempt's last heartbeat, which the
-// automatic heartbeats repeat (Temporal keeps the last details).
+// automatic heartbeats repeat (Temporal keeps the last details), and the
+// usage of the task's attempts so far, which every heartbeat carries as
+// its second detail once it is not zero (see usage.go).
 type lastBeat struct {
 	mu      sync.Mutex
 	details any
 	isSet   bool
+	usage   billing.Usage
+}
+
+func (b *lastBeat) setUsage(u billing.Usage) {
+	b.mu.Lock()
+	b.usage = u
+	b.mu.Unlock()
 }
 
 func (b *lastBeat) set(details any) {
@@ -98,8 +138,12 @@ func (b *lastBeat) set(details any) {
 
 func (b *lastBeat) record(ctx context.Context) {
 	b.mu.Lock()
-	details, ok := b.details, b.isSet
+	details, ok, u := b.details, b.isSet, b.usage
 	b.mu.Unlock()
+	if !u.IsZero() {
+		tactivity.RecordHeartbeat(ctx, details, u)
+		return
+	}
 	if !ok {
 		tactivity.RecordHeartbeat(ctx)
 		return

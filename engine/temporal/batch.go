@@ -88,6 +88,7 @@ func (st *wfState) flushBatch(c *tctx) {
 				p.Resolve(nil, &core.Failure{Type: core.FailureError, NonRetryable: true,
 					Message: fmt.Sprintf("batch workflow %q returned %d results for %d activities", id, len(res), len(b.promises))})
 			default:
+				st.addUsage(res[i].Usage)
 				p.Resolve(res[i].Output, res[i].Failure)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 )
 
 // customStatusTimeout bounds the query that reads a custom status.
@@ -79,8 +80,14 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 
 // Status implements client.Client. The custom status is read with the
 // "custom-status" query, which needs a worker; without one it is empty.
+// Usage comes from the workflow (see usage.go); SubOrchestrationUsage
+// from its sub-orchestrations, found in visibility (see withSubUsage).
 func (e *Engine) Status(ctx context.Context, instanceID string) (*client.Status, error) {
-	return e.status(ctx, instanceID, true)
+	st, err := e.status(ctx, instanceID, true)
+	if err != nil {
+		return nil, err
+	}
+	return e.withSubUsage(ctx, st), nil
 }
 
 func (e *Engine) status(ctx context.Context, instanceID string, withCustom bool) (*client.Status, error) {
@@ -104,16 +111,20 @@ func (e *Engine) status(ctx context.Context, instanceID string, withCustom bool)
 	if !st.RuntimeStatus.Terminal() && resp.GetPendingWorkflowTask().GetAttempt() > 1 {
 		st.Blocked = e.blockedReason(ctx, instanceID, runID)
 	}
+	closedByRun := false
 	if st.RuntimeStatus.Terminal() {
 		last, err := e.historyEvent(ctx, instanceID, runID, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
 		if err != nil {
 			return nil, fmt.Errorf("temporal: status of %q: read close event: %w", instanceID, err)
 		}
 		fillClose(st, last)
+		closedByRun = closedByOrchestration(last)
 	}
 	var snap statusSnapshot
 	if p, ok := info.GetMemo().GetFields()[statusMemo]; ok {
-		_ = DataConverter(e.opts.Codec).FromPayload(p, &snap)
+		if DataConverter(e.opts.Codec).FromPayload(p, &snap) == nil && snap.Usage == nil {
+			snap.Usage = &billing.Usage{} // a memo of a build before usage
+		}
 	} else if withCustom && !st.RuntimeStatus.Terminal() {
 		// A live orchestration answers the query (through a worker).
 		qctx, cancel := context.WithTimeout(ctx, customStatusTimeout)
@@ -121,10 +132,30 @@ func (e *Engine) status(ctx context.Context, instanceID string, withCustom bool)
 			_ = v.Get(&snap)
 		}
 		cancel()
+	} else if closedByRun {
+		// It would have recorded a usage that is not zero in the memo.
+		snap.Usage = &billing.Usage{}
 	}
 	st.CustomStatus = snap.CustomStatus
 	st.ActivitiesDone, st.ActivitiesTotal = snap.Done, snap.Total
+	if snap.Usage != nil {
+		st.Usage = snap.Usage.Client()
+	}
 	return st, nil
+}
+
+// closedByOrchestration reports whether the close event ev was written by
+// the orchestration's workflow code (which then records its usage in the
+// memo), not by Temporal: a terminate, a timeout, or the SDK failing the
+// workflow for a panic or nondeterminism outside the orchestration.
+func closedByOrchestration(ev *historypb.HistoryEvent) bool {
+	switch ev.GetEventType() {
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
+		return true
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+		return ev.GetWorkflowExecutionFailedEventAttributes().GetFailure().GetMessage() != panicPolicyMessage
+	}
+	return false
 }
 
 // blockedReason says why a run's workflow task keeps failing, from the
@@ -259,7 +290,7 @@ func (e *Engine) Wait(ctx context.Context, instanceID string) (*client.Status, e
 		// The run we waited on continued as new just now; wait again.
 		return e.Wait(ctx, instanceID)
 	}
-	return st, nil
+	return e.withSubUsage(ctx, st), nil
 }
 
 func isTransient(err error) bool {

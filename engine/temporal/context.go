@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
@@ -51,6 +52,9 @@ type wfState struct {
 	// recorded at its start.
 	maxPending int
 	batchSize  int
+	// usage is the billed compute of the activity outcomes read so far,
+	// earlier runs' included (see usage.go).
+	usage billing.Usage
 }
 
 func newWFState(rt *runtime, wctx workflow.Context, carry *runCarry) *wfState {
@@ -72,6 +76,7 @@ func newWFState(rt *runtime, wctx workflow.Context, carry *runCarry) *wfState {
 	if carry != nil {
 		st.info.Generation = carry.Generation
 		st.carried = carry.Events
+		st.usage = carry.Usage
 	}
 	st.maxPending, st.batchSize = rt.maxPending, rt.batchSize
 	st.logger = slog.New(&replayHandler{ctx: wctx, h: rt.log.Handler()}).With(
@@ -361,14 +366,18 @@ func (t *tfuture) Ready() bool {
 	if !t.f.IsReady() {
 		return false
 	}
-	var data []byte
 	// Get on a ready future does not block.
+	t.done = true
+	if t.act != nil {
+		t.settleActivity()
+		return true
+	}
+	var data []byte
 	if err := t.f.Get(t.st.root, &data); err != nil {
 		t.fail = t.act.failure(err)
 	} else {
 		t.data = data
 	}
-	t.done = true
 	return true
 }
 

@@ -76,7 +76,35 @@
 // progress, in its memo when it ends, so closed ones need no worker.
 // Progress counts the activities of the current run (since the last
 // continue-as-new); a closed orchestration that set no custom status
-// reports none.
+// and was billed nothing reports none.
+//
+// # Usage
+//
+// What an invoker reports each attempt was billed (faas.ReportUsage)
+// travels with the attempt's outcome and the workflow sums it (usage.go):
+// a result carries it in its payload's metadata ("cloudbutton-usage"), a
+// failure as a detail of its application error, and since Temporal retries
+// on the server and records only an activity's last attempt, a failed
+// attempt heartbeats the sum so far, which the next attempt reads back.
+// The orchestrator sees none of it; histories without it replay as
+// before. Status.Usage comes from the status query while the orchestration
+// runs, and from its memo, written as it ends when the usage is not zero.
+// It is nil (not available) when no worker answers the query, and for an
+// orchestration closed by Temporal rather than by its code (a Temporal
+// terminate or workflow timeout, or the SDK failing it for a panic or
+// nondeterminism): the sum is lost with it. Compared with the embedded
+// engine: an attempt that Temporal times out counts only if its invoker
+// reported its usage before the timeout (the Lambda invoker reports
+// nothing for an invocation cut off at its deadline on either engine);
+// the sum counts the outcomes the orchestrator's code read, and at the
+// end every outcome in history; activities of batch workflows count as
+// the orchestration's own. SubOrchestrationUsage sums the
+// sub-orchestrations found in visibility (ParentWorkflowId, one list call
+// per instance of the tree, which may miss a child started a moment ago),
+// each read as Status reads it; it is nil when one cannot be told or the
+// visibility store cannot filter on ParentWorkflowId, and it counts the
+// children of every run that had the instance's id. List leaves Usage
+// nil: it reads visibility only.
 //
 // # Testing
 //

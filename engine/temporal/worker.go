@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
@@ -74,6 +75,7 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 		runner.invoker = inv
 	}
 	_, runner.local = runner.invoker.(*faas.InProcess)
+	runner.metered, runner.dc = billing.Reports(runner.invoker), rt.dataConverter()
 	w.RegisterDynamicActivity(runner.run, tactivity.DynamicRegisterOptions{})
 	if err := w.Start(); err != nil {
 		wc.Close()
@@ -110,6 +112,7 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 
 func (e *Engine) newRuntime(reg *worker.Registry) *runtime {
 	rt := &runtime{
+		dc:         DataConverter(e.opts.Codec),
 		codec:      e.opts.Codec,
 		limits:     e.opts.Limits,
 		log:        e.log,

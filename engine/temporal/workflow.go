@@ -6,9 +6,11 @@ import (
 	"runtime/debug"
 	"time"
 
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
@@ -18,6 +20,8 @@ import (
 type runCarry struct {
 	Generation int                 `json:"generation"`
 	Events     map[string][][]byte `json:"events,omitempty"`
+	// Usage is the billed compute of the earlier runs' activities.
+	Usage billing.Usage `json:"usage,omitzero"`
 }
 
 // runtime is what the workflow and activity code of one worker share.
@@ -31,6 +35,15 @@ type runtime struct {
 	hasOrch    func(name string) bool
 	// startToClose bounds activity attempts that set no timeout.
 	startToClose time.Duration
+	// dc decodes activity results that carry usage (see usage.go).
+	dc converter.DataConverter
+}
+
+func (rt *runtime) dataConverter() converter.DataConverter {
+	if rt.dc == nil {
+		return DataConverter(rt.codec)
+	}
+	return rt.dc
 }
 
 // orchestrationWorkflow returns the Temporal workflow function that runs
@@ -66,6 +79,7 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 		})
 		disc, _ := workflow.NewDisconnectedContext(wctx)
 		_ = workflow.Await(disc, func() bool { return done || st.fatal != nil })
+		st.settleReady() // their usage counts
 		var can *core.ContinueAsNewError
 		if !errors.As(runErr, &can) || st.fatal != nil || st.canceled() {
 			st.publishFinalStatus(disc)
@@ -77,7 +91,7 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 			return nil, wctx.Err()
 		}
 		if can != nil {
-			next := &runCarry{Generation: st.info.Generation + 1}
+			next := &runCarry{Generation: st.info.Generation + 1, Usage: st.usage}
 			if can.KeepEvents {
 				next.Events = st.unconsumedEvents()
 			}
@@ -136,10 +150,13 @@ type statusSnapshot struct {
 	CustomStatus []byte `json:"customStatus,omitempty"`
 	Done         int    `json:"done"`
 	Total        int    `json:"total"`
+	// Usage is the billed compute of the activity outcomes the run read,
+	// earlier runs' included; absent from snapshots of older builds.
+	Usage *billing.Usage `json:"usage,omitempty"`
 }
 
 func (st *wfState) snapshot() statusSnapshot {
-	s := statusSnapshot{CustomStatus: st.customStatus, Total: len(st.acts)}
+	s := statusSnapshot{CustomStatus: st.customStatus, Total: len(st.acts), Usage: st.usageSnapshot()}
 	for _, f := range st.acts {
 		switch f := f.(type) {
 		case *tfuture:
@@ -156,10 +173,11 @@ func (st *wfState) snapshot() statusSnapshot {
 }
 
 // publishFinalStatus records the custom status, if the orchestration set
-// one, in the memo, so Status reads it after the end without a worker.
-// Orchestrations that set none add nothing to their history.
+// one, and the usage, if not zero, in the memo, so Status reads them after
+// the end without a worker. Orchestrations that have neither add nothing
+// to their history (Status then knows the usage was zero).
 func (st *wfState) publishFinalStatus(ctx workflow.Context) {
-	if st.customStatus == nil {
+	if st.customStatus == nil && st.usage.IsZero() {
 		return
 	}
 	if err := workflow.UpsertMemo(ctx, map[string]any{statusMemo: st.snapshot()}); err != nil {
@@ -187,6 +205,8 @@ type batchInput struct {
 type batchResult struct {
 	Output  []byte        `json:"output,omitempty"`
 	Failure *core.Failure `json:"failure,omitempty"`
+	// Usage is the billed compute of the activity's attempts.
+	Usage billing.Usage `json:"usage,omitzero"`
 }
 
 // batchWorkflow runs a batch of activities and returns their outcomes in
@@ -199,13 +219,19 @@ func (rt *runtime) batchWorkflow(wctx workflow.Context, in batchInput) ([]batchR
 	}
 	out := make([]batchResult, len(fs))
 	for i, f := range fs {
-		var data []byte
-		if err := f.Get(wctx, &data); err != nil {
+		var raw converter.RawValue
+		if err := f.Get(wctx, &raw); err != nil {
 			it := in.Items[i]
 			out[i].Failure = rt.activityCall(it.Name, it.Opts).failure(err)
+			out[i].Usage = errorUsage(err)
 			continue
 		}
-		out[i].Output = data
+		if p := raw.Payload(); p != nil {
+			if err := rt.dataConverter().FromPayload(p, &out[i].Output); err != nil {
+				out[i].Failure = &core.Failure{Type: core.FailureDecode, Message: "activity result: " + err.Error(), NonRetryable: true}
+			}
+			out[i].Usage = payloadUsage(p)
+		}
 	}
 	if err := wctx.Err(); err != nil {
 		return nil, err

@@ -98,6 +98,8 @@ func Run(t *testing.T, e Engine) {
 		{"TimersAtTheEdges", testTimersAtTheEdges},
 		{"IdempotencyKeysPerRun", testIdempotencyKeysPerRun},
 		{"CallDefaults", testCallDefaults},
+		{"Usage", testUsage},
+		{"NoUsage", testNoUsage},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })

@@ -164,7 +164,8 @@ func toStatus(in *store.Instance) *client.Status {
 	st := &client.Status{InstanceID: in.ID, Name: in.Name, RuntimeStatus: client.RuntimeStatus(in.Status),
 		Input: in.Input, Output: in.Output, CustomStatus: in.CustomStatus, ParentInstanceID: in.ParentID,
 		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt, CompletedAt: in.CompletedAt,
-		ActivitiesDone: in.ActivitiesDone, ActivitiesTotal: in.ActivitiesTotal, Blocked: in.Blocked}
+		ActivitiesDone: in.ActivitiesDone, ActivitiesTotal: in.ActivitiesTotal, Blocked: in.Blocked,
+		Usage: in.Usage.Client()}
 	if in.Failure != nil {
 		st.Failure = clientFailure(in.Failure)
 	}
@@ -179,13 +180,32 @@ func (e *Engine) instance(ctx context.Context, id string) (*store.Instance, erro
 	return in, err
 }
 
-// Status implements client.Client.
+// Status implements client.Client, with the usage of the instance's
+// sub-orchestrations (one indexed query over its descendants).
 func (e *Engine) Status(ctx context.Context, id string) (*client.Status, error) {
+	st, err := e.status(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return e.withSubUsage(ctx, st)
+}
+
+// status is Status without the sub-orchestrations' usage (Wait's polls).
+func (e *Engine) status(ctx context.Context, id string) (*client.Status, error) {
 	in, err := e.instance(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	return toStatus(in), nil
+}
+
+func (e *Engine) withSubUsage(ctx context.Context, st *client.Status) (*client.Status, error) {
+	sub, err := e.store.SubUsage(ctx, st.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	st.SubOrchestrationUsage = sub.Client()
+	return st, nil
 }
 
 // Wait implements client.Client. In the worker's process it wakes at once;
@@ -201,12 +221,12 @@ func (e *Engine) Wait(ctx context.Context, id string) (*client.Status, error) {
 	}
 	e.mu.Unlock()
 	for {
-		st, err := e.Status(ctx, id)
+		st, err := e.status(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		if st.RuntimeStatus.Terminal() {
-			return st, nil
+			return e.withSubUsage(ctx, st)
 		}
 		t := time.NewTimer(delay)
 		select {
@@ -378,7 +398,11 @@ func (e *Engine) ExportHistory(ctx context.Context, id string, w io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return replay.WriteHistory(w, replay.History{InstanceID: id, Name: in.Name, Events: hist})
+	h := replay.History{InstanceID: id, Name: in.Name, Events: hist}
+	if !in.Usage.IsZero() {
+		h.Usage = in.Usage.Client()
+	}
+	return replay.WriteHistory(w, h)
 }
 
 // clientFailure is the client's view of a recorded failure.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
@@ -53,6 +54,9 @@ type completion struct {
 	event   replay.Event
 	attempt *store.Attempt
 	marked  chan bool
+	// usage is what the attempt whose outcome this is (event, or a retry
+	// in attempt) was billed, as its invoker reported it.
+	usage billing.Usage
 }
 
 // processor is the worker's orchestration side: one goroutine that owns

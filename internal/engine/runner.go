@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/internal/activityctx"
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/failerr"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
@@ -33,10 +34,13 @@ import (
 // run never start, running ones have their context cancelled, and each
 // ends as a Canceled failure; a late result is dropped.
 type runner struct {
-	p          *processor
-	clock      Clock
-	invoker    faas.Invoker
-	inProcess  bool // activities can heartbeat
+	p         *processor
+	clock     Clock
+	invoker   faas.Invoker
+	inProcess bool // activities can heartbeat
+	// metered: the invoker may report usage (billing.Reports), so each
+	// attempt gets a usage reporter.
+	metered    bool
 	defTimeout time.Duration
 
 	mu      sync.Mutex
@@ -86,7 +90,7 @@ func newRunner(p *processor, inv faas.Invoker, opts worker.Options) *runner {
 	}
 	local, ok := inv.(faas.Local)
 	inProcess := ok && local.Local()
-	r := &runner{p: p, clock: p.e.clock, invoker: inv, inProcess: inProcess, defTimeout: def,
+	r := &runner{p: p, clock: p.e.clock, invoker: inv, inProcess: inProcess, metered: billing.Reports(inv), defTimeout: def,
 		timers: map[Timer]task{}, running: map[string]map[*attemptRun]struct{}{},
 		held: map[string]bool{}, parked: map[string][]task{}, canceled: map[string]cancelMark{}}
 	r.cond = sync.NewCond(&r.mu)
@@ -178,7 +182,7 @@ func (r *runner) loop() {
 		case t.canceled:
 			r.p.send(r.canceledCompletion(t))
 		case t.interrupted:
-			r.failed(t, core.InterruptedFailure(t.ev.Name, t.attempt))
+			r.failed(t, core.InterruptedFailure(t.ev.Name, t.attempt), billing.Usage{}) // its usage went with the worker
 		case !t.marked && !r.mark(t):
 		default:
 			r.attempt(t)
@@ -246,9 +250,16 @@ func (r *runner) attempt(t task) {
 		ctx, stopWatch = r.watchHeartbeats(ctx, cancel, hb, &silent)
 		defer stopWatch()
 	}
-	data, err := r.invoker.Invoke(ctx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.instanceID,
+	var meter *billing.Meter
+	ictx := ctx
+	if r.metered {
+		meter = &billing.Meter{}
+		ictx = meter.Context(ctx)
+	}
+	data, err := r.invoker.Invoke(ictx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.instanceID,
 		RunID: t.runID, TaskID: ev.TaskID, Attempt: t.attempt,
 		IdempotencyKey: activityctx.IdempotencyKey(t.instanceID, t.runID, ev.TaskID, t.attempt)})
+	used := meter.Usage() // reported before Invoke returned
 	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if !run.settled.CompareAndSwap(false, true) {
@@ -258,7 +269,8 @@ func (r *runner) attempt(t task) {
 		return // hard stop: the task stays in the store and is redelivered
 	}
 	if err == nil && !silent.Load() {
-		r.p.send(completion{task: t, event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.attempt, Time: r.clock.Now()}})
+		r.p.send(completion{task: t, usage: used,
+			event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.attempt, Time: r.clock.Now()}})
 		return
 	}
 	f := failerr.From(err)
@@ -268,13 +280,13 @@ func (r *runner) attempt(t task) {
 	case timedOut:
 		f = core.StartToCloseTimeout(ev.Name, t.attempt, timeout)
 	}
-	r.failed(t, f)
+	r.failed(t, f, used)
 }
 
-// failed decides what follows attempt t's failure f: a durable retry (the
-// processor writes it and submits it once committed) or the task's final
-// failure.
-func (r *runner) failed(t task, f *core.Failure) {
+// failed decides what follows attempt t's failure f, which was billed
+// used: a durable retry (the processor writes it and submits it once
+// committed) or the task's final failure; either records used.
+func (r *runner) failed(t task, f *core.Failure, used billing.Usage) {
 	policy := t.policy()
 	if policy.ShouldRetry(t.attempt, f) {
 		next := t
@@ -282,10 +294,11 @@ func (r *runner) failed(t task, f *core.Failure) {
 		next.visibleAt = r.clock.Now().Add(policy.Delay(next.attempt))
 		next.marked, next.interrupted = false, false
 		a := store.Attempt{TaskID: t.ev.TaskID, Attempt: next.attempt, DueAt: next.visibleAt}
-		r.p.send(completion{task: next, attempt: &a})
+		r.p.send(completion{task: next, attempt: &a, usage: used})
 		return
 	}
-	r.p.send(completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Failure: f, Attempt: t.attempt, Time: r.clock.Now()}})
+	r.p.send(completion{task: t, usage: used,
+		event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Failure: f, Attempt: t.attempt, Time: r.clock.Now()}})
 }
 
 func (r *runner) canceledCompletion(t task) completion {

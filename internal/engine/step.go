@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
@@ -56,6 +57,12 @@ func (b *batch) step(g *group) {
 		p.resend(g.comps) // messages stay in the inbox; results come back
 		return
 	}
+	// The attempts whose outcomes reach the step were billed, whatever
+	// becomes of their results (dropped with an ended run, or kept in the
+	// inbox while suspended): their usage is recorded with it.
+	if !s.Purge { // else the results are an old run's, whose counters go
+		s.Usage = g.usage()
+	}
 	if l == nil { // unknown or ended: the work is dropped
 		b.dropped(g)
 		refuseMarks(g.comps)
@@ -65,6 +72,9 @@ func (b *batch) step(g *group) {
 	}
 	if l.x.Finished() || (!l.x.Started() && !g.starts()) {
 		refuseMarks(g.comps)
+		if !s.Usage.IsZero() {
+			b.steps = append(b.steps, store.Step{InstanceID: g.id, Usage: s.Usage})
+		}
 		// The run ended (or continued as new) in a batch not committed
 		// yet, or the instance's start is not visible yet (a delayed
 		// start, or the next run's start after continue-as-new): its
@@ -125,6 +135,15 @@ func (b *batch) step(g *group) {
 		b.flushed = append(b.flushed, l)
 	}
 	b.steps = append(b.steps, s)
+}
+
+// usage is what the attempts whose outcomes the group holds were billed.
+func (g *group) usage() billing.Usage {
+	var u billing.Usage
+	for i := range g.comps {
+		u = u.Add(g.comps[i].usage)
+	}
+	return u
 }
 
 // events are the group's incoming events for the current run of l, in

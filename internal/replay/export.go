@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/cloudbutton/cloudbutton/client"
 )
 
 // HistoryFormat identifies exported histories.
@@ -16,6 +18,9 @@ type History struct {
 	InstanceID string  `json:"instanceId"`
 	Name       string  `json:"name"`
 	Events     []Event `json:"events"`
+	// Usage is the instance's billed usage (client.Status.Usage) when
+	// not zero: information only, replay ignores it.
+	Usage *client.Usage `json:"usage,omitempty"`
 }
 
 // WriteHistory writes h as indented JSON.

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 )
@@ -68,6 +69,9 @@ type Instance struct {
 	// Blocked says why a live instance makes no progress on the current
 	// worker (its orchestrator is not registered there); empty otherwise.
 	Blocked string
+	// Usage is the billed compute of the instance's own activity attempts,
+	// over all its runs (see Step.Usage).
+	Usage billing.Usage
 }
 
 // Message is an incoming event waiting in an instance's inbox.
@@ -120,6 +124,10 @@ type Step struct {
 	// purge, a history reset or the end of the run deletes all of them.
 	Attempts      []Attempt
 	ClearAttempts []int64
+	// Usage is added to the instance's Usage: the billed compute of the
+	// attempts whose outcome (result, failure, or retry) this step
+	// records. Continue-as-new keeps the sum; a purge resets it.
+	Usage billing.Usage
 }
 
 // Attempt is the durable retry state of one activity task: its current
@@ -173,6 +181,10 @@ type Store interface {
 	SetStatus(ctx context.Context, id string, from []string, to string) error
 	// Purge deletes a finished instance and everything of it.
 	Purge(ctx context.Context, id string) error
+	// SubUsage returns the Usage of the instance's sub-orchestrations,
+	// theirs included (its descendants, created since the instance was:
+	// not those of a run it replaced); zero if it has none.
+	SubUsage(ctx context.Context, id string) (billing.Usage, error)
 	// Attempts returns the retry state of an instance's tasks, by task id.
 	Attempts(ctx context.Context, id string) (map[int64]Attempt, error)
 	// SetRegistered records the orchestrator names the worker hosts

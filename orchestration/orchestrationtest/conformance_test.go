@@ -87,7 +87,9 @@ func (harnessEngine) StartWithOptions(t *testing.T, opts worker.Options, registe
 
 func (s *harnessServer) startWorker(t *testing.T, opts worker.Options, register func(w *worker.Worker)) {
 	inv := newInvoker(codec.JSON, codec.Limits{}, nil)
-	opts.Invoker = inv
+	if opts.Invoker == nil { // else the suite's own (a billing one)
+		opts.Invoker = inv
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 )
@@ -270,6 +271,9 @@ func (s *Store) step(st *store.Step, now time.Time) {
 	if st.ResetHistory || (st.Update != nil && st.Update.Completed) {
 		delete(s.attempts, id) // last: written in this step too
 	}
+	if in := s.instances[id]; in != nil && !st.Usage.IsZero() {
+		in.Usage = in.Usage.Add(st.Usage)
+	}
 	if st.Update != nil {
 		s.update(id, st.Update, now)
 	}
@@ -342,6 +346,33 @@ func (s *Store) Purge(_ context.Context, id string) error {
 	}
 	s.purge(id)
 	return nil
+}
+
+// SubUsage implements store.Store, as the SQLite store does.
+func (s *Store) SubUsage(_ context.Context, id string) (billing.Usage, error) {
+	if err := s.lock(); err != nil {
+		return billing.Usage{}, err
+	}
+	defer s.mu.Unlock()
+	var sum billing.Usage
+	seen := map[string]bool{id: true}
+	level := []string{id}
+	for len(level) > 0 {
+		var next []string
+		for _, in := range s.instances {
+			if seen[in.ID] || in.ParentID == "" || !slices.Contains(level, in.ParentID) {
+				continue
+			}
+			if parent := s.instances[in.ParentID]; parent != nil && in.CreatedAt.Before(parent.CreatedAt) {
+				continue // a child of a run the parent replaced
+			}
+			seen[in.ID] = true
+			sum = sum.Add(in.Usage)
+			next = append(next, in.ID)
+		}
+		level = next
+	}
+	return sum, nil
 }
 
 // Attempts implements store.Store.

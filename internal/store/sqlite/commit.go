@@ -100,6 +100,15 @@ func (c *committer) step(s *store.Step) error {
 			return err
 		}
 	}
+	if !s.Usage.IsZero() {
+		// Only steps that record billed attempts: the in-process invoker's
+		// steps never come here.
+		if _, err := c.tx.ExecContext(c.ctx, `UPDATE instances SET usage_invocations = usage_invocations + ?,
+			usage_billed_ms = usage_billed_ms + ?, usage_mb_ms = usage_mb_ms + ? WHERE id = ?`,
+			s.Usage.Invocations, s.Usage.BilledMs, s.Usage.MBMs, id); err != nil {
+			return err
+		}
+	}
 	if s.Update != nil {
 		return c.update(id, s.Update)
 	}

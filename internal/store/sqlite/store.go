@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
@@ -105,7 +106,8 @@ func purgeTx(ctx context.Context, tx *sql.Tx, id string) error {
 }
 
 const instanceCols = `id, name, status, input, output, custom_status, failure, parent_id, parent_task_id, generation,
-	created_at, updated_at, completed_at, activities_done, activities_total, blocked`
+	created_at, updated_at, completed_at, activities_done, activities_total, blocked,
+	usage_invocations, usage_billed_ms, usage_mb_ms`
 
 func scanInstance(row interface{ Scan(...any) error }) (*store.Instance, error) {
 	var in store.Instance
@@ -113,7 +115,8 @@ func scanInstance(row interface{ Scan(...any) error }) (*store.Instance, error) 
 	var created, updated, completed int64
 	if err := row.Scan(&in.ID, &in.Name, &in.Status, &in.Input, &in.Output, &in.CustomStatus, &failure,
 		&in.ParentID, &in.ParentTaskID, &in.Generation, &created, &updated, &completed,
-		&in.ActivitiesDone, &in.ActivitiesTotal, &in.Blocked); err != nil {
+		&in.ActivitiesDone, &in.ActivitiesTotal, &in.Blocked,
+		&in.Usage.Invocations, &in.Usage.BilledMs, &in.Usage.MBMs); err != nil {
 		return nil, err
 	}
 	in.CreatedAt, in.UpdatedAt, in.CompletedAt = fromNanos(created), fromNanos(updated), fromNanos(completed)
@@ -368,6 +371,26 @@ func (s *Store) Registered(ctx context.Context) ([]string, error) {
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+// subUsage sums the usage of an instance's descendants: each level's
+// children created since their parent was (a replaced run's children are
+// not the new run's); UNION ends a cycle of reused ids.
+const subUsage = `WITH RECURSIVE tree(id, created_at) AS (
+		SELECT id, created_at FROM instances WHERE id = ?
+		UNION
+		SELECT c.id, c.created_at FROM instances c JOIN tree t ON c.parent_id = t.id AND c.created_at >= t.created_at
+	)
+	SELECT COALESCE(SUM(i.usage_invocations), 0), COALESCE(SUM(i.usage_billed_ms), 0), COALESCE(SUM(i.usage_mb_ms), 0)
+	FROM instances i JOIN tree t ON i.id = t.id WHERE i.id != ?`
+
+// SubUsage implements store.Store.
+func (s *Store) SubUsage(ctx context.Context, id string) (billing.Usage, error) {
+	var u billing.Usage
+	if err := s.read.QueryRowContext(ctx, subUsage, id, id).Scan(&u.Invocations, &u.BilledMs, &u.MBMs); err != nil {
+		return billing.Usage{}, fmt.Errorf("sqlite: usage of the sub-orchestrations of %q: %w", id, err)
+	}
+	return u, nil
 }
 
 // Attempts implements store.Store.

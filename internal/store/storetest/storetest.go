@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
@@ -36,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CommitPurgeReplaces", testCommitPurge},
 		{"AttemptsAreDurableRetryState", testAttempts},
 		{"NotHostedInstancesAreBlocked", testBlocked},
+		{"UsageAddsUpWithTheCommit", testUsage},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -349,4 +351,61 @@ func testBlocked(t *testing.T, s store.Store) {
 	msgs, err = s.ReadyMessages(ctx, t0, 10, nil)
 	require.NoError(t, err)
 	assert.Len(t, msgs, 1)
+}
+
+// testUsage: a step's usage adds to its instance's, in the same commit,
+// and survives continue-as-new; a failed commit adds nothing; SubUsage
+// sums the descendants created since their parent (not a replaced run's),
+// running or ended.
+func testUsage(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	one := billing.Usage{Invocations: 1, BilledMs: 100, MBMs: 100 * 128}
+	usage := func(id string) billing.Usage {
+		t.Helper()
+		in, err := s.Instance(ctx, id)
+		require.NoError(t, err)
+		return in.Usage
+	}
+	create(t, s, "p")
+	assert.Zero(t, usage("p"), "a new instance has used nothing")
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "p", Usage: one,
+		Events: []replay.Event{{Index: 0, Type: replay.OrchestrationStarted}}}}))
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "p", Usage: one.Add(one)}}))
+	assert.Equal(t, billing.Usage{Invocations: 3, BilledMs: 300, MBMs: 300 * 128}, usage("p"))
+
+	require.Error(t, s.Commit(ctx, []store.Step{{InstanceID: "p", Usage: one},
+		{InstanceID: "p", NewInstances: []store.Instance{{ID: "p", Name: "dup", Status: store.StatusPending, CreatedAt: t0, UpdatedAt: t0}}}}))
+	assert.Equal(t, int64(3), usage("p").Invocations, "a failed commit adds nothing")
+
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "p", ResetHistory: true,
+		Update: &store.Update{Status: store.StatusRunning, Generation: 1, Input: []byte(`2`)}}}))
+	assert.Equal(t, int64(3), usage("p").Invocations, "continue-as-new keeps the sum")
+
+	child := func(id, parent string, at time.Time) store.Instance {
+		return store.Instance{ID: id, Name: "child", Status: store.StatusPending, ParentID: parent, CreatedAt: at, UpdatedAt: at}
+	}
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "p",
+		NewInstances: []store.Instance{child("c1", "p", t0), child("c2", "p", t0.Add(time.Second))}}}))
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "c1", Usage: one,
+		NewInstances: []store.Instance{child("g1", "c1", t0.Add(time.Minute))}}}))
+	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "g1", Usage: one.Add(one)}, {InstanceID: "c2", Usage: one,
+		Update: &store.Update{Status: store.StatusCompleted, Completed: true}}}))
+	sub, err := s.SubUsage(ctx, "p")
+	require.NoError(t, err)
+	assert.Equal(t, billing.Usage{Invocations: 4, BilledMs: 400, MBMs: 400 * 128}, sub, "children and grandchildren, running or ended")
+	sub, err = s.SubUsage(ctx, "g1")
+	require.NoError(t, err)
+	assert.Zero(t, sub, "no children")
+	sub, err = s.SubUsage(ctx, "unknown")
+	require.NoError(t, err)
+	assert.Zero(t, sub)
+
+	// A new run of c1 (its id reused): its earlier run's child is not its.
+	require.NoError(t, s.CreateInstance(ctx, store.Instance{ID: "c1", Name: "child", Status: store.StatusPending,
+		CreatedAt: t0.Add(time.Hour), UpdatedAt: t0.Add(time.Hour)}, store.Message{InstanceID: "c1",
+		Event: replay.Event{Type: replay.OrchestrationStarted}}, true))
+	assert.Zero(t, usage("c1"), "a new run starts from nothing")
+	sub, err = s.SubUsage(ctx, "c1")
+	require.NoError(t, err)
+	assert.Zero(t, sub, "the replaced run's child is not the new run's")
 }
