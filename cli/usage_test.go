@@ -67,6 +67,11 @@ func TestStatusShowsUsageFromTheLocalHost(t *testing.T) {
 	h, err := functionhost.New(&functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
 		"acts": {InProcess: true, MemoryMB: 512},
 	}}, functionhost.Options{Activities: bench.Activities(), Logger: slog.New(slog.DiscardHandler)})
+	if err == nil {
+		id, secret := h.Credentials()
+		t.Setenv("AWS_ACCESS_KEY_ID", id) // as a user exports what functions serve prints
+		t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	}
 	require.NoError(t, err)
 	url, err := h.Start("127.0.0.1:0")
 	require.NoError(t, err)

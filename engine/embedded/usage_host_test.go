@@ -64,7 +64,7 @@ func TestUsageFromTheLocalHost(t *testing.T) {
 	const memoryMB = 256
 	h, err := functionhost.New(&functionhost.Config{Functions: map[string]functionhost.FunctionConfig{
 		"samples": {Bootstrap: buildBootstrap(t), MemoryMB: memoryMB, Timeout: 10 * time.Second},
-	}}, functionhost.Options{Logger: quiet()})
+	}}, functionhost.Options{Logger: quiet(), AccessKeyID: "local", SecretAccessKey: "local"})
 	require.NoError(t, err)
 	url, err := h.Start("127.0.0.1:0")
 	require.NoError(t, err)
