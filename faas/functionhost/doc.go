@@ -36,6 +36,19 @@
 //     bodies are cut off, and open connections are capped
 //     (Options.MaxConnections).
 //
+// # Authentication
+//
+// The API runs code (invocations, and with the control plane, uploaded
+// packages), and any local user or process can reach a loopback port. So
+// every request must carry an AWS Signature Version 4, as the AWS SDKs and
+// CLI make, with the host's credentials: Options.AccessKeyID and
+// SecretAccessKey, or a random pair made at New (Host.Credentials;
+// `cloudbutton functions serve` prints it as AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY). Any region is accepted. Unsigned requests get 403
+// MissingAuthenticationTokenException; another key 403
+// UnrecognizedClientException; a wrong secret, another body than signed or
+// a signature over five minutes old 403 InvalidSignatureException.
+//
 // # A closed Runtime API
 //
 // Each execution environment has its own Runtime API listener on

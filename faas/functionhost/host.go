@@ -334,7 +334,8 @@ func (h *Host) httpErrorLog() *log.Logger {
 }
 
 // Handler returns the Invoke API and control-plane handler, for serving
-// them on a server of your own.
+// them on a server of your own. It serves only requests signed with the
+// host's credentials (see Credentials).
 func (h *Host) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2015-03-31/functions/{name}/invocations", h.serveInvoke)
