@@ -147,11 +147,20 @@ func readEvent(file string) (*asyncEvent, []byte, error) {
 		return nil, nil, err
 	}
 	head, payload, ok := bytes.Cut(data, []byte{'\n'})
-	ev := &asyncEvent{file: file}
-	if !ok || json.Unmarshal(head, ev) != nil || ev.ID == "" {
+	if !ok {
 		return nil, nil, fmt.Errorf("functionhost: spooled event %s: not an event file (want a JSON header line, then the payload)", file)
 	}
-	return ev, payload, nil
+	ev, err := parseEventHeader(file, head)
+	return ev, payload, err
+}
+
+// parseEventHeader reads the JSON header line of an event file.
+func parseEventHeader(file string, head []byte) (*asyncEvent, error) {
+	ev := &asyncEvent{file: file}
+	if json.Unmarshal(head, ev) != nil || ev.ID == "" {
+		return nil, fmt.Errorf("functionhost: spooled event %s: not an event file (want a JSON header line, then the payload)", file)
+	}
+	return ev, nil
 }
 
 // start creates the function's spool directory, queues the events a
@@ -172,10 +181,13 @@ func (q *asyncQueue) start() error {
 		if err != nil {
 			return fmt.Errorf("functionhost: spool of %q: %w", q.fn.name, err)
 		}
-		line, err := bufio.NewReader(f).ReadBytes('\n')
+		line, err := bufio.NewReader(f).ReadBytes('\n') // the header only: payloads are read when run
 		_ = f.Close()
-		ev := &asyncEvent{file: name}
-		if err != nil || json.Unmarshal(line, ev) != nil || ev.ID == "" {
+		var ev *asyncEvent
+		if err == nil {
+			ev, err = parseEventHeader(name, line)
+		}
+		if err != nil {
 			h.log.Warn("functionhost: a spooled event is unreadable; moved to failed/", "function", q.fn.name, "file", name)
 			q.moveToFailed(&asyncEvent{file: name}, "unreadable spool file")
 			continue

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/faas/awslambda"
 	"github.com/cloudbutton/cloudbutton/faas/functionhost"
 	"github.com/cloudbutton/cloudbutton/faas/internal/lambdawire"
 )
@@ -218,4 +219,23 @@ func TestAsyncQueueOfADeletedFunction(t *testing.T) {
 	_, ok := h.Stats("fn")
 	assert.False(t, ok)
 	assert.Zero(t, ran.Load(), "queued events of a deleted function do not run")
+}
+
+// TestAsyncCorruptSpoolFile: a spool file that is not an event is moved
+// to failed/ at start, with a reason, and the host serves.
+func TestAsyncCorruptSpoolFile(t *testing.T) {
+	spool := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(spool, "local"), 0o700))
+	bad := filepath.Join(spool, "local", "00000000000000000001-x.event")
+	require.NoError(t, os.WriteFile(bad, []byte("not an event"), 0o600))
+	_, url := startHostWith(t, &functionhost.Config{Functions: map[string]functionhost.FunctionConfig{"local": {InProcess: true}}},
+		functionhost.Options{SpoolDir: spool})
+	_, err := os.Stat(filepath.Join(spool, "local", "failed", filepath.Base(bad)))
+	require.NoError(t, err, "moved to failed/")
+	reason, err := os.ReadFile(filepath.Join(spool, "local", "failed", "00000000000000000001-x.error"))
+	require.NoError(t, err)
+	assert.Contains(t, string(reason), "unreadable")
+	out, err := newInvoker(t, url, awslambda.Options{DefaultFunction: "local"}).Invoke(context.Background(), req("greet", `"ada"`))
+	require.NoError(t, err)
+	assert.Equal(t, `"hello, ada"`, string(out))
 }
