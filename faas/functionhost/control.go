@@ -602,6 +602,28 @@ func checkRevision(given, current, api string) error {
 	return nil
 }
 
+// latestForUpdate is the start of both updates: the function named by the
+// path (unqualified: only $LATEST can change), the body decoded into in,
+// and its RevisionId (read by revision once decoded) checked.
+func (h *Host) latestForUpdate(r *http.Request, body []byte, in any, revision func() string) (*function, *version, *versionMeta, error) {
+	fn, qualifier, err := h.lookup(r)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if qualifier != "" {
+		return nil, nil, nil, invalidParameter("Only the $LATEST version of a function can be updated: publish a version to freeze it.")
+	}
+	if err := decodeBody(body, in); err != nil {
+		return nil, nil, nil, err
+	}
+	latest := fn.latestVersion()
+	m := h.metaOf(latest)
+	if err := checkRevision(revision(), m.revision, "GetFunction"); err != nil {
+		return nil, nil, nil, err
+	}
+	return fn, latest, m, nil
+}
+
 type updateCodeInput struct {
 	ZipFile       []byte   `json:"ZipFile"`
 	S3Bucket      string   `json:"S3Bucket"`
@@ -613,20 +635,9 @@ type updateCodeInput struct {
 }
 
 func (h *Host) updateFunctionCode(r *http.Request, body []byte) (int, any, error) {
-	fn, qualifier, err := h.lookup(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if qualifier != "" {
-		return 0, nil, invalidParameter("Only the $LATEST version of a function can be updated: publish a version to freeze it.")
-	}
 	var in updateCodeInput
-	if err := decodeBody(body, &in); err != nil {
-		return 0, nil, err
-	}
-	latest := fn.latestVersion()
-	m := h.metaOf(latest)
-	if err := checkRevision(in.RevisionID, m.revision, "GetFunction"); err != nil {
+	fn, latest, m, err := h.latestForUpdate(r, body, &in, func() string { return in.RevisionID })
+	if err != nil {
 		return 0, nil, err
 	}
 	if latest.handler != nil {
@@ -675,20 +686,9 @@ type updateConfigurationInput struct {
 }
 
 func (h *Host) updateFunctionConfiguration(r *http.Request, body []byte) (int, any, error) {
-	fn, qualifier, err := h.lookup(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	if qualifier != "" {
-		return 0, nil, invalidParameter("Only the $LATEST version of a function can be updated: publish a version to freeze it.")
-	}
 	var in updateConfigurationInput
-	if err := decodeBody(body, &in); err != nil {
-		return 0, nil, err
-	}
-	latest := fn.latestVersion()
-	m := h.metaOf(latest)
-	if err := checkRevision(in.RevisionID, m.revision, "GetFunction"); err != nil {
+	fn, latest, m, err := h.latestForUpdate(r, body, &in, func() string { return in.RevisionID })
+	if err != nil {
 		return 0, nil, err
 	}
 	if err := checkLimits(in.MemorySize, in.Timeout); err != nil {
