@@ -48,6 +48,7 @@ if [ -n "$found" ] && [ "$listed" != "$found" ]; then
 fi
 
 failed=()
+raced=()
 start_all=$SECONDS
 for t in "${targets[@]}"; do
   read -r pkg name <<<"$t"
@@ -59,10 +60,12 @@ for t in "${targets[@]}"; do
   # Go 1.26's fuzzing coordinator can fail a target at the -fuzztime
   # boundary with a bare "context deadline exceeded" and no input when the
   # machine is loaded (go.dev/issue/75804, fixed in Go 1.27). That one
-  # signature, with no failing input written, is retried once; any other
-  # failure, or one that writes an input, fails the step.
+  # signature, with no failing input written and no panic, is not a finding:
+  # it is tried again (three tries in all), and if it is all the target
+  # shows, reported as a warning. Any other failure, or one that writes an
+  # input, fails the step.
   corpus="$pkg/testdata/fuzz/$name"
-  for try in 1 2; do
+  for try in 1 2 3; do
     before="$(ls "$corpus" 2>/dev/null | sort || true)"
     log="$(mktemp)"
     if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" -parallel 1 "$pkg" 2>&1 | tee "$log"; then
@@ -70,10 +73,15 @@ for t in "${targets[@]}"; do
       break
     fi
     after="$(ls "$corpus" 2>/dev/null | sort || true)"
-    if [ "$try" = 1 ] && [ "$before" = "$after" ] && grep -q '^    context deadline exceeded$' "$log" && ! grep -q -e '^panic' -e 'Failing input written' "$log"; then
-      echo "== fuzz $name: the coordinator's deadline race (go.dev/issue/75804), no failing input: trying again"
+    if [ "$before" = "$after" ] && grep -q '^    context deadline exceeded$' "$log" && ! grep -q -e '^panic' -e 'Failing input written' "$log"; then
       rm -f "$log"
-      continue
+      if [ "$try" -lt 3 ]; then
+        echo "== fuzz $name: the coordinator's deadline race (go.dev/issue/75804), no failing input: trying again"
+        continue
+      fi
+      echo "== fuzz $name: WARNING: only the coordinator's deadline race, three times, no failing input: not counted as a failure"
+      raced+=("$name")
+      break
     fi
     rm -f "$log"
     failed+=("$name ($pkg)")
@@ -82,6 +90,9 @@ for t in "${targets[@]}"; do
   echo "== fuzz $name: $((SECONDS - start))s"
 done
 echo "== fuzz: $((SECONDS - start_all))s in all"
+if [ ${#raced[@]} -gt 0 ]; then
+  echo "fuzzing warnings (Go's deadline race only): ${raced[*]}"
+fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzzing failed: ${failed[*]}"
   echo "the failing inputs are under the packages' testdata/fuzz/; run one again with: go test -run '^FuzzX/NAME\$' PKG"
