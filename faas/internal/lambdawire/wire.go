@@ -281,7 +281,9 @@ func ParseStack(stack string) []StackFrame {
 		if strings.HasPrefix(l, "goroutine ") || strings.TrimSpace(l) == "" {
 			continue
 		}
-		f := StackFrame{Label: l}
+		// A label never starts with a tab: that is a location line's mark,
+		// and FormatStack would write it back as one.
+		f := StackFrame{Label: strings.TrimLeft(l, "\t")}
 		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "\t") {
 			loc := strings.TrimSpace(lines[i+1])
 			if sp := strings.LastIndex(loc, " +0x"); sp >= 0 {
@@ -312,7 +314,7 @@ func FormatStack(frames []StackFrame) string {
 	for _, f := range frames {
 		b.WriteString(f.Label)
 		b.WriteByte('\n')
-		if f.Path != "" {
+		if f.Path != "" || f.Line != 0 { // a frame with a line but no path keeps its line
 			fmt.Fprintf(&b, "\t%s:%d\n", f.Path, f.Line)
 		}
 	}
