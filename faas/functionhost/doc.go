@@ -55,12 +55,14 @@
 // 127.0.0.1, and AWS_LAMBDA_RUNTIME_API is "127.0.0.1:PORT/TOKEN": 128
 // random bits that only the environment's processes know (from their
 // environment). Runtimes that join it with "/2018-06-01/runtime/..." work
-// unchanged (aws-lambda-go and curl/bash runtimes are tested); any other local process that finds the port gets a bare 404,
-// and can neither take an invocation's payload nor post a result. We chose
-// the path token over checking the peer's pid (/proc/net/tcp): it needs no
-// /proc scan per connection and works on every OS; its limit is a runtime
-// that parses AWS_LAMBDA_RUNTIME_API as host:port only. Processes of the same user can read each other's
-// environment; the boundary is another user, as for any local secret.
+// unchanged (aws-lambda-go and curl/bash runtimes are tested); any other
+// local process that finds the port gets a bare 404, and can neither take
+// an invocation's payload nor post a result. We chose the path token over
+// checking the peer's pid (/proc/net/tcp): it needs no /proc scan per
+// connection and works on every OS; its limit is a runtime that parses
+// AWS_LAMBDA_RUNTIME_API as host:port only. Processes of the same user can
+// read each other's environment; the boundary is another user, as for any
+// local secret.
 //
 // # Two kinds of function
 //
