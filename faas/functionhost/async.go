@@ -364,10 +364,10 @@ func (q *asyncQueue) run(ctx context.Context, ev *asyncEvent) {
 // fail gives up on an event: a log line, and the event in failed/ with
 // its reason beside it.
 func (q *asyncQueue) fail(ev *asyncEvent, reason string) {
+	q.moveToFailed(ev, reason) // before the count: whoever sees it finds the file
 	q.fn.stats.asyncFailed.Add(1)
 	q.fn.host.log.Warn("functionhost: asynchronous invocation dropped", "function", q.fn.name, "request_id", ev.ID,
 		"attempts", ev.Attempts, "reason", reason, "kept_in", filepath.Join(q.dir, "failed"))
-	q.moveToFailed(ev, reason)
 }
 
 func (q *asyncQueue) moveToFailed(ev *asyncEvent, reason string) {
