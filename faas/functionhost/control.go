@@ -438,15 +438,7 @@ func (h *Host) createFunction(r *http.Request, body []byte) (int, any, error) {
 		return 0, nil, err
 	}
 	fc := FunctionConfig{Bootstrap: c.bootstrap}
-	if in.MemorySize != nil {
-		fc.MemoryMB = *in.MemorySize
-	}
-	if in.Timeout != nil {
-		fc.Timeout = time.Duration(*in.Timeout) * time.Second
-	}
-	if in.Environment != nil {
-		fc.Environment = in.Environment.Variables
-	}
+	applySettings(&fc, in.MemorySize, in.Timeout, in.Environment)
 	if fc, err = normalizeOne(name, fc); err != nil {
 		return 0, nil, err
 	}
@@ -624,6 +616,20 @@ func (h *Host) latestForUpdate(r *http.Request, body []byte, in any, revision fu
 	return fn, latest, m, nil
 }
 
+// applySettings sets on fc the settings a CreateFunction or
+// UpdateFunctionConfiguration request gives (nil: unchanged).
+func applySettings(fc *FunctionConfig, memoryMB, timeoutS *int, env *environmentVars) {
+	if memoryMB != nil {
+		fc.MemoryMB = *memoryMB
+	}
+	if timeoutS != nil {
+		fc.Timeout = time.Duration(*timeoutS) * time.Second
+	}
+	if env != nil {
+		fc.Environment = env.Variables
+	}
+}
+
 type updateCodeInput struct {
 	ZipFile       []byte   `json:"ZipFile"`
 	S3Bucket      string   `json:"S3Bucket"`
@@ -699,15 +705,7 @@ func (h *Host) updateFunctionConfiguration(r *http.Request, body []byte) (int, a
 	}
 	fc := latest.cfg
 	nm := *m
-	if in.MemorySize != nil {
-		fc.MemoryMB = *in.MemorySize
-	}
-	if in.Timeout != nil {
-		fc.Timeout = time.Duration(*in.Timeout) * time.Second
-	}
-	if in.Environment != nil {
-		fc.Environment = in.Environment.Variables
-	}
+	applySettings(&fc, in.MemorySize, in.Timeout, in.Environment)
 	if in.Description != nil {
 		nm.description = *in.Description
 	}
