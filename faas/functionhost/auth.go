@@ -124,7 +124,7 @@ func (a *authenticator) verify(r *http.Request, body []byte) *serviceError {
 		}
 	}
 	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
-	if payloadHash == "" || payloadHash != "UNSIGNED-PAYLOAD" {
+	if payloadHash != "UNSIGNED-PAYLOAD" { // else the signature covers a body hash: ours
 		sum := sha256.Sum256(body)
 		payloadHash = hex.EncodeToString(sum[:])
 	}
