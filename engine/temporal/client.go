@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -209,6 +210,9 @@ func statusFromInfo(info *workflowpb.WorkflowExecutionInfo) *client.Status {
 		CreatedAt:     info.GetStartTime().AsTime(),
 		UpdatedAt:     info.GetStartTime().AsTime(),
 	}
+	if st.RuntimeStatus == client.StatusRunning && suspendedInMemo(info.GetMemo()) {
+		st.RuntimeStatus = client.StatusSuspended
+	}
 	if info.GetParentExecution() != nil {
 		st.ParentInstanceID = info.GetParentExecution().GetWorkflowId()
 	}
@@ -337,7 +341,9 @@ func (e *Engine) List(ctx context.Context, f client.Filter) ([]*client.Status, e
 			return nil, fmt.Errorf("temporal: list: %w", err)
 		}
 		for _, info := range resp.GetExecutions() {
-			out = append(out, statusFromInfo(info))
+			if st := statusFromInfo(info); listed(f.Statuses, st.RuntimeStatus) {
+				out = append(out, st)
+			}
 		}
 		token = resp.GetNextPageToken()
 		if len(token) == 0 || (f.Limit > 0 && len(out) >= f.Limit) {
@@ -351,9 +357,19 @@ func (e *Engine) List(ctx context.Context, f client.Filter) ([]*client.Status, e
 	return out, nil
 }
 
+// listed reports whether a status is one of those a filter asks for:
+// visibility queries cannot tell a suspended run (a memo) from a running
+// one.
+func listed(want []client.RuntimeStatus, s client.RuntimeStatus) bool {
+	if len(want) == 0 || slices.Contains(want, s) {
+		return true
+	}
+	return s == client.StatusRunning && slices.Contains(want, client.StatusPending)
+}
+
 func visibilityStatuses(s client.RuntimeStatus) []string {
 	switch s {
-	case client.StatusRunning, client.StatusPending:
+	case client.StatusRunning, client.StatusPending, client.StatusSuspended:
 		return []string{"Running"}
 	case client.StatusCompleted:
 		return []string{"Completed"}
@@ -372,6 +388,9 @@ func (e *Engine) RaiseEventRaw(ctx context.Context, instanceID, name string, pay
 	}
 	if name == "" {
 		return fmt.Errorf("temporal: raise event on %q: empty event name", instanceID)
+	}
+	if name == controlSignal {
+		return fmt.Errorf("temporal: raise event on %q: the event name %q is reserved (Suspend and Resume use it)", instanceID, name)
 	}
 	if err := codec.CheckSize(e.opts.Limits, fmt.Sprintf("payload of event %q", name), payload); err != nil {
 		return err
@@ -411,16 +430,6 @@ func (e *Engine) Terminate(ctx context.Context, instanceID, reason string) error
 	}
 	e.awaitCancelProcessed(ctx, execution{id: instanceID, runID: info.GetExecution().GetRunId()})
 	return nil
-}
-
-// Suspend is not supported on Temporal: it returns ErrUnsupported.
-func (e *Engine) Suspend(ctx context.Context, instanceID, reason string) error {
-	return fmt.Errorf("suspend %q: %w", instanceID, ErrUnsupported)
-}
-
-// Resume is not supported on Temporal: it returns ErrUnsupported.
-func (e *Engine) Resume(ctx context.Context, instanceID, reason string) error {
-	return fmt.Errorf("resume %q: %w", instanceID, ErrUnsupported)
 }
 
 // Purge implements client.Client: it deletes a closed instance's latest

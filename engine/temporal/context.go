@@ -55,6 +55,8 @@ type wfState struct {
 	// usage is the billed compute of the activity outcomes read so far,
 	// earlier runs' included (see usage.go).
 	usage billing.Usage
+	// suspended is set by Suspend, cleared by Resume (see suspend.go).
+	suspended bool
 }
 
 func newWFState(rt *runtime, wctx workflow.Context, carry *runCarry) *wfState {
@@ -328,15 +330,19 @@ func (c *tctx) Wait(ws ...core.Waitable) (int, error) {
 		}
 		return -1
 	}
-	if i := ready(); i >= 0 {
-		return i, nil
+	if !st.halted() {
+		if i := ready(); i >= 0 {
+			return i, nil
+		}
 	}
 	if c.cancelable && st.canceled() {
 		return -1, core.ErrCanceled
 	}
 	idx := -1
 	_ = workflow.Await(c.disc, func() bool {
-		idx = ready()
+		if !st.halted() {
+			idx = ready()
+		}
 		return idx >= 0 || (c.cancelable && st.canceled()) || st.fatal != nil
 	})
 	if idx >= 0 {

@@ -64,9 +64,20 @@
 // this, for the tests (through internal/temporaltest) and for
 // `cloudbutton bench --temporal dev`.
 //
-// # Not supported
+// # Suspend and Resume
 //
-// Suspend and Resume return ErrUnsupported.
+// Temporal's Workflow Pause needs a newer server than the Temporal CLI's
+// dev server this module tests with, so Suspend and Resume are a signal
+// ("cloudbutton.control", a reserved event name) that the workflow
+// honours: while suspended, orchestrator code takes no step, and what
+// becomes ready meanwhile (activity results, timers, events) waits for
+// Resume, as on the embedded engine; activities already scheduled keep
+// running, and Terminate still ends the instance. The state is in the
+// memo ("cloudbutton.suspended"), which Status and List read. Unlike the
+// embedded engine, where Suspend takes effect at once, a worker has to
+// process the signal: Suspend waits for it, at most
+// Options.TerminateWait; with no worker running, the instance reads
+// Running until one does.
 //
 // # Status
 //

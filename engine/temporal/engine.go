@@ -32,8 +32,7 @@ const (
 )
 
 // ErrUnsupported is matched (errors.Is) by operations the Temporal engine
-// does not support, such as Suspend and Resume; it also matches
-// errors.ErrUnsupported.
+// does not support; it also matches errors.ErrUnsupported.
 var ErrUnsupported = fmt.Errorf("temporal: unsupported on the Temporal engine: %w", errors.ErrUnsupported)
 
 // Options configures the Temporal engine. The zero value connects to a
@@ -89,9 +88,10 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	// TerminateWait bounds how long Terminate waits for the instance and
 	// its children to act on the cancellation, so that no queued attempt
-	// starts after it returns (default 30s; negative: do not wait). With
-	// no worker running, the cancellation stays requested and Terminate
-	// returns after this wait.
+	// starts after it returns, and how long Suspend and Resume wait for
+	// a worker to act on them (default 30s; negative: do not wait). With
+	// no worker running, the request stays pending and the call returns
+	// after this wait.
 	TerminateWait time.Duration
 }
 

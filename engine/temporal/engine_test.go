@@ -92,15 +92,6 @@ func TestContinueAsNewKeepsEvents(t *testing.T) {
 	assert.Equal(t, []string{"a", "b"}, got)
 }
 
-func TestSuspendResumeUnsupported(t *testing.T) {
-	eng := openEngine(t, temporal.Options{})
-	ctx := testCtx(t)
-	for _, err := range []error{eng.Suspend(ctx, "x", "r"), eng.Resume(ctx, "x", "r")} {
-		assert.ErrorIs(t, err, temporal.ErrUnsupported)
-		assert.ErrorIs(t, err, errors.ErrUnsupported)
-	}
-}
-
 func TestClosedEngine(t *testing.T) {
 	eng := openEngine(t, temporal.Options{})
 	require.NoError(t, eng.Close())

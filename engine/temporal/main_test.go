@@ -141,10 +141,6 @@ func (conformanceEngine) AddWorker(t *testing.T, c client.Client, register func(
 }
 
 func (conformanceEngine) Unsupported(f conformance.Feature) string {
-	switch f {
-	case conformance.FeatureSuspend:
-		return "Temporal has no suspend/resume of workflow executions; the Temporal engine returns temporal.ErrUnsupported"
-	}
 	return ""
 }
 

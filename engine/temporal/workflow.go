@@ -53,6 +53,7 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 	return func(wctx workflow.Context, input []byte, carry *runCarry) ([]byte, error) {
 		st := newWFState(rt, wctx, carry)
 		st.recordRules(wctx)
+		st.watchControl(wctx)
 		if err := workflow.SetQueryHandler(wctx, CustomStatusQuery, func() ([]byte, error) {
 			return st.customStatus, nil
 		}); err != nil {

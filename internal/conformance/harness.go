@@ -85,6 +85,7 @@ func Run(t *testing.T, e Engine) {
 		{"Deterministic", testDeterministic},
 		{"ClientOperations", testClientOperations},
 		{"SuspendResume", testSuspendResume},
+		{"SuspendHoldsSteps", testSuspendHoldsSteps},
 		{"UnknownNameRollingDeploy", testUnknownNameRollingDeploy},
 		{"NondeterminismDetail", testNondeterminismDetail},
 		{"ChildIDsFollowTheRules", testChildIDsFollowTheRules},

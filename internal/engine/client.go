@@ -316,10 +316,19 @@ func (e *Engine) Terminate(ctx context.Context, id, reason string) error {
 		p.runner.hold(id)
 	}
 	err := e.send(ctx, id, replay.Event{Type: replay.TerminationRequested, Name: reason})
-	if err != nil && p != nil {
-		p.runner.unhold(id)
+	if err != nil {
+		if p != nil {
+			p.runner.unhold(id)
+		}
+		return err
 	}
-	return err
+	// A termination ends a suspension: the instance steps again, to
+	// take the request (its waits return ErrCanceled), and ends.
+	if err := e.store.SetStatus(ctx, id, []string{store.StatusSuspended}, store.StatusRunning); err == nil {
+		_ = e.statusChanged(ctx, id, store.StatusRunning, false)
+		e.wake()
+	}
+	return nil
 }
 
 // Suspend implements client.Client.
