@@ -25,6 +25,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cloudbutton/cloudbutton/activity"
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/orchestration"
@@ -153,6 +156,16 @@ type Options struct {
 	CacheSize int
 	// Logger receives the worker's logs (default slog.Default()).
 	Logger *slog.Logger
+	// TracerProvider, when set, traces the worker's orchestrations: a span
+	// per orchestration run and per activity attempt (see package
+	// telemetry for names, attributes and how runs span processes). Build
+	// it with sdktrace.WithIDGenerator(telemetry.IDGenerator{}) so that
+	// activity spans nest under their run's span. Nil: no tracing, at no
+	// cost.
+	TracerProvider trace.TracerProvider
+	// MeterProvider, when set, receives the worker's metrics (see package
+	// telemetry). Nil: no metrics, at no cost.
+	MeterProvider metric.MeterProvider
 }
 
 // Defaults of Options, the same on every engine.

@@ -17,6 +17,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
+	"github.com/cloudbutton/cloudbutton/internal/telemetry"
 )
 
 // Client returns the engine as a client.Client.
@@ -116,7 +117,7 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	}
 	start := store.Message{InstanceID: id, VisibleAt: at,
 		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation,
-			RunID: e.opts.RunIDs(), Payload: input, Time: at}}
+			RunID: e.opts.RunIDs(), Payload: input, Time: at, TraceParent: telemetry.ParentFromContext(ctx)}}
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()

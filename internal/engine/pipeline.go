@@ -71,7 +71,14 @@ const (
 func (p *processor) commit(steps []store.Step) error {
 	delay := storageRetryFirst
 	for retries := 0; ; retries++ {
+		var t0 time.Time
+		if p.tel != nil && p.tel.Metrics {
+			t0 = time.Now()
+		}
 		err := p.st.Commit(p.ctx, steps)
+		if !t0.IsZero() {
+			p.tel.CommitDone(p.ctx, t0)
+		}
 		if err == nil {
 			if retries > 0 {
 				p.log.Info("embedded: commits resumed: the storage is back", "retries", retries, "store", p.e.name())

@@ -15,6 +15,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
+	"github.com/cloudbutton/cloudbutton/internal/telemetry"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
@@ -28,7 +29,10 @@ type task struct {
 	runID      string
 	ev         replay.Event
 	attempt    int
-	visibleAt  time.Time // not before (retry back-off)
+	// traceParent is the run's (replay.Instance.TraceParent), for its
+	// attempt spans.
+	traceParent string
+	visibleAt   time.Time // not before (retry back-off)
 	// marked: the attempt needs no durable start mark (no retry policy,
 	// first run) or has one.
 	marked bool
@@ -71,6 +75,9 @@ type processor struct {
 	ropts  replay.Options
 	cache  *lru
 	runner *runner
+	tel    *telemetry.T // nil: off
+	// unobserve unregisters the gauge of pending activities.
+	unobserve func()
 
 	done      chan completion
 	pokeCh    chan struct{}
@@ -116,8 +123,13 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 	if log == nil {
 		log = e.log
 	}
+	opts.Logger = log
+	tel, err := newTelemetry(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: telemetry: %w", err)
+	}
 	p := &processor{
-		e: e, st: e.store, reg: reg, log: log, work: e.newWork(),
+		e: e, st: e.store, reg: reg, log: log, work: e.newWork(), tel: tel,
 		ropts:         replay.Options{Codec: e.opts.Codec, Limits: e.limits(), DeadlockTimeout: e.opts.DeadlockTimeout, Logger: log},
 		cache:         newLRU(opts.CacheSize),
 		done:          make(chan completion, 4096),
@@ -134,7 +146,12 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 		ctx:        context.WithoutCancel(ctx),
 	}
 	p.runner = newRunner(p, inv, opts)
+	if p.unobserve, err = tel.ObservePending(p.runner.pending); err != nil {
+		p.runner.shutdown(ctx)
+		return nil, fmt.Errorf("embedded: telemetry: %w", err)
+	}
 	if err := p.recover(ctx); err != nil {
+		p.unobserve()
 		p.runner.shutdown(ctx)
 		p.cache.clear()
 		return nil, err
@@ -187,6 +204,7 @@ func (p *processor) stop(ctx context.Context) error {
 
 func (p *processor) run() {
 	defer close(p.exited)
+	defer p.unobserve()
 	defer p.cache.clear()
 	go p.committer()
 	defer close(p.commitReq)
@@ -588,7 +606,7 @@ func (p *processor) loadWithPending(id string) (*live, []task, error) {
 	pending := make([]task, 0, len(scheduled))
 	for _, i := range scheduled {
 		a, ok := rows[hist[i].TaskID]
-		t := recoveredTask(task{instanceID: id, generation: rec.Generation, runID: l.x.Info().RunID, ev: hist[i]}, a, ok)
+		t := recoveredTask(task{instanceID: id, generation: rec.Generation, runID: l.x.Info().RunID, ev: hist[i], traceParent: l.x.TraceParent()}, a, ok)
 		t.canceled = hist[i].TaskID <= canceledUpTo
 		pending = append(pending, t)
 	}

@@ -256,7 +256,7 @@ func (r *runner) attempt(t task) {
 		meter = &billing.Meter{}
 		ictx = meter.Context(ctx)
 	}
-	data, err := r.invoker.Invoke(ictx, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.instanceID,
+	data, err := r.invoke(ictx, &t, faas.Request{Activity: ev.Name, Input: ev.Payload, InstanceID: t.instanceID,
 		RunID: t.runID, TaskID: ev.TaskID, Attempt: t.attempt,
 		IdempotencyKey: activityctx.IdempotencyKey(t.instanceID, t.runID, ev.TaskID, t.attempt)})
 	used := meter.Usage() // reported before Invoke returned

@@ -272,8 +272,10 @@ func (b *batch) dropped(g *group) {
 // interpret acts on one new history event of instance l.
 func (b *batch) interpret(l *live, s *store.Step, u *store.Update, ev *replay.Event, unapplied []replay.Event) {
 	switch ev.Type {
+	case replay.OrchestrationStarted:
+		b.runStarted(l)
 	case replay.ActivityScheduled:
-		t := task{instanceID: l.id, generation: l.generation, runID: l.x.Info().RunID, ev: *ev, attempt: 1}
+		t := task{instanceID: l.id, generation: l.generation, runID: l.x.Info().RunID, ev: *ev, attempt: 1, traceParent: l.x.TraceParent()}
 		t.marked = t.policy() == nil // a retry policy counts attempts durably
 		b.tasks = append(b.tasks, t)
 		l.total++
@@ -300,7 +302,9 @@ func (b *batch) interpret(l *live, s *store.Step, u *store.Update, ev *replay.Ev
 		b.terminateChildren(l, s, "parent terminated: "+ev.Name)
 	case replay.OrchestrationCompleted, replay.OrchestrationFailed, replay.OrchestrationTerminated:
 		b.end(l, s, u, ev)
+		b.runEnded(l, ev, u.Failure)
 	case replay.OrchestrationContinuedAsNew:
+		b.runEnded(l, ev, nil)
 		b.continueAsNew(l, s, u, ev, unapplied)
 	}
 }
@@ -323,7 +327,7 @@ func (b *batch) startChild(l *live, s *store.Step, ev *replay.Event) {
 	s.NewInstances = append(s.NewInstances, child)
 	s.NewMessages = append(s.NewMessages, store.Message{InstanceID: ev.InstanceID, VisibleAt: b.now, Event: replay.Event{
 		Type: replay.OrchestrationStarted, Name: ev.Name, InstanceID: ev.InstanceID, ParentID: l.id,
-		ParentTaskID: ev.TaskID, RunID: b.p.e.opts.RunIDs(), Payload: ev.Payload, Time: b.now}})
+		ParentTaskID: ev.TaskID, RunID: b.p.e.opts.RunIDs(), Payload: ev.Payload, Time: b.now, TraceParent: b.childParent(l)}})
 	b.pokeSelf = true
 }
 
@@ -420,6 +424,7 @@ func (b *batch) continueAsNew(l *live, s *store.Step, u *store.Update, ev *repla
 	info := l.x.Info()
 	info.Generation = l.generation
 	start := replay.NextRunStart(info, b.p.e.opts.RunIDs(), l.parentTask, ev, unapplied, b.now)
+	start.TraceParent = l.x.TraceParent() // the next run's span has the same parent
 	s.Events, s.ResetHistory, s.DropPending = nil, true, true
 	u.Generation, u.Input, u.Status = start.Generation, ev.Payload, store.StatusRunning
 	l.done, l.total = 0, 0

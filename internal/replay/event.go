@@ -85,6 +85,10 @@ type Event struct {
 	// to each run (continue-as-new generations and reuses of the instance
 	// id included), it keeps the idempotency keys of runs apart.
 	RunID string `json:"runId,omitempty"`
+	// TraceParent is the W3C traceparent of the span a run's span is a
+	// child of (Started): the caller's that started it, or the parent
+	// run's of a sub-orchestration. Tracing only reads it.
+	TraceParent string `json:"traceParent,omitempty"`
 	// Payload is an input, result or event payload, codec-encoded.
 	Payload Payload `json:"payload,omitempty"`
 	// Failure describes a failure.

@@ -50,11 +50,15 @@ type StepResult struct {
 // and buffered events. Apply feeds it new events; Replay rebuilds it from
 // history. An Instance is not safe for concurrent use; Close it when done.
 type Instance struct {
-	def   core.OrchestratorDef
-	opts  Options
-	info  core.Info
-	sched *scheduler
-	log   *slog.Logger
+	def  core.OrchestratorDef
+	opts Options
+	info core.Info
+	// started and traceParent are the run's start time and the span its
+	// span is a child of (OrchestrationStarted), for tracing.
+	started     time.Time
+	traceParent string
+	sched       *scheduler
+	log         *slog.Logger
 
 	now       time.Time
 	seq       int64
@@ -108,6 +112,13 @@ func New(def core.OrchestratorDef, opts Options) *Instance {
 
 // Info returns the instance's identity (known after OrchestrationStarted).
 func (x *Instance) Info() core.Info { return x.info }
+
+// StartedAt returns the time of the run's OrchestrationStarted.
+func (x *Instance) StartedAt() time.Time { return x.started }
+
+// TraceParent returns the traceparent of the run's OrchestrationStarted
+// (see Event.TraceParent).
+func (x *Instance) TraceParent() string { return x.traceParent }
 
 // Started reports whether the run has seen its OrchestrationStarted.
 func (x *Instance) Started() bool { return x.info.InstanceID != "" }
@@ -225,7 +236,7 @@ func (x *Instance) deliver(e *Event) {
 				Message: fmt.Sprintf("history is of orchestrator %q, not %q", e.Name, x.def.Name()), NonRetryable: true}})
 			return
 		}
-		x.now = e.Time
+		x.now, x.started, x.traceParent = e.Time, e.Time, e.TraceParent
 		x.record(e)
 		input := []byte(e.Payload)
 		main := x.sched.spawn(nil)

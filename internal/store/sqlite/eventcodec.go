@@ -36,6 +36,7 @@ func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
 		b = strconv.AppendInt(b, int64(e.Generation), 10)
 	}
 	b = appendString(b, "runId", e.RunID)
+	b = appendString(b, "traceParent", e.TraceParent)
 	if len(e.Payload) > 0 {
 		b = append(b, `,"payload":`...)
 		b = replay.AppendPayload(b, e.Payload)

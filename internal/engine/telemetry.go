@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cloudbutton/cloudbutton/faas"
+	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
+	"github.com/cloudbutton/cloudbutton/internal/replay"
+	"github.com/cloudbutton/cloudbutton/internal/telemetry"
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+// The worker's OpenTelemetry instrumentation (internal/telemetry): off
+// unless worker.Options has providers, and then each hook below is one
+// flag test on the hot path.
+
+func newTelemetry(opts worker.Options) (*telemetry.T, error) {
+	if opts.TracerProvider == nil && opts.MeterProvider == nil {
+		return nil, nil
+	}
+	return telemetry.New("embedded", opts.TracerProvider, opts.MeterProvider, opts.Logger)
+}
+
+// runOf describes l's current run.
+func runOf(l *live) telemetry.Run {
+	info := l.x.Info()
+	return telemetry.Run{InstanceID: l.id, Name: info.Name, RunID: info.RunID, ParentInstanceID: info.ParentInstanceID,
+		Generation: l.generation, Parent: l.x.TraceParent()}
+}
+
+// runStarted counts a run that began in this batch, once it is committed.
+func (b *batch) runStarted(l *live) {
+	tel := b.p.tel
+	if tel == nil || !tel.Metrics {
+		return
+	}
+	name := l.x.Info().Name
+	b.after = append(b.after, func(ok bool) {
+		if ok {
+			tel.RunStarted(b.p.ctx, name)
+		}
+	})
+}
+
+// runEnded emits the span of l's run, which ended with ev (and failure f)
+// in this batch, once it is committed (a failed commit redoes the step,
+// and this).
+func (b *batch) runEnded(l *live, ev *replay.Event, f *core.Failure) {
+	tel := b.p.tel
+	if tel == nil {
+		return
+	}
+	run, start, end := runOf(l), l.x.StartedAt(), ev.Time
+	if end.IsZero() {
+		end = b.now
+	}
+	var outcome telemetry.Outcome
+	switch ev.Type {
+	case replay.OrchestrationCompleted:
+		outcome = telemetry.Completed
+	case replay.OrchestrationFailed:
+		outcome = telemetry.Failed
+	case replay.OrchestrationTerminated:
+		outcome = telemetry.Terminated
+	default:
+		outcome = telemetry.ContinuedAsNew
+	}
+	b.after = append(b.after, func(ok bool) {
+		if ok {
+			tel.RunEnded(b.p.ctx, run, start, end, outcome, f)
+		}
+	})
+}
+
+// childParent is the traceparent a sub-orchestration of l records: its
+// run's span is a child of l's run's span ("" when not tracing).
+func (b *batch) childParent(l *live) string {
+	if tel := b.p.tel; tel == nil || !tel.Tracing {
+		return ""
+	}
+	run := runOf(l)
+	return telemetry.FormatParent(run.SpanContext())
+}
+
+// invoke runs attempt t through the invoker within its span (a child of
+// its run's span, carried by ctx to the activity and the function) and
+// records its duration.
+func (r *runner) invoke(ctx context.Context, t *task, req faas.Request) ([]byte, error) {
+	tel := r.p.tel
+	if tel == nil {
+		return r.invoker.Invoke(ctx, req)
+	}
+	start := time.Now()
+	var span trace.Span
+	if tel.Tracing {
+		run := &telemetry.Run{InstanceID: t.instanceID, RunID: t.runID, Parent: t.traceParent}
+		ctx, span = tel.StartAttempt(ctx, telemetry.Attempt{Run: run, Activity: req.Activity, TaskID: req.TaskID,
+			Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey})
+	}
+	out, err := r.invoker.Invoke(ctx, req)
+	var f *core.Failure
+	if err != nil {
+		f = failerr.From(err)
+	}
+	tel.AttemptEnded(ctx, span, req.Activity, start, f)
+	return out, err
+}
+
+// pending counts the attempts queued, waiting (retry back-off, or parked
+// for a termination) or running: the gauge of pending activities.
+func (r *runner) pending() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := len(r.queue) + len(r.timers)
+	for _, ts := range r.parked {
+		n += len(ts)
+	}
+	for _, rs := range r.running {
+		n += len(rs)
+	}
+	return int64(n)
+}
