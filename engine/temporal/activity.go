@@ -15,6 +15,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/failerr"
+	"github.com/cloudbutton/cloudbutton/internal/telemetry"
 )
 
 // activityRunner is the worker's one dynamic Temporal activity: every
@@ -31,6 +32,10 @@ type activityRunner struct {
 	// encodes the results that carry it (see usage.go).
 	metered bool
 	dc      converter.DataConverter
+	// tel is the worker's instrumentation (nil: off); running counts the
+	// attempts in flight, its gauge of pending activities.
+	tel     *telemetry.T
+	running pendingCounter
 }
 
 // run is registered with RegisterDynamicActivity. Its result is the
@@ -79,7 +84,7 @@ func (a *activityRunner) run(ctx context.Context, args converter.EncodedValues) 
 	if meter != nil {
 		ictx = meter.Context(ctx)
 	}
-	out, err := a.invoker.Invoke(ictx, req)
+	out, err := a.invoke(ictx, req)
 	used := beats.usage.Add(meter.Usage()) // this attempt's and the earlier ones'
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {

@@ -179,10 +179,11 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	dctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
 	tc, err := tclient.DialContext(dctx, tclient.Options{
-		HostPort:      opts.HostPort,
-		Namespace:     opts.Namespace,
-		DataConverter: DataConverter(opts.Codec),
-		Logger:        tlog.NewStructuredLogger(opts.Logger.With("component", "temporal-sdk")),
+		HostPort:           opts.HostPort,
+		Namespace:          opts.Namespace,
+		DataConverter:      DataConverter(opts.Codec),
+		ContextPropagators: propagators(),
+		Logger:             tlog.NewStructuredLogger(opts.Logger.With("component", "temporal-sdk")),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("temporal: connect to %s (namespace %q): %w", opts.HostPort, opts.Namespace, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/telemetry"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
@@ -40,11 +41,19 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	rt := e.newRuntime(reg)
 	rt.log = logger
 	rt.startToClose = opts.DefaultStartToClose
+	if opts.TracerProvider != nil || opts.MeterProvider != nil {
+		tel, err := telemetry.New("temporal", opts.TracerProvider, opts.MeterProvider, logger)
+		if err != nil {
+			return nil, fmt.Errorf("temporal: telemetry: %w", err)
+		}
+		rt.tel = tel
+	}
 	// The worker's own client (on the engine's connection) logs through
 	// unknownNameLogger.
 	wc, err := tclient.NewClientFromExisting(e.tc, tclient.Options{
-		Namespace:     e.opts.Namespace,
-		DataConverter: DataConverter(e.opts.Codec),
+		Namespace:          e.opts.Namespace,
+		DataConverter:      DataConverter(e.opts.Codec),
+		ContextPropagators: propagators(),
 		Logger: &unknownNameLogger{Logger: tlog.NewStructuredLogger(e.log.With("component", "temporal-sdk")),
 			u: newUnknownNames(logger, reg)},
 	})
@@ -63,7 +72,7 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	})
 	// No dynamic workflow: see unknown.go.
 	registerWorkflows(w, rt, reg)
-	runner := &activityRunner{invoker: opts.Invoker, beat: e.opts.HeartbeatInterval}
+	runner := &activityRunner{invoker: opts.Invoker, beat: e.opts.HeartbeatInterval, tel: rt.tel}
 	if runner.invoker == nil {
 		inv, err := faas.NewInProcess(reg.ActivityDefinitions(), faas.InProcessOptions{
 			Codec: e.opts.Codec, Limits: e.opts.Limits, MaxConcurrent: opts.MaxConcurrentActivities,
@@ -77,7 +86,13 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	_, runner.local = runner.invoker.(*faas.InProcess)
 	runner.metered, runner.dc = billing.Reports(runner.invoker), rt.dataConverter()
 	w.RegisterDynamicActivity(runner.run, tactivity.DynamicRegisterOptions{})
+	unobserve, err := rt.tel.ObservePending(runner.running.value)
+	if err != nil {
+		wc.Close()
+		return nil, fmt.Errorf("temporal: telemetry: %w", err)
+	}
 	if err := w.Start(); err != nil {
+		unobserve()
 		wc.Close()
 		return nil, fmt.Errorf("temporal: start worker on task queue %q: %w", e.opts.TaskQueue, err)
 	}
@@ -85,7 +100,7 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	done := make(chan struct{})
 	stop := func(ctx context.Context) error {
 		once.Do(func() {
-			go func() { w.Stop(); wc.Close(); close(done) }()
+			go func() { w.Stop(); wc.Close(); unobserve(); close(done) }()
 			e.mu.Lock()
 			for i, r := range e.regs {
 				if r == reg {

@@ -13,6 +13,7 @@ import (
 	"github.com/cloudbutton/cloudbutton/internal/billing"
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/failerr"
+	"github.com/cloudbutton/cloudbutton/internal/telemetry"
 )
 
 // runCarry is the optional second workflow argument: what a run hands to
@@ -37,6 +38,8 @@ type runtime struct {
 	startToClose time.Duration
 	// dc decodes activity results that carry usage (see usage.go).
 	dc converter.DataConverter
+	// tel is the worker's instrumentation (nil: off).
+	tel *telemetry.T
 }
 
 func (rt *runtime) dataConverter() converter.DataConverter {
@@ -52,6 +55,7 @@ func (rt *runtime) dataConverter() converter.DataConverter {
 func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow.Context, []byte, *runCarry) ([]byte, error) {
 	return func(wctx workflow.Context, input []byte, carry *runCarry) ([]byte, error) {
 		st := newWFState(rt, wctx, carry)
+		wctx, tr := rt.traceRun(wctx, st)
 		st.recordRules(wctx)
 		st.watchControl(wctx)
 		if err := workflow.SetQueryHandler(wctx, CustomStatusQuery, func() ([]byte, error) {
@@ -87,8 +91,10 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 		}
 		switch {
 		case st.fatal != nil:
+			tr.ended(wctx, telemetry.Failed, st.fatal)
 			return nil, applicationError(st.fatal, true)
 		case st.canceled():
+			tr.ended(wctx, telemetry.Terminated, &core.Failure{Type: core.FailureCanceled, Message: "terminated: " + wctx.Err().Error()})
 			return nil, wctx.Err()
 		}
 		if can != nil {
@@ -96,11 +102,15 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 			if can.KeepEvents {
 				next.Events = st.unconsumedEvents()
 			}
-			return nil, workflow.NewContinueAsNewError(wctx, st.info.Name, can.Input, next)
+			tr.ended(wctx, telemetry.ContinuedAsNew, nil)
+			return nil, workflow.NewContinueAsNewError(tr.nextRun(wctx), st.info.Name, can.Input, next)
 		}
 		if runErr != nil {
-			return nil, applicationError(failerr.From(runErr), true)
+			f := failerr.From(runErr)
+			tr.ended(wctx, telemetry.Failed, f)
+			return nil, applicationError(f, true)
 		}
+		tr.ended(wctx, telemetry.Completed, nil)
 		return out, nil
 	}
 }
@@ -213,6 +223,7 @@ type batchResult struct {
 // batchWorkflow runs a batch of activities and returns their outcomes in
 // order. Failures are results, not a workflow failure.
 func (rt *runtime) batchWorkflow(wctx workflow.Context, in batchInput) ([]batchResult, error) {
+	wctx = batchTrace(wctx)
 	fs := make([]workflow.Future, len(in.Items))
 	for i, it := range in.Items {
 		ao := rt.activityOptions(it.Opts, batchActivityID(in.InstanceID, it.Seq))

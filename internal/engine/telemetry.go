@@ -2,13 +2,9 @@ package engine
 
 import (
 	"context"
-	"time"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cloudbutton/cloudbutton/faas"
 	"github.com/cloudbutton/cloudbutton/internal/core"
-	"github.com/cloudbutton/cloudbutton/internal/failerr"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/telemetry"
 	"github.com/cloudbutton/cloudbutton/worker"
@@ -86,28 +82,21 @@ func (b *batch) childParent(l *live) string {
 	return telemetry.FormatParent(run.SpanContext())
 }
 
-// invoke runs attempt t through the invoker within its span (a child of
-// its run's span, carried by ctx to the activity and the function) and
-// records its duration.
+// invoke runs attempt t through the invoker, within its span (a child of
+// its run's span, carried by ctx to the activity and the function) when
+// tracing.
 func (r *runner) invoke(ctx context.Context, t *task, req faas.Request) ([]byte, error) {
 	tel := r.p.tel
 	if tel == nil {
 		return r.invoker.Invoke(ctx, req)
 	}
-	start := time.Now()
-	var span trace.Span
+	run := telemetry.Run{InstanceID: t.instanceID, RunID: t.runID, Parent: t.traceParent}
+	a := telemetry.Attempt{InstanceID: t.instanceID, RunID: t.runID,
+		Activity: req.Activity, TaskID: req.TaskID, Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey}
 	if tel.Tracing {
-		run := &telemetry.Run{InstanceID: t.instanceID, RunID: t.runID, Parent: t.traceParent}
-		ctx, span = tel.StartAttempt(ctx, telemetry.Attempt{Run: run, Activity: req.Activity, TaskID: req.TaskID,
-			Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey})
+		a.Parent = run.SpanContext()
 	}
-	out, err := r.invoker.Invoke(ctx, req)
-	var f *core.Failure
-	if err != nil {
-		f = failerr.From(err)
-	}
-	tel.AttemptEnded(ctx, span, req.Activity, start, f)
-	return out, err
+	return tel.Invoke(ctx, a, func(ctx context.Context) ([]byte, error) { return r.invoker.Invoke(ctx, req) })
 }
 
 // pending counts the attempts queued, waiting (retry back-off, or parked

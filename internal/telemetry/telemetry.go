@@ -22,6 +22,7 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/cloudbutton/cloudbutton/internal/core"
+	"github.com/cloudbutton/cloudbutton/internal/failerr"
 )
 
 // Scope is the instrumentation scope of every tracer and meter.
@@ -222,20 +223,24 @@ func (t *T) RunEnded(ctx context.Context, r Run, start, end time.Time, outcome O
 
 // Attempt identifies an activity attempt.
 type Attempt struct {
-	Run            *Run // InstanceID, RunID and Parent are read
-	Activity       string
-	TaskID         int64
-	Attempt        int
-	IdempotencyKey string
+	// Parent is its run's span context (Run.SpanContext).
+	Parent            trace.SpanContext
+	InstanceID, RunID string
+	Activity          string
+	TaskID            int64
+	Attempt           int
+	IdempotencyKey    string
 }
 
 // StartAttempt starts the attempt's span, a child of its run's span, and
 // returns ctx carrying it: the activity's own spans are its children, and
 // invokers propagate it (W3C traceparent) to functions.
 func (t *T) StartAttempt(ctx context.Context, a Attempt) (context.Context, trace.Span) {
-	ctx = trace.ContextWithRemoteSpanContext(ctx, a.Run.SpanContext())
+	if a.Parent.IsValid() {
+		ctx = trace.ContextWithRemoteSpanContext(ctx, a.Parent)
+	}
 	return t.tracer.Start(ctx, "activity "+a.Activity, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
-		t.engine, AttrInstanceID.String(a.Run.InstanceID), AttrRunID.String(a.Run.RunID), AttrActivity.String(a.Activity),
+		t.engine, AttrInstanceID.String(a.InstanceID), AttrRunID.String(a.RunID), AttrActivity.String(a.Activity),
 		AttrTaskID.Int64(a.TaskID), AttrAttempt.Int(a.Attempt), AttrIdempotencyKey.String(a.IdempotencyKey)))
 }
 
@@ -257,6 +262,24 @@ func (t *T) AttemptEnded(ctx context.Context, span trace.Span, activity string, 
 		failed(span, f)
 		span.End()
 	}
+}
+
+// Invoke runs call, the invocation of attempt a, within the attempt's span
+// (if tracing: ctx carries it to call) and records its duration (if
+// metrics). t must not be nil.
+func (t *T) Invoke(ctx context.Context, a Attempt, call func(context.Context) ([]byte, error)) ([]byte, error) {
+	start := time.Now()
+	var span trace.Span
+	if t.Tracing {
+		ctx, span = t.StartAttempt(ctx, a)
+	}
+	out, err := call(ctx)
+	var f *core.Failure
+	if err != nil {
+		f = failerr.From(err)
+	}
+	t.AttemptEnded(ctx, span, a.Activity, start, f)
+	return out, err
 }
 
 // CommitDone records a store commit's duration.

@@ -1,0 +1,67 @@
+package temporal_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/engine/temporal"
+	"github.com/cloudbutton/cloudbutton/internal/telemetry/telemetrytest"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+	"github.com/cloudbutton/cloudbutton/worker"
+)
+
+// TestTelemetry runs the checks of the embedded engine's TestTelemetry on
+// a dev server: the same spans, attributes and metrics.
+func TestTelemetry(t *testing.T) {
+	env := telemetrytest.New(t)
+	eng := openEngine(t, temporal.Options{})
+	startWorkerWith(t, eng, env.Options(worker.Options{}), telemetrytest.Register)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	t.Run("fan-out of 10: one trace, 10 attempt spans under the run's", func(t *testing.T) {
+		env.CheckFanOut(t, runTo(t, ctx, eng, telemetrytest.FanOut, 10), 10)
+	})
+	t.Run("a retried activity: a span per attempt", func(t *testing.T) {
+		env.CheckRetried(t, runTo(t, ctx, eng, telemetrytest.Retried, struct{}{}))
+	})
+	t.Run("a sub-orchestration's run is a child of its parent's", func(t *testing.T) {
+		env.CheckParent(t, runTo(t, ctx, eng, telemetrytest.Parent, 1))
+	})
+	t.Run("a failed run records its failure", func(t *testing.T) {
+		env.CheckFailing(t, runTo(t, ctx, eng, telemetrytest.Failing, struct{}{}))
+	})
+	t.Run("metrics", func(t *testing.T) {
+		env.CheckMetrics(t, 10+1, false) // Traced: the fan-out's 10 and the child's
+	})
+	t.Run("a run started from a traced ctx joins the caller's trace", func(t *testing.T) {
+		cctx, caller := env.Tracer.Tracer("caller").Start(ctx, "caller")
+		defer caller.End()
+		env.CheckJoined(t, runTo(t, cctx, eng, telemetrytest.FanOut, 1), trace.SpanContextFromContext(cctx))
+	})
+}
+
+// runTo starts o and waits for its end.
+func runTo[In, Out any](t *testing.T, ctx context.Context, c client.Client, o *orchestration.Orchestrator[In, Out], in In) string {
+	t.Helper()
+	id, err := client.Start(ctx, c, o, in)
+	require.NoError(t, err)
+	_, err = c.Wait(ctx, id)
+	require.NoError(t, err)
+	return id
+}
+
+// A fan-out split into batch workflows keeps its attempts under the
+// orchestration's run.
+func TestTelemetryBatches(t *testing.T) {
+	env := telemetrytest.New(t)
+	eng := openEngine(t, temporal.Options{MaxPendingActivities: 4, BatchSize: 4})
+	startWorkerWith(t, eng, env.Options(worker.Options{}), telemetrytest.Register)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	env.CheckFanOut(t, runTo(t, ctx, eng, telemetrytest.FanOut, 10), 10)
+}
