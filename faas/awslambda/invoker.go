@@ -56,6 +56,13 @@
 // tail; AWS's Runtime Interface Emulator does not, so on it nothing is
 // reported.
 //
+// # Trace context
+//
+// When the attempt's ctx holds a span (the worker traces: see package
+// telemetry), its W3C traceparent and tracestate go in the invocation's
+// client context, custom field ({"custom":{"traceparent":...}}), which
+// faas/lambdahandler restores into the handler's ctx.
+//
 // # Payload limit
 //
 // The envelope is checked against Lambda's 6 MB synchronous limit before
@@ -275,6 +282,9 @@ func (inv *Invoker) Invoke(ctx context.Context, req faas.Request) ([]byte, error
 	}
 	if !inv.opts.NoLogTail {
 		in.LogType = types.LogTypeTail
+	}
+	if cc := lambdawire.ClientContext(ctx); cc != "" {
+		in.ClientContext = aws.String(cc) // the attempt's span, for the function
 	}
 	for try := 1; ; try++ {
 		var body errorBody

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/cloudbutton/cloudbutton/faas/internal/lambdawire"
 )
@@ -87,6 +88,10 @@ func (v *version) invoke(ctx context.Context, inv *invocation) result {
 func (v *version) invokeInProcess(parent context.Context, inv *invocation) outcome {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), inv.timeout)
 	defer cancel()
+	// What a Lambda runtime gives its handler (aws-lambda-go's
+	// lambdacontext): the trace context travels in the client context.
+	cc, _ := lambdawire.DecodeClientContext(inv.clientContext) // checked by parseInvoke
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: inv.id, InvokedFunctionArn: inv.arn, ClientContext: cc})
 	stop := context.AfterFunc(parent, cancel)
 	defer stop()
 	done := make(chan outcome, 1)

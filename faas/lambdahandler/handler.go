@@ -27,6 +27,16 @@
 // envelope is "DecodeError:NonRetryable". The faas invokers rebuild a
 // *faas.Error from this shape.
 //
+// # Trace context
+//
+// The W3C trace context that faas/awslambda sends in the invocation's
+// client context (custom "traceparent" and "tracestate") becomes the
+// remote parent span of the handler's ctx, unless the ctx has a span
+// already (another instrumentation's): a span the activity starts is a
+// child of its attempt's span in the worker.
+//
+// # Heartbeats
+//
 // Heartbeats are not delivered from Lambda: activity.Heartbeat is a no-op
 // inside the handler.
 package lambdahandler
@@ -126,6 +136,7 @@ func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	if key == "" && env.InstanceID != "" {
 		key = activityctx.IdempotencyKey(env.InstanceID, env.RunID, env.TaskID, env.Attempt)
 	}
+	ctx = lambdawire.WithTraceContext(ctx) // the attempt's span, if the invoker sent it
 	ctx = activityctx.WithInfo(ctx, activityctx.Info{
 		ActivityName: env.Activity, InstanceID: env.InstanceID, RunID: env.RunID, TaskID: env.TaskID,
 		Attempt: env.Attempt, IdempotencyKey: key,

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/cloudbutton/cloudbutton/activity"
 )
 
@@ -46,16 +48,24 @@ type Runtime struct {
 	Memory         string `json:"memory"`   // AWS_LAMBDA_FUNCTION_MEMORY_SIZE
 	IdempotencyKey string `json:"idempotencyKey"`
 	Attempt        int    `json:"attempt"`
+	// TraceID and SpanID are those of the span in the activity's ctx: its
+	// attempt's, when the worker traces (see package telemetry).
+	TraceID string `json:"traceId,omitempty"`
+	SpanID  string `json:"spanId,omitempty"`
 }
 
-// RuntimeInfo reports its process id and attempt, to observe cold starts,
-// warm reuse and replaced processes.
+// RuntimeInfo reports its process id, attempt and span, to observe cold
+// starts, warm reuse, replaced processes and trace context.
 var RuntimeInfo = activity.New("runtime-info", func(ctx context.Context, _ struct{}) (Runtime, error) {
 	info, _ := activity.InfoFrom(ctx)
-	return Runtime{
+	r := Runtime{
 		PID: os.Getpid(), Function: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Memory: os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
 		IdempotencyKey: info.IdempotencyKey, Attempt: info.Attempt,
-	}, nil
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.TraceID, r.SpanID = sc.TraceID().String(), sc.SpanID().String()
+	}
+	return r, nil
 })
 
 // Failure describes the error Fail returns.
