@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 
@@ -27,6 +28,11 @@ func newWorkerCmd(cfg *engineConfig, r Registrations) *cobra.Command {
 (with cli.Main) until interrupted (Ctrl-C stops it gracefully). On the
 embedded engine, one worker runs per database file; on Temporal, any number.
 
+OpenTelemetry: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_TRACES_EXPORTER /
+OTEL_METRICS_EXPORTER=otlp) set, the worker exports its spans and metrics
+over OTLP (OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf, the default, or grpc);
+the other standard OTEL_* variables apply.
+
 ` + r.describe(),
 		Example: `  cloudbutton worker --db app.db
   cloudbutton worker --engine temporal --address 127.0.0.1:7233 --task-queue cloudbutton
@@ -42,7 +48,17 @@ embedded engine, one worker runs per database file; on Temporal, any number.
 				if err != nil {
 					return err
 				}
-				w := worker.New(e, worker.Options{MaxConcurrentActivities: concurrency, Logger: log, Invoker: invoker})
+				opts, stopTelemetry, err := withTelemetry(ctx, os.Getenv,
+					worker.Options{MaxConcurrentActivities: concurrency, Logger: log, Invoker: invoker})
+				if err != nil {
+					return err
+				}
+				defer func() {
+					if err := stopTelemetry(context.Background()); err != nil {
+						log.Warn("telemetry: flushing the exporters", "err", err)
+					}
+				}()
+				w := worker.New(e, opts)
 				w.RegisterOrchestrators(r.Orchestrators...)
 				w.RegisterActivities(r.Activities...)
 				if err := w.Start(ctx); err != nil {
