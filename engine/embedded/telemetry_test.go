@@ -7,12 +7,17 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/engine/embedded"
+	"github.com/cloudbutton/cloudbutton/internal/bench"
 	"github.com/cloudbutton/cloudbutton/internal/telemetry/telemetrytest"
 	"github.com/cloudbutton/cloudbutton/orchestration"
+	"github.com/cloudbutton/cloudbutton/telemetry"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
@@ -119,4 +124,47 @@ func TestTelemetryAcrossWorkers(t *testing.T) {
 		require.Equal(t, run.SpanContext.TraceID(), a.SpanContext.TraceID())
 	}
 	require.True(t, run.StartTime.Before(started), "the run's span starts with the run, under the first worker")
+}
+
+// BenchmarkFanOutTelemetry is the fan-out of 1,000 of BenchmarkWorkloads
+// with telemetry off (no providers: the default) and on (SDK providers,
+// spans batched to an exporter that drops them, metrics to a manual
+// reader).
+func BenchmarkFanOutTelemetry(b *testing.B) {
+	w := bench.Standard(false)[0] // fan-out/fan-in 1,000
+	for _, on := range []bool{false, true} {
+		name := "off"
+		if on {
+			name = "on"
+		}
+		b.Run(name, func(b *testing.B) {
+			opts := worker.Options{}
+			if on {
+				tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()), sdktrace.WithIDGenerator(telemetry.IDGenerator{}))
+				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+				defer tp.Shutdown(context.Background())
+				defer mp.Shutdown(context.Background())
+				opts.TracerProvider, opts.MeterProvider = tp, mp
+			}
+			eng, err := embedded.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), embedded.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer eng.Close()
+			wk := worker.New(eng, opts)
+			wk.RegisterOrchestrators(bench.Orchestrators()...)
+			wk.RegisterActivities(bench.Activities()...)
+			if err := wk.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			defer wk.Stop(context.Background())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			for b.Loop() {
+				if _, err := bench.Once(ctx, eng, w); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
