@@ -13,6 +13,12 @@
 // attempt's context carries a usage reporter (faas.WithUsageReporter):
 // what the invoker reports the attempt was billed is recorded with its
 // outcome, and client.Status.Usage shows the sum.
+//
+// With Options.TracerProvider and Options.MeterProvider the worker emits
+// OpenTelemetry spans (one per orchestration run, one per activity
+// attempt, the attempt's span in the activity's ctx) and metrics, on
+// either engine; see package telemetry. Without them it emits nothing and
+// pays nothing.
 package worker
 
 import (

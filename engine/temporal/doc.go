@@ -117,6 +117,19 @@
 // children of every run that had the instance's id. List leaves Usage
 // nil: it reads visibility only.
 //
+// # OpenTelemetry
+//
+// A worker with worker.Options.TracerProvider emits the embedded engine's
+// spans: one per workflow run ("orchestration NAME", emitted by the
+// worker that runs its last workflow task, not on replay) and one per
+// activity attempt ("activity NAME"). The engine's clients carry the W3C
+// traceparent in a Temporal header ("cloudbutton-traceparent", a context
+// propagator): from a traced ctx that starts a workflow, and from a run
+// to its activities, child workflows and batch workflows. Temporal's
+// contrib/opentelemetry interceptor is not used: its span names and tags
+// are Temporal's, and its workflow span is per workflow task execution.
+// See package telemetry for what differs from the embedded engine.
+//
 // # Testing
 //
 // ReplayHistory and ReplayHistoryFile replay a Temporal history (as
