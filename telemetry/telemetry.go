@@ -43,6 +43,13 @@
 //     before it;
 //   - otherwise the run starts a trace whose id is derived from the run.
 //
+// Joining the caller's trace suits a run that its caller waits for (an
+// HTTP request that starts a job). A run that lasts days would keep the
+// caller's trace growing for days: start it with a ctx without a span
+// (trace.ContextWithSpanContext(ctx, trace.SpanContext{})) for a trace of
+// its own. Continue-as-new starts a run that is a sibling of the one
+// before it (the same parent), with no link between them.
+//
 // The OpenTelemetry API lets only the SDK's IDGenerator choose span ids:
 // a TracerProvider built without IDGenerator gives the run's span random
 // ids, its attempts' spans then have a parent that is never exported, and
