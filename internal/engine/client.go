@@ -117,7 +117,7 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	}
 	start := store.Message{InstanceID: id, VisibleAt: at,
 		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation,
-			RunID: e.opts.RunIDs(), Payload: input, Time: at, TraceParent: telemetry.ParentFromContext(ctx)}}
+			RunID: e.opts.RunIDs(), Payload: input, Time: at, Trace: replay.NewTraceContext(telemetry.ParentFromContext(ctx))}}
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()

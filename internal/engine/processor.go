@@ -29,10 +29,7 @@ type task struct {
 	runID      string
 	ev         replay.Event
 	attempt    int
-	// traceParent is the run's (replay.Instance.TraceParent), for its
-	// attempt spans.
-	traceParent string
-	visibleAt   time.Time // not before (retry back-off)
+	visibleAt  time.Time // not before (retry back-off)
 	// marked: the attempt needs no durable start mark (no retry policy,
 	// first run) or has one.
 	marked bool
@@ -606,7 +603,8 @@ func (p *processor) loadWithPending(id string) (*live, []task, error) {
 	pending := make([]task, 0, len(scheduled))
 	for _, i := range scheduled {
 		a, ok := rows[hist[i].TaskID]
-		t := recoveredTask(task{instanceID: id, generation: rec.Generation, runID: l.x.Info().RunID, ev: hist[i], traceParent: l.x.TraceParent()}, a, ok)
+		t := recoveredTask(task{instanceID: id, generation: rec.Generation, runID: l.x.Info().RunID, ev: hist[i]}, a, ok)
+		t.ev.Trace = l.x.Trace() // the run's, for its attempt spans (see replay.TraceContext)
 		t.canceled = hist[i].TaskID <= canceledUpTo
 		pending = append(pending, t)
 	}

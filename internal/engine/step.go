@@ -275,7 +275,8 @@ func (b *batch) interpret(l *live, s *store.Step, u *store.Update, ev *replay.Ev
 	case replay.OrchestrationStarted:
 		b.runStarted(l)
 	case replay.ActivityScheduled:
-		t := task{instanceID: l.id, generation: l.generation, runID: l.x.Info().RunID, ev: *ev, attempt: 1, traceParent: l.x.TraceParent()}
+		t := task{instanceID: l.id, generation: l.generation, runID: l.x.Info().RunID, ev: *ev, attempt: 1}
+		t.ev.Trace = l.x.Trace()     // the run's, for its attempt spans (see replay.TraceContext)
 		t.marked = t.policy() == nil // a retry policy counts attempts durably
 		b.tasks = append(b.tasks, t)
 		l.total++
@@ -327,7 +328,7 @@ func (b *batch) startChild(l *live, s *store.Step, ev *replay.Event) {
 	s.NewInstances = append(s.NewInstances, child)
 	s.NewMessages = append(s.NewMessages, store.Message{InstanceID: ev.InstanceID, VisibleAt: b.now, Event: replay.Event{
 		Type: replay.OrchestrationStarted, Name: ev.Name, InstanceID: ev.InstanceID, ParentID: l.id,
-		ParentTaskID: ev.TaskID, RunID: b.p.e.opts.RunIDs(), Payload: ev.Payload, Time: b.now, TraceParent: b.childParent(l)}})
+		ParentTaskID: ev.TaskID, RunID: b.p.e.opts.RunIDs(), Payload: ev.Payload, Time: b.now, Trace: replay.NewTraceContext(b.childParent(l))}})
 	b.pokeSelf = true
 }
 
@@ -424,7 +425,7 @@ func (b *batch) continueAsNew(l *live, s *store.Step, u *store.Update, ev *repla
 	info := l.x.Info()
 	info.Generation = l.generation
 	start := replay.NextRunStart(info, b.p.e.opts.RunIDs(), l.parentTask, ev, unapplied, b.now)
-	start.TraceParent = l.x.TraceParent() // the next run's span has the same parent
+	start.Trace = l.x.Trace() // the next run's span has the same parent
 	s.Events, s.ResetHistory, s.DropPending = nil, true, true
 	u.Generation, u.Input, u.Status = start.Generation, ev.Payload, store.StatusRunning
 	l.done, l.total = 0, 0

@@ -25,7 +25,7 @@ func newTelemetry(opts worker.Options) (*telemetry.T, error) {
 func runOf(l *live) telemetry.Run {
 	info := l.x.Info()
 	return telemetry.Run{InstanceID: l.id, Name: info.Name, RunID: info.RunID, ParentInstanceID: info.ParentInstanceID,
-		Generation: l.generation, Parent: l.x.TraceParent()}
+		Generation: l.generation, Parent: l.x.Trace().ParentOf()}
 }
 
 // runStarted counts a run that began in this batch, once it is committed.
@@ -90,7 +90,7 @@ func (r *runner) invoke(ctx context.Context, t *task, req faas.Request) ([]byte,
 	if tel == nil {
 		return r.invoker.Invoke(ctx, req)
 	}
-	run := telemetry.Run{InstanceID: t.instanceID, RunID: t.runID, Parent: t.traceParent}
+	run := telemetry.Run{InstanceID: t.instanceID, RunID: t.runID, Parent: t.ev.Trace.ParentOf()}
 	a := telemetry.Attempt{InstanceID: t.instanceID, RunID: t.runID,
 		Activity: req.Activity, TaskID: req.TaskID, Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey}
 	if tel.Tracing {

@@ -85,10 +85,10 @@ type Event struct {
 	// to each run (continue-as-new generations and reuses of the instance
 	// id included), it keeps the idempotency keys of runs apart.
 	RunID string `json:"runId,omitempty"`
-	// TraceParent is the W3C traceparent of the span a run's span is a
-	// child of (Started): the caller's that started it, or the parent
-	// run's of a sub-orchestration. Tracing only reads it.
-	TraceParent string `json:"traceParent,omitempty"`
+	// Trace is the run's tracing record (Started), nil without one. A
+	// pointer: events are copied at every step, and only starts of traced
+	// runs have one.
+	Trace *TraceContext `json:"trace,omitempty"`
 	// Payload is an input, result or event payload, codec-encoded.
 	Payload Payload `json:"payload,omitempty"`
 	// Failure describes a failure.
@@ -103,6 +103,33 @@ type Event struct {
 	Version int `json:"version,omitempty"`
 	// Carried are events carried over by continue-as-new.
 	Carried []Event `json:"carried,omitempty"`
+}
+
+// TraceContext is what tracing records of a run, in its
+// OrchestrationStarted: the span the run's span is a child of. Only
+// tracing reads it. The embedded engine also sets it on its in-memory
+// copies of the run's ActivityScheduled events, for their attempts' spans;
+// history never has it there.
+type TraceContext struct {
+	// Parent is a W3C traceparent: the caller's span that started the
+	// run, or the parent run's span of a sub-orchestration.
+	Parent string `json:"parent"`
+}
+
+// NewTraceContext returns the record of parent, nil if parent is "".
+func NewTraceContext(parent string) *TraceContext {
+	if parent == "" {
+		return nil
+	}
+	return &TraceContext{Parent: parent}
+}
+
+// ParentOf returns t's Parent, "" if t is nil.
+func (t *TraceContext) ParentOf() string {
+	if t == nil {
+		return ""
+	}
+	return t.Parent
 }
 
 // Payload is codec-encoded bytes. In JSON it is embedded as is when that

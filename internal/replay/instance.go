@@ -53,12 +53,12 @@ type Instance struct {
 	def  core.OrchestratorDef
 	opts Options
 	info core.Info
-	// started and traceParent are the run's start time and the span its
-	// span is a child of (OrchestrationStarted), for tracing.
-	started     time.Time
-	traceParent string
-	sched       *scheduler
-	log         *slog.Logger
+	// started and trace are the run's start time and tracing record
+	// (OrchestrationStarted), for tracing.
+	started time.Time
+	trace   *TraceContext
+	sched   *scheduler
+	log     *slog.Logger
 
 	now       time.Time
 	seq       int64
@@ -116,9 +116,9 @@ func (x *Instance) Info() core.Info { return x.info }
 // StartedAt returns the time of the run's OrchestrationStarted.
 func (x *Instance) StartedAt() time.Time { return x.started }
 
-// TraceParent returns the traceparent of the run's OrchestrationStarted
-// (see Event.TraceParent).
-func (x *Instance) TraceParent() string { return x.traceParent }
+// Trace returns the tracing record of the run's OrchestrationStarted
+// (Event.Trace), nil if none.
+func (x *Instance) Trace() *TraceContext { return x.trace }
 
 // Started reports whether the run has seen its OrchestrationStarted.
 func (x *Instance) Started() bool { return x.info.InstanceID != "" }
@@ -236,7 +236,7 @@ func (x *Instance) deliver(e *Event) {
 				Message: fmt.Sprintf("history is of orchestrator %q, not %q", e.Name, x.def.Name()), NonRetryable: true}})
 			return
 		}
-		x.now, x.started, x.traceParent = e.Time, e.Time, e.TraceParent
+		x.now, x.started, x.trace = e.Time, e.Time, e.Trace
 		x.record(e)
 		input := []byte(e.Payload)
 		main := x.sched.spawn(nil)

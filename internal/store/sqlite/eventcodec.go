@@ -36,7 +36,6 @@ func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
 		b = strconv.AppendInt(b, int64(e.Generation), 10)
 	}
 	b = appendString(b, "runId", e.RunID)
-	b = appendString(b, "traceParent", e.TraceParent)
 	if len(e.Payload) > 0 {
 		b = append(b, `,"payload":`...)
 		b = replay.AppendPayload(b, e.Payload)
@@ -44,6 +43,11 @@ func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
 	var err error
 	if e.Failure != nil {
 		if b, err = appendJSON(b, "failure", e.Failure); err != nil {
+			return nil, err
+		}
+	}
+	if e.Trace != nil {
+		if b, err = appendJSON(b, "trace", e.Trace); err != nil {
 			return nil, err
 		}
 	}

@@ -17,7 +17,7 @@ func TestAppendEventRoundTrips(t *testing.T) {
 	at := time.Date(2026, 11, 27, 6, 30, 1, 123456789, time.UTC)
 	tests := []replay.Event{
 		{Index: 0, Type: replay.OrchestrationStarted, Time: at, Name: "orch", InstanceID: "i-1", ParentID: "p", ParentTaskID: 3, Generation: 2, Payload: []byte(`{"a":[1,2]}`),
-			RunID: "r1", TraceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+			RunID: "r1", Trace: &replay.TraceContext{Parent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}},
 		{Index: 7, Type: replay.ActivityScheduled, Time: at, TaskID: 4, Name: "act \"quoted\" \u00e9", Payload: []byte(`"x"`),
 			Options: &core.ActivityOptions{Retry: &core.RetryPolicy{MaxAttempts: 3, NonRetryableErrorTypes: []string{"Fatal"}}, StartToClose: time.Second}},
 		{Index: 8, Type: replay.ActivityScheduled, Time: at, TaskID: 5, Name: "plain", Options: &core.ActivityOptions{}},
