@@ -146,6 +146,11 @@ type Client interface {
 	// ExportHistory writes the instance's history as JSON, in the format
 	// orchestrationtest replays.
 	ExportHistory(ctx context.Context, instanceID string, w io.Writer) error
+	// ActivityAttempts lists the attempts of the activity calls of the
+	// instance's current run, in schedule order (TaskID, then Attempt);
+	// ErrNotFound for an unknown id. What an engine knows of each
+	// attempt is in its documentation (see ActivityAttempt).
+	ActivityAttempts(ctx context.Context, instanceID string) ([]ActivityAttempt, error)
 	// Codec is the payload codec of the engine.
 	Codec() codec.Codec
 }

@@ -159,3 +159,14 @@ func (e *Engine) Purge(ctx context.Context, id string) error { return e.e.Purge(
 func (e *Engine) ExportHistory(ctx context.Context, id string, w io.Writer) error {
 	return e.e.ExportHistory(ctx, id, w)
 }
+
+// ActivityAttempts implements client.Client. Every attempt is listed with
+// its times, those of a crashed worker included, with two limits: an
+// activity without a retry policy starts without a durable mark (which
+// keeps it cheap), so a client of another process than the worker's sees
+// its running attempt as Scheduled until the outcome is recorded; and
+// such an attempt cut short by a crash is listed Failed (Interrupted),
+// without a start time, finished when the next worker found it.
+func (e *Engine) ActivityAttempts(ctx context.Context, id string) ([]client.ActivityAttempt, error) {
+	return e.e.ActivityAttempts(ctx, id)
+}

@@ -14,10 +14,10 @@ import (
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/codec"
-	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 	"github.com/cloudbutton/cloudbutton/internal/telemetry"
+	"github.com/cloudbutton/cloudbutton/internal/timeline"
 )
 
 // Client returns the engine as a client.Client.
@@ -168,7 +168,7 @@ func toStatus(in *store.Instance) *client.Status {
 		ActivitiesDone: in.ActivitiesDone, ActivitiesTotal: in.ActivitiesTotal, Blocked: in.Blocked,
 		Usage: in.Usage.Client()}
 	if in.Failure != nil {
-		st.Failure = clientFailure(in.Failure)
+		st.Failure = timeline.Failure(in.Failure)
 	}
 	return st
 }
@@ -413,10 +413,4 @@ func (e *Engine) ExportHistory(ctx context.Context, id string, w io.Writer) erro
 		h.Usage = in.Usage.Client()
 	}
 	return replay.WriteHistory(w, h)
-}
-
-// clientFailure is the client's view of a recorded failure.
-func clientFailure(f *core.Failure) *client.Failure {
-	return &client.Failure{Type: f.Type, Message: f.Message, Stack: f.Stack,
-		Activity: f.Activity, SubOrchestration: f.SubOrchestration}
 }

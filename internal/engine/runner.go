@@ -75,6 +75,7 @@ func (m cancelMark) covers(t *task) bool {
 // its outcome first (the attempt, or a cancellation).
 type attemptRun struct {
 	t       task
+	started time.Time
 	cancel  context.CancelFunc
 	settled atomic.Bool
 }
@@ -232,8 +233,9 @@ func (r *runner) attempt(t task) {
 	if timeout <= 0 {
 		timeout = r.defTimeout
 	}
+	started := r.clock.Now()
 	ctx, cancel := r.clock.WithTimeout(r.ctx, timeout)
-	run := &attemptRun{t: t, cancel: cancel}
+	run := &attemptRun{t: t, started: started, cancel: cancel}
 	switch r.track(run) {
 	case trackCanceled:
 		cancel()
@@ -337,6 +339,24 @@ const (
 	trackCanceled             // its run was terminated
 	trackHeld                 // its run is being terminated: parked
 )
+
+// runningAttempts returns the attempts of generation of instance id
+// running now, by task id.
+func (r *runner) runningAttempts(id string, generation int) map[int64]runningAttempt {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out map[int64]runningAttempt
+	for run := range r.running[id] {
+		if run.t.generation != generation || run.settled.Load() {
+			continue
+		}
+		if out == nil {
+			out = map[int64]runningAttempt{}
+		}
+		out[run.t.ev.TaskID] = runningAttempt{attempt: run.t.attempt, started: run.started}
+	}
+	return out
+}
 
 func (r *runner) untrack(run *attemptRun) {
 	r.mu.Lock()

@@ -99,6 +99,13 @@ type Event struct {
 	Options *core.ActivityOptions `json:"options,omitempty"`
 	// Attempt is the attempt that produced an activity result.
 	Attempt int `json:"attempt,omitempty"`
+	// StartedAt is when the attempt that produced an activity result
+	// started (zero: it never started, or the history is older than the
+	// field). Information only, as Retried is: replay ignores both.
+	StartedAt time.Time `json:"startedAt,omitzero"`
+	// Retried are the attempts of the activity before the one that
+	// produced its result, each failed and retried, in order.
+	Retried []AttemptRecord `json:"retried,omitempty"`
 	// Version is the version recorded by VersionMarked.
 	Version int `json:"version,omitempty"`
 	// Carried are events carried over by continue-as-new.
@@ -130,6 +137,22 @@ func (t *TraceContext) ParentOf() string {
 		return ""
 	}
 	return t.Parent
+}
+
+// AttemptRecord is an activity attempt that failed and was retried: kept
+// with the task's retry state while it retries, and in the event of its
+// result after (Event.Retried).
+type AttemptRecord struct {
+	Attempt int `json:"attempt"`
+	// StartedAt is zero when the start is not known: an attempt without a
+	// retry policy cut short by a crash (its start is not recorded).
+	StartedAt time.Time `json:"startedAt,omitzero"`
+	// FinishedAt is when its failure was known; for an attempt cut short
+	// by a crash, when the next worker found it.
+	FinishedAt time.Time     `json:"finishedAt,omitzero"`
+	Failure    *core.Failure `json:"failure,omitempty"`
+	// RetryAt is when the next attempt became due.
+	RetryAt time.Time `json:"retryAt,omitzero"`
 }
 
 // Payload is codec-encoded bytes. In JSON it is embedded as is when that

@@ -131,13 +131,16 @@ type Step struct {
 }
 
 // Attempt is the durable retry state of one activity task: its current
-// attempt, when that attempt may start, and whether it started. A task
-// without one is at attempt 1, not started.
+// attempt, when that attempt may start, whether (and when) it started,
+// and the task's earlier attempts, failed and retried. A task without one
+// is at attempt 1, not started.
 type Attempt struct {
-	TaskID  int64
-	Attempt int
-	DueAt   time.Time
-	Started bool
+	TaskID    int64
+	Attempt   int
+	DueAt     time.Time
+	Started   bool
+	StartedAt time.Time
+	Retried   []replay.AttemptRecord
 }
 
 // Filter selects instances.

@@ -98,6 +98,36 @@ func (e *Env) InstanceHistory(id string) []Event {
 	return out
 }
 
+// ActivityAttempts returns the attempts of the root instance's activity
+// calls (its latest run), in schedule order, with their virtual times:
+// what client.Client.ActivityAttempts returns on the embedded engine.
+func (e *Env) ActivityAttempts() []client.ActivityAttempt {
+	if e.root == "" {
+		return nil
+	}
+	return e.InstanceActivityAttempts(e.root)
+}
+
+// InstanceActivityAttempts is ActivityAttempts of any instance of the run
+// (see InstanceHistory); the test fails for an id no instance of the run
+// has.
+func (e *Env) InstanceActivityAttempts(id string) []client.ActivityAttempt {
+	if e.eng == nil {
+		e.errorf("orchestrationtest: InstanceActivityAttempts(%q): nothing ran", id)
+		return nil
+	}
+	as, err := e.eng.ActivityAttempts(context.Background(), id)
+	if errors.Is(err, client.ErrNotFound) {
+		e.errorf("orchestrationtest: InstanceActivityAttempts(%q): no such instance in the run", id)
+		return nil
+	}
+	if err != nil {
+		e.errorf("orchestrationtest: %v", err)
+		return nil
+	}
+	return as
+}
+
 // ScheduledActivities returns the names of the activities a history
 // scheduled, in order (retries are not new entries).
 func ScheduledActivities(history []Event) []string {

@@ -65,6 +65,16 @@ func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
 		b = append(b, `,"attempt":`...)
 		b = strconv.AppendInt(b, int64(e.Attempt), 10)
 	}
+	if !e.StartedAt.IsZero() {
+		b = append(b, `,"startedAt":"`...)
+		b = e.StartedAt.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	if len(e.Retried) > 0 {
+		if b, err = appendJSON(b, "retried", e.Retried); err != nil {
+			return nil, err
+		}
+	}
 	if e.Version != 0 {
 		b = append(b, `,"version":`...)
 		b = strconv.AppendInt(b, int64(e.Version), 10)
