@@ -37,6 +37,72 @@ type task struct {
 	// stopped; its policy decides what follows. canceled: its run was
 	// terminated before it started.
 	interrupted, canceled bool
+	// log is the task's retry history: nil for a first attempt.
+	log *retryLog
+}
+
+// retryLog is what a task past its first attempt knows of its attempts:
+// when the current one became due (and, found after a crash, when it
+// started), and the attempts retried so far. It travels with the retry
+// state (store.Attempt) and ends in the task's result event.
+type retryLog struct {
+	dueAt, startedAt time.Time
+	retried          []replay.AttemptRecord
+}
+
+// dueAt is when the task's current attempt became due: the schedule time
+// for the first.
+func (t *task) dueAt() time.Time {
+	if t.log != nil && !t.log.dueAt.IsZero() {
+		return t.log.dueAt
+	}
+	return t.ev.Time
+}
+
+// startedBefore is when an interrupted attempt started, as the previous
+// worker recorded it.
+func (t *task) startedBefore() time.Time {
+	if t.log == nil {
+		return time.Time{}
+	}
+	return t.log.startedAt
+}
+
+func (t *task) retried() []replay.AttemptRecord {
+	if t.log == nil {
+		return nil
+	}
+	return t.log.retried
+}
+
+// retry is the task's next attempt, due at due, after the current one,
+// which started at started and failed with f at now.
+func (t task) retry(f *core.Failure, started, now, due time.Time) task {
+	rec := replay.AttemptRecord{Attempt: t.attempt, StartedAt: started, FinishedAt: now, Failure: f, RetryAt: due}
+	next := t
+	next.attempt++
+	next.visibleAt = due
+	next.marked, next.interrupted = false, false
+	next.log = &retryLog{dueAt: due, retried: append(slices.Clip(t.retried()), rec)}
+	return next
+}
+
+// result is the result event ev of the task's current attempt, which
+// started at started (zero: it did not), with the attempts retried
+// before it.
+func (t *task) result(ev replay.Event, started time.Time) replay.Event {
+	ev.TaskID, ev.Attempt, ev.StartedAt, ev.Retried = t.ev.TaskID, t.attempt, started, t.retried()
+	return ev
+}
+
+// retryState is the durable retry state of the task's current attempt,
+// started at started (zero: not started).
+func (t *task) retryState(started time.Time) store.Attempt {
+	a := store.Attempt{TaskID: t.ev.TaskID, Attempt: t.attempt, Started: !started.IsZero(), StartedAt: started}
+	if t.log != nil {
+		a.DueAt, a.Retried = t.log.dueAt, t.log.retried
+	}
+	return a
 }
 
 // policy is the task's retry policy (nil: none).
@@ -601,9 +667,10 @@ func (p *processor) loadWithPending(id string) (*live, []task, error) {
 		}
 	}
 	pending := make([]task, 0, len(scheduled))
+	now := p.e.clock.Now()
 	for _, i := range scheduled {
 		a, ok := rows[hist[i].TaskID]
-		t := recoveredTask(task{instanceID: id, generation: rec.Generation, runID: l.x.Info().RunID, ev: hist[i]}, a, ok)
+		t := recoveredTask(task{instanceID: id, generation: rec.Generation, runID: l.x.Info().RunID, ev: hist[i]}, a, ok, now)
 		t.ev.Trace = l.x.Trace() // the run's, for its attempt spans (see replay.TraceContext)
 		t.canceled = hist[i].TaskID <= canceledUpTo
 		pending = append(pending, t)
@@ -614,19 +681,30 @@ func (p *processor) loadWithPending(id string) (*live, []task, error) {
 }
 
 // recoveredTask is the next attempt of task t, whose retry state is a
-// (when found): an activity with a retry policy resumes where the store
-// says (an attempt waiting for its due time, or one that was interrupted
-// and counts); one without runs again as the next attempt.
-func recoveredTask(t task, a store.Attempt, found bool) task {
+// (when found), as the worker starting at now finds it: an activity with
+// a retry policy resumes where the store says (an attempt waiting for its
+// due time, or one that was interrupted and counts); one without runs
+// again as the next attempt, the one before recorded as interrupted.
+func recoveredTask(t task, a store.Attempt, found bool, now time.Time) task {
+	if found {
+		t.log = &retryLog{dueAt: a.DueAt, retried: a.Retried}
+	}
 	switch {
 	case t.policy() == nil:
-		t.attempt = max(a.Attempt, 1) + 1
+		t.attempt = max(a.Attempt, 1)
+		var started time.Time
+		if found && a.Started {
+			started = a.StartedAt
+		}
+		t = t.retry(core.InterruptedFailure(t.ev.Name, t.attempt), started, now, now)
+		t.visibleAt = time.Time{}
 	case !found:
 		t.attempt = 1
 	case !a.Started:
 		t.attempt, t.visibleAt = a.Attempt, a.DueAt
 	default:
 		t.attempt, t.interrupted = a.Attempt, true
+		t.log.startedAt = a.StartedAt
 	}
 	return t
 }

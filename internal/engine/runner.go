@@ -13,7 +13,6 @@ import (
 	"github.com/cloudbutton/cloudbutton/internal/core"
 	"github.com/cloudbutton/cloudbutton/internal/failerr"
 	"github.com/cloudbutton/cloudbutton/internal/replay"
-	"github.com/cloudbutton/cloudbutton/internal/store"
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
@@ -120,7 +119,7 @@ func (r *runner) submit(ts ...task) {
 	}
 	for _, t := range ts {
 		if m, ok := r.canceled[t.instanceID]; t.canceled || (ok && m.covers(&t)) {
-			out = append(out, r.canceledCompletion(t))
+			out = append(out, r.canceledCompletion(t, time.Time{}))
 			continue
 		}
 		if d := t.visibleAt.Sub(now); d > 0 {
@@ -181,9 +180,10 @@ func (r *runner) loop() {
 		r.mu.Unlock()
 		switch {
 		case t.canceled:
-			r.p.send(r.canceledCompletion(t))
+			r.p.send(r.canceledCompletion(t, time.Time{}))
 		case t.interrupted:
-			r.failed(t, core.InterruptedFailure(t.ev.Name, t.attempt), billing.Usage{}) // its usage went with the worker
+			// Its usage went with the worker.
+			r.failed(t, core.InterruptedFailure(t.ev.Name, t.attempt), billing.Usage{}, t.startedBefore())
 		case !t.marked && !r.mark(t):
 		default:
 			r.attempt(t)
@@ -197,7 +197,7 @@ func (r *runner) loop() {
 // stops, or the instance was terminated meanwhile).
 func (r *runner) mark(t task) bool {
 	ok := make(chan bool, 1)
-	a := store.Attempt{TaskID: t.ev.TaskID, Attempt: t.attempt, Started: true}
+	a := t.retryState(r.clock.Now())
 	r.p.work.add(1)
 	select {
 	case r.p.done <- completion{task: t, attempt: &a, marked: ok}:
@@ -217,7 +217,7 @@ func (r *runner) mark(t task) bool {
 	m, canceled := r.canceled[t.instanceID]
 	r.mu.Unlock()
 	if canceled && m.covers(&t) {
-		r.p.send(r.canceledCompletion(t))
+		r.p.send(r.canceledCompletion(t, time.Time{}))
 		return false
 	}
 	return true
@@ -239,7 +239,7 @@ func (r *runner) attempt(t task) {
 	switch r.track(run) {
 	case trackCanceled:
 		cancel()
-		r.p.send(r.canceledCompletion(t))
+		r.p.send(r.canceledCompletion(t, time.Time{}))
 		return
 	case trackHeld:
 		cancel() // parked until the termination is applied
@@ -272,7 +272,7 @@ func (r *runner) attempt(t task) {
 	}
 	if err == nil && !silent.Load() {
 		r.p.send(completion{task: t, usage: used,
-			event: replay.Event{Type: replay.ActivityCompleted, TaskID: ev.TaskID, Payload: data, Attempt: t.attempt, Time: r.clock.Now()}})
+			event: t.result(replay.Event{Type: replay.ActivityCompleted, Payload: data, Time: r.clock.Now()}, started)})
 		return
 	}
 	f := failerr.From(err)
@@ -282,30 +282,31 @@ func (r *runner) attempt(t task) {
 	case timedOut:
 		f = core.StartToCloseTimeout(ev.Name, t.attempt, timeout)
 	}
-	r.failed(t, f, used)
+	r.failed(t, f, used, started)
 }
 
 // failed decides what follows attempt t's failure f, which was billed
-// used: a durable retry (the processor writes it and submits it once
-// committed) or the task's final failure; either records used.
-func (r *runner) failed(t task, f *core.Failure, used billing.Usage) {
+// used and started at started: a durable retry (the processor writes it
+// and submits it once committed) or the task's final failure; either
+// records used.
+func (r *runner) failed(t task, f *core.Failure, used billing.Usage, started time.Time) {
 	policy := t.policy()
+	now := r.clock.Now()
 	if policy.ShouldRetry(t.attempt, f) {
-		next := t
-		next.attempt++
-		next.visibleAt = r.clock.Now().Add(policy.Delay(next.attempt))
-		next.marked, next.interrupted = false, false
-		a := store.Attempt{TaskID: t.ev.TaskID, Attempt: next.attempt, DueAt: next.visibleAt}
+		next := t.retry(f, started, now, now.Add(policy.Delay(t.attempt+1)))
+		a := next.retryState(time.Time{})
 		r.p.send(completion{task: next, attempt: &a, usage: used})
 		return
 	}
 	r.p.send(completion{task: t, usage: used,
-		event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Failure: f, Attempt: t.attempt, Time: r.clock.Now()}})
+		event: t.result(replay.Event{Type: replay.ActivityFailed, Failure: f, Time: now}, started)})
 }
 
-func (r *runner) canceledCompletion(t task) completion {
-	return completion{task: t, event: replay.Event{Type: replay.ActivityFailed, TaskID: t.ev.TaskID, Attempt: t.attempt, Time: r.clock.Now(),
-		Failure: core.ActivityCanceled(t.ev.Name, t.attempt)}}
+// canceledCompletion is the Canceled failure of task t's attempt, which
+// started at started (zero: it did not start).
+func (r *runner) canceledCompletion(t task, started time.Time) completion {
+	return completion{task: t, event: t.result(replay.Event{Type: replay.ActivityFailed, Time: r.clock.Now(),
+		Failure: core.ActivityCanceled(t.ev.Name, t.attempt)}, started)}
 }
 
 // track registers a running attempt, unless its run was terminated or is
@@ -388,7 +389,7 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 	kept := r.queue[:0]
 	for _, t := range r.queue {
 		if t.instanceID == id && m.covers(&t) {
-			out = append(out, r.canceledCompletion(t))
+			out = append(out, r.canceledCompletion(t, time.Time{}))
 		} else {
 			kept = append(kept, t)
 		}
@@ -401,12 +402,12 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 		if t.instanceID == id && m.covers(&t) {
 			tm.Stop()
 			delete(r.timers, tm)
-			out = append(out, r.canceledCompletion(t))
+			out = append(out, r.canceledCompletion(t, time.Time{}))
 		}
 	}
 	for _, t := range r.parked[id] {
 		if m.covers(&t) {
-			out = append(out, r.canceledCompletion(t))
+			out = append(out, r.canceledCompletion(t, time.Time{}))
 		} else {
 			r.queue = append(r.queue, t)
 			r.p.work.add(1)
@@ -418,7 +419,7 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 	for run := range r.running[id] {
 		if m.covers(&run.t) && run.settled.CompareAndSwap(false, true) {
 			run.cancel()
-			out = append(out, r.canceledCompletion(run.t))
+			out = append(out, r.canceledCompletion(run.t, run.started))
 		}
 	}
 	r.mu.Unlock()

@@ -79,8 +79,12 @@ func (c *committer) step(s *store.Step) error {
 		}
 	}
 	for _, a := range s.Attempts {
-		if _, err := c.tx.ExecContext(c.ctx, `INSERT OR REPLACE INTO attempts (instance_id, task_id, attempt, due_at, started) VALUES (?, ?, ?, ?, ?)`,
-			id, a.TaskID, a.Attempt, nanos(a.DueAt), a.Started); err != nil {
+		retried, err := encodeRetried(a.Retried)
+		if err != nil {
+			return fmt.Errorf("attempts of task %d: %w", a.TaskID, err)
+		}
+		if _, err := c.tx.ExecContext(c.ctx, `INSERT OR REPLACE INTO attempts (instance_id, task_id, attempt, due_at, started, started_at, retried)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, a.TaskID, a.Attempt, nanos(a.DueAt), a.Started, nanos(a.StartedAt), retried); err != nil {
 			return err
 		}
 	}

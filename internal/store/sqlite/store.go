@@ -395,7 +395,7 @@ func (s *Store) SubUsage(ctx context.Context, id string) (billing.Usage, error) 
 
 // Attempts implements store.Store.
 func (s *Store) Attempts(ctx context.Context, id string) (map[int64]store.Attempt, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT task_id, attempt, due_at, started FROM attempts WHERE instance_id = ?`, id)
+	rows, err := s.read.QueryContext(ctx, `SELECT task_id, attempt, due_at, started, started_at, retried FROM attempts WHERE instance_id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: attempts of %q: %w", id, err)
 	}
@@ -403,14 +403,28 @@ func (s *Store) Attempts(ctx context.Context, id string) (map[int64]store.Attemp
 	out := map[int64]store.Attempt{}
 	for rows.Next() {
 		var a store.Attempt
-		var due int64
-		if err := rows.Scan(&a.TaskID, &a.Attempt, &due, &a.Started); err != nil {
+		var due, started int64
+		var retried []byte
+		if err := rows.Scan(&a.TaskID, &a.Attempt, &due, &a.Started, &started, &retried); err != nil {
 			return nil, fmt.Errorf("sqlite: attempts of %q: %w", id, err)
 		}
-		a.DueAt = fromNanos(due)
+		a.DueAt, a.StartedAt = fromNanos(due), fromNanos(started)
+		if len(retried) > 0 {
+			if err := json.Unmarshal(retried, &a.Retried); err != nil {
+				return nil, fmt.Errorf("%w: %s: attempts of %q, task %d: %v", store.ErrCorrupt, s.path, id, a.TaskID, err)
+			}
+		}
 		out[a.TaskID] = a
 	}
 	return out, rows.Err()
+}
+
+// encodeRetried is the attempts column of retried attempts: NULL for none.
+func encodeRetried(rs []replay.AttemptRecord) (any, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(rs)
 }
 
 // Quarantine implements store.Store.

@@ -314,12 +314,20 @@ func testAttempts(t *testing.T, s store.Store) {
 	assert.True(t, got[2].DueAt.Equal(due))
 	assert.False(t, got[2].Started)
 
+	retried := []replay.AttemptRecord{{Attempt: 1, StartedAt: t0, FinishedAt: t0.Add(time.Second),
+		Failure: &core.Failure{Type: "Transient", Message: "attempt 1 fails"}, RetryAt: due}}
 	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a",
-		Attempts: []store.Attempt{{TaskID: 2, Attempt: 2, DueAt: due, Started: true}}, ClearAttempts: []int64{1}}}))
+		Attempts:      []store.Attempt{{TaskID: 2, Attempt: 2, DueAt: due, Started: true, StartedAt: due.Add(time.Millisecond), Retried: retried}},
+		ClearAttempts: []int64{1}}}))
 	got, err = s.Attempts(ctx, "a")
 	require.NoError(t, err)
 	assert.Len(t, got, 1, "a task with its result has no retry state")
 	assert.True(t, got[2].Started, "a start mark replaces the retry")
+	assert.True(t, got[2].StartedAt.Equal(due.Add(time.Millisecond)), "with its start time")
+	require.Len(t, got[2].Retried, 1, "and the attempts retried before it")
+	r := got[2].Retried[0]
+	assert.Equal(t, []any{1, true, true, "Transient", "attempt 1 fails", true},
+		[]any{r.Attempt, r.StartedAt.Equal(t0), r.FinishedAt.Equal(t0.Add(time.Second)), r.Failure.Type, r.Failure.Message, r.RetryAt.Equal(due)})
 
 	require.NoError(t, s.Commit(ctx, []store.Step{{InstanceID: "a", ResetHistory: true,
 		Attempts: []store.Attempt{{TaskID: 3, Attempt: 2}}}}))
