@@ -82,9 +82,9 @@ func attemptsOf(hist []replay.Event, rows map[int64]store.Attempt, live map[int6
 		}
 		call := client.ActivityAttempt{TaskID: s.TaskID, Name: s.Name, Attempt: 1, ScheduledAt: s.Time}
 		if r := results[s.TaskID]; r != nil {
-			out, call = appendRetried(out, call, r.Retried)
+			out, call = appendRetried(out, call, r.Retried())
 			call.Attempt = max(r.Attempt, call.Attempt)
-			call.StartedAt, call.FinishedAt = r.StartedAt, r.Time
+			call.StartedAt, call.FinishedAt = r.StartedAt(), r.Time
 			if r.Type == replay.ActivityFailed {
 				out = append(out, timeline.Failed(call, r.Failure))
 			} else {

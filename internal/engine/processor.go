@@ -91,7 +91,10 @@ func (t task) retry(f *core.Failure, started, now, due time.Time) task {
 // started at started (zero: it did not), with the attempts retried
 // before it.
 func (t *task) result(ev replay.Event, started time.Time) replay.Event {
-	ev.TaskID, ev.Attempt, ev.StartedAt, ev.Retried = t.ev.TaskID, t.attempt, started, t.retried()
+	ev.TaskID, ev.Attempt = t.ev.TaskID, t.attempt
+	if retried := t.retried(); len(retried) > 0 || !started.IsZero() {
+		ev.Attempts = &replay.AttemptLog{StartedAt: started, Retried: retried}
+	}
 	return ev
 }
 

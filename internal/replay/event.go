@@ -99,13 +99,11 @@ type Event struct {
 	Options *core.ActivityOptions `json:"options,omitempty"`
 	// Attempt is the attempt that produced an activity result.
 	Attempt int `json:"attempt,omitempty"`
-	// StartedAt is when the attempt that produced an activity result
-	// started (zero: it never started, or the history is older than the
-	// field). Information only, as Retried is: replay ignores both.
-	StartedAt time.Time `json:"startedAt,omitzero"`
-	// Retried are the attempts of the activity before the one that
-	// produced its result, each failed and retried, in order.
-	Retried []AttemptRecord `json:"retried,omitempty"`
+	// Attempts is what an activity result records of its task's
+	// attempts: information only, replay ignores it. Nil in histories
+	// older than the field, and for an attempt canceled before it started
+	// that was not retried before.
+	Attempts *AttemptLog `json:"attempts,omitempty"`
 	// Version is the version recorded by VersionMarked.
 	Version int `json:"version,omitempty"`
 	// Carried are events carried over by continue-as-new.
@@ -139,9 +137,39 @@ func (t *TraceContext) ParentOf() string {
 	return t.Parent
 }
 
+// AttemptLog is what an activity's result event records of its task's
+// attempts (a pointer in Event, so that the events of a fan-out stay
+// small).
+type AttemptLog struct {
+	// StartedAt is when the attempt that produced the result started
+	// (zero: it did not start).
+	StartedAt time.Time `json:"startedAt,omitzero"`
+	// Retried are the attempts before it, each failed and retried, in
+	// order.
+	Retried []AttemptRecord `json:"retried,omitempty"`
+}
+
+// StartedAt is when the attempt that produced the activity result e
+// started; zero when not known.
+func (e *Event) StartedAt() time.Time {
+	if e.Attempts == nil {
+		return time.Time{}
+	}
+	return e.Attempts.StartedAt
+}
+
+// Retried are the attempts retried before the one that produced the
+// activity result e.
+func (e *Event) Retried() []AttemptRecord {
+	if e.Attempts == nil {
+		return nil
+	}
+	return e.Attempts.Retried
+}
+
 // AttemptRecord is an activity attempt that failed and was retried: kept
 // with the task's retry state while it retries, and in the event of its
-// result after (Event.Retried).
+// result after (AttemptLog.Retried).
 type AttemptRecord struct {
 	Attempt int `json:"attempt"`
 	// StartedAt is zero when the start is not known: an attempt without a

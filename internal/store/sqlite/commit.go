@@ -168,7 +168,7 @@ func (c *committer) history(id string, events []replay.Event) error {
 		}
 		c.args = c.args[:0]
 		for i := range events[:n] {
-			b, err := appendEvent(make([]byte, 0, 128+len(events[i].Payload)), &events[i])
+			b, err := appendEvent(make([]byte, 0, eventSize(&events[i])), &events[i])
 			if err != nil {
 				return fmt.Errorf("history event %d: %w", events[i].Index, err)
 			}
@@ -180,4 +180,14 @@ func (c *committer) history(id string, events []replay.Event) error {
 		events = events[n:]
 	}
 	return nil
+}
+
+// eventSize is the usual size of e's JSON, so that appendEvent fits it in
+// one allocation: an activity's schedule or result, with its payload.
+func eventSize(e *replay.Event) int {
+	n := 128 + len(e.Payload)
+	if e.Attempts != nil {
+		n += len(`,"attempts":{"startedAt":""}`) + len(time.RFC3339Nano)
+	}
+	return n
 }

@@ -65,15 +65,22 @@ func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
 		b = append(b, `,"attempt":`...)
 		b = strconv.AppendInt(b, int64(e.Attempt), 10)
 	}
-	if !e.StartedAt.IsZero() {
-		b = append(b, `,"startedAt":"`...)
-		b = e.StartedAt.AppendFormat(b, time.RFC3339Nano)
-		b = append(b, '"')
-	}
-	if len(e.Retried) > 0 {
-		if b, err = appendJSON(b, "retried", e.Retried); err != nil {
-			return nil, err
+	if a := e.Attempts; a != nil {
+		b = append(b, `,"attempts":{`...)
+		if !a.StartedAt.IsZero() {
+			b = append(b, `"startedAt":"`...)
+			b = a.StartedAt.AppendFormat(b, time.RFC3339Nano)
+			b = append(b, '"')
+			if len(a.Retried) > 0 {
+				b = append(b, ',')
+			}
 		}
+		if len(a.Retried) > 0 {
+			if b, err = appendJSONField(b, "retried", a.Retried); err != nil {
+				return nil, err
+			}
+		}
+		b = append(b, '}')
 	}
 	if e.Version != 0 {
 		b = append(b, `,"version":`...)
@@ -133,11 +140,16 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 func appendJSON(b []byte, key string, v any) ([]byte, error) {
+	return appendJSONField(append(b, ','), key, v)
+}
+
+// appendJSONField appends "key":v, v as encoding/json writes it.
+func appendJSONField(b []byte, key string, v any) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	b = append(b, ',', '"')
+	b = append(b, '"')
 	b = append(b, key...)
 	b = append(b, '"', ':')
 	return append(b, data...), nil

@@ -59,10 +59,13 @@ func FuzzDecodeEvent(f *testing.F) {
 		{Index: 10, Type: replay.TimerCreated, Time: at, TaskID: 6, FireAt: at.Add(time.Hour)},
 		{Index: 11, Type: replay.VersionMarked, Time: at, Name: "change", Version: 2},
 		{Index: 12, Type: replay.ActivityCompleted, Time: at, TaskID: 7, Payload: []byte{0xff, 0x00, 0x01}},
-		{Index: 15, Type: replay.ActivityCompleted, Time: at, TaskID: 8, Attempt: 3, Payload: []byte(`1`), StartedAt: at.Add(-time.Second),
-			Retried: []replay.AttemptRecord{
+		{Index: 15, Type: replay.ActivityCompleted, Time: at, TaskID: 8, Attempt: 3, Payload: []byte(`1`),
+			Attempts: &replay.AttemptLog{StartedAt: at.Add(-time.Second), Retried: []replay.AttemptRecord{
 				{Attempt: 1, StartedAt: at.Add(-time.Hour), FinishedAt: at.Add(-time.Minute), Failure: &core.Failure{Type: "Transient", Message: "no"}, RetryAt: at.Add(-2 * time.Second)},
-				{Attempt: 2, FinishedAt: at.Add(-3 * time.Second), Failure: &core.Failure{Type: core.FailureInterrupted, Message: "crash"}}}},
+				{Attempt: 2, FinishedAt: at.Add(-3 * time.Second), Failure: &core.Failure{Type: core.FailureInterrupted, Message: "crash"}}}}},
+		{Index: 16, Type: replay.ActivityFailed, Time: at, TaskID: 9, Attempt: 2, Failure: &core.Failure{Type: core.FailureCanceled, Message: "c"},
+			Attempts: &replay.AttemptLog{Retried: []replay.AttemptRecord{{Attempt: 1, Failure: &core.Failure{Type: "T", Message: "m"}}}}},
+		{Index: 17, Type: replay.ActivityCompleted, Time: at, TaskID: 10, Attempt: 1, Attempts: &replay.AttemptLog{StartedAt: at}},
 		{Index: 13, Type: replay.OrchestrationContinuedAsNew, Time: at, Payload: []byte(`1`),
 			Carried: []replay.Event{{Type: replay.EventRaised, Name: "e\x01", Payload: []byte(`true`), Time: at}}},
 	} {
