@@ -141,6 +141,9 @@ func (conformanceEngine) AddWorker(t *testing.T, c client.Client, register func(
 }
 
 func (conformanceEngine) Unsupported(f conformance.Feature) string {
+	if f == conformance.FeatureEveryAttempt {
+		return "Temporal keeps only an activity's last attempt and the failure of the one before"
+	}
 	return ""
 }
 

@@ -102,6 +102,7 @@ func Run(t *testing.T, e Engine) {
 		{"Usage", testUsage},
 		{"NoUsage", testNoUsage},
 	}
+	cases = append(cases, attemptCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })
 	}
