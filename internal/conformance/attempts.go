@@ -30,6 +30,7 @@ var attemptCases = []struct {
 	{"AttemptsOfAFanOut", testAttemptsOfAFanOut},
 	{"AttemptsOfRetries", testAttemptsOfRetries},
 	{"AttemptsRunningNow", testAttemptsRunningNow},
+	{"AttemptsOfARetryRunningNow", testAttemptsOfARetryRunningNow},
 	{"AttemptsOfAnUnknownInstance", testAttemptsOfAnUnknownInstance},
 }
 
@@ -142,7 +143,9 @@ func newGate(id string) *gate {
 }
 
 // held says it started, then waits for its instance's gate to open.
-var held = activity.New("held", func(ctx context.Context, label string) (string, error) {
+var held = activity.New("held", waitAtGate)
+
+func waitAtGate(ctx context.Context, label string) (string, error) {
 	info, _ := activity.InfoFrom(ctx)
 	v, ok := gates.Load(info.InstanceID)
 	if !ok {
@@ -156,7 +159,7 @@ var held = activity.New("held", func(ctx context.Context, label string) (string,
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-})
+}
 
 // heldPair calls held twice in one step: "retried", with a retry policy,
 // and "plain", without.
@@ -222,6 +225,60 @@ func testAttemptsRunningNow(t *testing.T, e Engine) {
 		assert.Equal(t, client.AttemptCompleted, a.State)
 		assert.False(t, a.FinishedAt.IsZero())
 		assertOrdered(t, a)
+	}
+}
+
+// failsThenHeld fails its first attempt, then says it started and waits
+// for its instance's gate to open.
+var failsThenHeld = activity.New("fails-then-held", func(ctx context.Context, label string) (string, error) {
+	if info, _ := activity.InfoFrom(ctx); info.Attempt == 1 {
+		return "", activity.NewError("Transient", "the first attempt fails")
+	}
+	return waitAtGate(ctx, label)
+})
+
+var retriedHeld = orchestration.New("retried-held", func(ctx orchestration.Context, _ struct{}) (string, error) {
+	return orchestration.Call(ctx, failsThenHeld, "second", orchestration.WithRetry(orchestration.RetryPolicy{
+		MaxAttempts: 3, InitialInterval: 10 * time.Millisecond})).Await(ctx)
+})
+
+// testAttemptsOfARetryRunningNow: while the second attempt of a call
+// runs, the first is listed Failed, with its failure and finish, and the
+// second Running, with its due time and start.
+func testAttemptsOfARetryRunningNow(t *testing.T, e Engine) {
+	ctx := testContext(t)
+	c := e.Start(t, func(w *worker.Worker) {
+		w.RegisterOrchestrators(retriedHeld)
+		w.RegisterActivities(failsThenHeld)
+	})
+	id := "retried-held-" + time.Now().UTC().Format("150405.000000000")
+	g := newGate(id)
+	t.Cleanup(func() { gates.Delete(id) })
+	_, err := client.Start(ctx, c, retriedHeld, struct{}{}, client.WithInstanceID(id))
+	require.NoError(t, err)
+	defer close(g.release)
+	select {
+	case <-g.started:
+	case <-ctx.Done():
+		t.Fatal("the second attempt did not start")
+	}
+	as, err := c.ActivityAttempts(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, as, 2, "%+v", as)
+	first, second := as[0], as[1]
+	assert.Equal(t, []any{1, client.AttemptFailed}, []any{first.Attempt, first.State})
+	require.NotNil(t, first.Failure)
+	assert.Equal(t, "Transient", first.Failure.Type)
+	assert.Equal(t, "the first attempt fails", first.Failure.Message)
+	assert.False(t, first.ScheduledAt.IsZero() || first.FinishedAt.IsZero(), "the first attempt's schedule and finish are known: %+v", first)
+	assert.Equal(t, []any{2, client.AttemptRunning}, []any{second.Attempt, second.State})
+	assert.False(t, second.ScheduledAt.IsZero() || second.StartedAt.IsZero(), "the second attempt's due time and start are known: %+v", second)
+	assert.True(t, second.FinishedAt.IsZero())
+	assert.False(t, second.ScheduledAt.Before(first.FinishedAt), "the retry was due after the failure")
+	assertOrdered(t, first)
+	assertOrdered(t, second)
+	if e.Unsupported(FeatureEveryAttempt) == "" {
+		assert.False(t, first.StartedAt.IsZero(), "the first attempt's start is known")
 	}
 }
 
