@@ -175,5 +175,27 @@ func TestCrashSafety(t *testing.T) {
 		for i, e := range h.Events {
 			assert.Equal(t, int64(i), e.Index, "%s: history has no gaps", id)
 		}
+
+		// Each call's attempts: those lost with a worker are Interrupted,
+		// numbered in order, and the last one completed.
+		as, err := eng.ActivityAttempts(ctx, id)
+		require.NoError(t, err)
+		next, rerun := map[int64]int{}, 0
+		for _, a := range as {
+			next[a.TaskID]++
+			require.Equal(t, next[a.TaskID], a.Attempt, "%s: task %d's attempts are numbered in order", id, a.TaskID)
+			if a.State == client.AttemptCompleted {
+				assert.False(t, a.StartedAt.IsZero(), "%s: task %d: the completed attempt's start is known", id, a.TaskID)
+				continue
+			}
+			rerun++
+			assert.Equal(t, client.AttemptFailed, a.State, "%s: task %d attempt %d", id, a.TaskID, a.Attempt)
+			if assert.NotNil(t, a.Failure) {
+				assert.Equal(t, "Interrupted", a.Failure.Type)
+			}
+		}
+		assert.Len(t, next, len(scheduled), "%s: every call is listed", id)
+		assert.Len(t, as, len(scheduled)+rerun, "%s: one completed attempt per call", id)
+		t.Logf("%s: %d attempts lost with a worker and run again", id, rerun)
 	}
 }

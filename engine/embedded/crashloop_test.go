@@ -136,4 +136,24 @@ func TestCrashLoop(t *testing.T) {
 		"3 distinct idempotency keys of one run")
 	assert.GreaterOrEqual(t, at[1].Sub(at[0]), crashLoopBackoff, "back-off before attempt 2")
 	assert.GreaterOrEqual(t, at[2].Sub(at[1]), 2*crashLoopBackoff, "back-off before attempt 3")
+
+	// Every attempt is kept across the crashes: started (marked before it
+	// ran), interrupted, found by the next worker, and retried after the
+	// back-off from then.
+	as, err := eng.ActivityAttempts(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, as, 3, "%+v", as)
+	for i, a := range as {
+		assert.Equal(t, i+1, a.Attempt)
+		assert.Equal(t, client.AttemptFailed, a.State)
+		require.NotNil(t, a.Failure, "attempt %d", i+1)
+		assert.Equal(t, "Interrupted", a.Failure.Type)
+		require.False(t, a.StartedAt.IsZero() || a.FinishedAt.IsZero(), "attempt %d: %+v", i+1, a)
+		assert.False(t, a.StartedAt.Before(a.ScheduledAt), "attempt %d started after it was due", i+1)
+		assert.False(t, at[i].Before(a.StartedAt), "attempt %d ran after it was marked started", i+1)
+		assert.True(t, a.FinishedAt.After(at[i]), "attempt %d finished when the next worker found it", i+1)
+		if i > 0 {
+			assert.Equal(t, crashLoopBackoff<<(i-1), a.ScheduledAt.Sub(as[i-1].FinishedAt), "attempt %d was due after the back-off", i+1)
+		}
+	}
 }

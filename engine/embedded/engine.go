@@ -160,13 +160,10 @@ func (e *Engine) ExportHistory(ctx context.Context, id string, w io.Writer) erro
 	return e.e.ExportHistory(ctx, id, w)
 }
 
-// ActivityAttempts implements client.Client. Every attempt is listed with
-// its times, those of a crashed worker included, with two limits: an
-// activity without a retry policy starts without a durable mark (which
-// keeps it cheap), so a client of another process than the worker's sees
-// its running attempt as Scheduled until the outcome is recorded; and
-// such an attempt cut short by a crash is listed Failed (Interrupted),
-// without a start time, finished when the next worker found it.
+// ActivityAttempts implements client.Client: every attempt, with its
+// times, those cut short by a crash included. See "Activity attempts" in
+// the package documentation for what a client of another process than
+// the worker's cannot see.
 func (e *Engine) ActivityAttempts(ctx context.Context, id string) ([]client.ActivityAttempt, error) {
 	return e.e.ActivityAttempts(ctx, id)
 }

@@ -24,14 +24,15 @@ import (
 // one before, so compared with the embedded engine:
 //   - every attempt is listed, numbered, but the attempts before the last
 //     are Failed without times (they failed and were retried: whether one
-//     timed out is not kept), and only the one just before the last has
-//     its Failure;
+//     timed out is not kept; the first has the call's ScheduledAt), and
+//     only the one just before the last has its Failure;
 //   - the last attempt of a retried call has no ScheduledAt once the call
 //     has its outcome (Temporal records the schedule of the first attempt
 //     only); while it is pending, its ScheduledAt is its due time, and the
 //     attempt before it has its FinishedAt;
-//   - an attempt running now is Running with its start time (Temporal
-//     writes an attempt's Started event only with the call's outcome).
+//   - an attempt running now is Running with its start time, read from the
+//     pending activity (Temporal writes an attempt's Started event only
+//     with the call's outcome).
 func (e *Engine) ActivityAttempts(ctx context.Context, instanceID string) ([]client.ActivityAttempt, error) {
 	if err := e.checkOpen(); err != nil {
 		return nil, err

@@ -130,6 +130,24 @@
 // are Temporal's, and its workflow span is per workflow task execution.
 // See package telemetry for what differs from the embedded engine.
 //
+// # Activity attempts
+//
+// ActivityAttempts reads the latest run's history and, while it runs,
+// its pending activities (DescribeWorkflowExecution), and those of its
+// batch workflows. Temporal keeps only an activity's last attempt and
+// the failure of the one before, so compared with the embedded engine:
+// the attempts before the last are listed, numbered and Failed, but
+// without their times (only the first has its ScheduledAt, the call's
+// schedule time), and only the one just before the last has its Failure;
+// whether one of them timed out is not kept. Once a call has its
+// outcome, its last attempt has its start and finish but, after a retry,
+// no ScheduledAt (Temporal records when the first attempt was scheduled
+// only). While a call is pending, its current attempt has its due time
+// (and its start, Running, once a worker took it), and the attempt
+// before it its finish time and failure. A call its run did not wait for
+// before it closed is listed Scheduled. A client needs no worker for any
+// of it.
+//
 // # Testing
 //
 // ReplayHistory and ReplayHistoryFile replay a Temporal history (as

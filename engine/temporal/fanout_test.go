@@ -83,6 +83,17 @@ func TestLargeFanOutBatches(t *testing.T) {
 			}
 			assert.Equal(t, c.n-c.wantBatches*c.bsz, acts, "direct activities")
 			assert.Equal(t, c.wantBatches, children, "batch child workflows")
+			as, err := eng.ActivityAttempts(ctx, id)
+			require.NoError(t, err)
+			require.Len(t, as, c.n, "the batches' activities are the orchestration's")
+			for i, a := range as {
+				if i > 0 {
+					assert.Less(t, as[i-1].TaskID, a.TaskID, "one attempt per call, in schedule order")
+				}
+				assert.Equal(t, "square", a.Name)
+				assert.Equal(t, client.AttemptCompleted, a.State)
+				assert.False(t, a.ScheduledAt.IsZero() || a.StartedAt.IsZero() || a.FinishedAt.IsZero(), "%+v", a)
+			}
 			list, err := eng.List(ctx, client.Filter{})
 			require.NoError(t, err)
 			for _, s := range list {

@@ -31,6 +31,7 @@ var attemptCases = []struct {
 	{"AttemptsOfRetries", testAttemptsOfRetries},
 	{"AttemptsRunningNow", testAttemptsRunningNow},
 	{"AttemptsOfARetryRunningNow", testAttemptsOfARetryRunningNow},
+	{"AttemptsOfATimeout", testAttemptsOfATimeout},
 	{"AttemptsOfAnUnknownInstance", testAttemptsOfAnUnknownInstance},
 }
 
@@ -280,6 +281,48 @@ func testAttemptsOfARetryRunningNow(t *testing.T, e Engine) {
 	if e.Unsupported(FeatureEveryAttempt) == "" {
 		assert.False(t, first.StartedAt.IsZero(), "the first attempt's start is known")
 	}
+}
+
+// hangs until its attempt is cancelled.
+var hangs = activity.New("hangs", func(ctx context.Context, _ struct{}) (struct{}, error) {
+	<-ctx.Done()
+	return struct{}{}, ctx.Err()
+})
+
+// timesOut calls hangs with a start-to-close timeout and no retry, and
+// returns the failure's type.
+var timesOut = orchestration.New("times-out", func(ctx orchestration.Context, _ struct{}) (string, error) {
+	_, err := orchestration.Call(ctx, hangs, struct{}{}, orchestration.WithStartToCloseTimeout(500*time.Millisecond)).Await(ctx)
+	var ae *orchestration.ActivityError
+	if !errors.As(err, &ae) {
+		return "", errors.New("hangs did not fail")
+	}
+	return ae.Type, nil
+})
+
+// testAttemptsOfATimeout: an attempt past its start-to-close timeout is
+// TimedOut, with its start, its finish and a Timeout failure.
+func testAttemptsOfATimeout(t *testing.T, e Engine) {
+	ctx := testContext(t)
+	c := e.Start(t, func(w *worker.Worker) {
+		w.RegisterOrchestrators(timesOut)
+		w.RegisterActivities(hangs)
+	})
+	id, err := client.Start(ctx, c, timesOut, struct{}{})
+	require.NoError(t, err)
+	typ, err := client.Result(ctx, c, timesOut, id)
+	require.NoError(t, err)
+	require.Equal(t, "Timeout", typ)
+	as, err := c.ActivityAttempts(ctx, id)
+	require.NoError(t, err)
+	require.Len(t, as, 1, "%+v", as)
+	a := as[0]
+	assert.Equal(t, client.AttemptTimedOut, a.State)
+	if assert.NotNil(t, a.Failure) {
+		assert.Equal(t, "Timeout", a.Failure.Type)
+	}
+	assert.False(t, a.StartedAt.IsZero() || a.FinishedAt.IsZero(), "%+v", a)
+	assertOrdered(t, a)
 }
 
 func testAttemptsOfAnUnknownInstance(t *testing.T, e Engine) {
