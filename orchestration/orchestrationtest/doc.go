@@ -30,6 +30,13 @@
 // would see its deadline come at once. Activities run one at a time, in
 // scheduling order, so runs are reproducible.
 //
+// # Inspection
+//
+// History, ActivityAttempts (every attempt of every activity call, with
+// its virtual times, as the embedded engine's client lists them),
+// CustomStatus and ExportHistory show what the run recorded; the
+// Instance... variants do so for sub-orchestrations.
+//
 // # Stuck runs
 //
 // A run that waits for something nobody delivers (an event never raised,

@@ -70,3 +70,41 @@ func ExampleReplayHistory() {
 	// Output:
 	// [CB1100] nondeterminism in orchestration "test-instance" at step 1: history recorded TimerCreated, but the code did ActivityScheduled "send-reminder"
 }
+
+var fetchPage = activity.New("fetch-page", func(ctx context.Context, url string) (string, error) {
+	panic("the real activity fetches the page; tests mock it")
+})
+
+var crawl = orchestration.New("crawl", func(ctx orchestration.Context, url string) (string, error) {
+	return orchestration.Call(ctx, fetchPage, url, orchestration.WithRetry(orchestration.RetryPolicy{
+		MaxAttempts: 3, InitialInterval: time.Minute, BackoffCoefficient: 2})).Await(ctx)
+})
+
+// List the attempts of the activity calls (as client.Client's
+// ActivityAttempts does on the embedded engine): a call that failed twice
+// and then succeeded, each retry due after its back-off in virtual time.
+func ExampleEnv_ActivityAttempts() {
+	env := orchestrationtest.New(nil)
+	defer env.Close()
+	tries := 0
+	orchestrationtest.MockActivity(env, fetchPage, func(ctx context.Context, url string) (string, error) {
+		if tries++; tries < 3 {
+			return "", activity.NewError("Unavailable", "try again")
+		}
+		return "<html>", nil
+	})
+	_, _ = orchestrationtest.Run(env, crawl, "https://example.com")
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, a := range env.ActivityAttempts() {
+		fmt.Printf("task %d attempt %d %s, due at +%s, started at +%s", a.TaskID, a.Attempt, a.State,
+			a.ScheduledAt.Sub(start), a.StartedAt.Sub(start))
+		if a.Failure != nil {
+			fmt.Printf(": %s", a.Failure.Message)
+		}
+		fmt.Println()
+	}
+	// Output:
+	// task 1 attempt 1 Failed, due at +0s, started at +0s: try again
+	// task 1 attempt 2 Failed, due at +1m0s, started at +1m0s: try again
+	// task 1 attempt 3 Completed, due at +3m0s, started at +3m0s
+}
