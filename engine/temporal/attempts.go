@@ -57,6 +57,9 @@ func (e *Engine) ActivityAttempts(ctx context.Context, instanceID string) ([]cli
 			return nil, err
 		}
 	}
+	if out == nil {
+		out = []client.ActivityAttempt{} // none, as the embedded engine says it
+	}
 	timeline.Sort(out)
 	return out, nil
 }
