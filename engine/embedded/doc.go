@@ -44,19 +44,21 @@
 // calls, with its times, failure and state (the data of the dashboard's
 // timeline). An attempt's outcome is recorded with its start time in the
 // call's result event (its "attempts" in an exported history: startedAt,
-// and the attempts retried before it, information only: replay ignores
+// and the attempts retried before it; information only, replay ignores
 // it); while a call retries, its retried attempts travel in its retry
-// state, so a crash keeps them. So nothing is written for it beyond
-// what the steps write already: an activity without a retry policy adds
-// its start time to its result row. Two limits follow. Such an activity
-// starts without a durable mark, so a client of another process than the
-// worker's sees its running attempt as Scheduled until the outcome is
-// recorded (a client in the worker's process sees it Running). And such an attempt lost with its worker is
-// listed Failed (Interrupted) without a start, finished when the next
-// worker found it; an attempt with a retry policy cut short by a crash
-// keeps its start. A call its run did not wait for before it ended stays
-// as it was then (Scheduled, or Running). Histories written before this
-// release list each call's last attempt only, without its start.
+// state, so a crash keeps them. So nothing is written for it beyond what
+// the steps write already: an activity without a retry policy adds its
+// start time to its result row. Limits follow. Such an activity starts
+// without a durable mark, so a client of another process than the
+// worker's sees its running attempt as Scheduled until its outcome is
+// recorded; a client in the worker's process sees it Running, but for the
+// moment between its end and the commit of its result (milliseconds).
+// Such an attempt lost with its worker is listed Failed (Interrupted)
+// without a start, finished when the next worker found it; an attempt
+// with a retry policy cut short by a crash keeps its start. A call its run
+// did not wait for before it ended stays as it was then (Scheduled, or
+// Running). Histories written before this release list each call's last
+// attempt only, without its start.
 //
 // # Processes
 //

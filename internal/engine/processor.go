@@ -50,15 +50,6 @@ type retryLog struct {
 	retried          []replay.AttemptRecord
 }
 
-// dueAt is when the task's current attempt became due: the schedule time
-// for the first.
-func (t *task) dueAt() time.Time {
-	if t.log != nil && !t.log.dueAt.IsZero() {
-		return t.log.dueAt
-	}
-	return t.ev.Time
-}
-
 // startedBefore is when an interrupted attempt started, as the previous
 // worker recorded it.
 func (t *task) startedBefore() time.Time {

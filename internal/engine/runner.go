@@ -342,13 +342,14 @@ const (
 )
 
 // runningAttempts returns the attempts of generation of instance id
-// running now, by task id.
+// running now, by task id: until their outcome is handed to the processor
+// (a result being committed then is in neither the history nor here).
 func (r *runner) runningAttempts(id string, generation int) map[int64]runningAttempt {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out map[int64]runningAttempt
 	for run := range r.running[id] {
-		if run.t.generation != generation || run.settled.Load() {
+		if run.t.generation != generation {
 			continue
 		}
 		if out == nil {
