@@ -20,11 +20,14 @@ import (
 // keeps it cheap), so from another process its running attempt shows as
 // Scheduled until its outcome is recorded.
 func (e *Engine) ActivityAttempts(ctx context.Context, id string) ([]client.ActivityAttempt, error) {
-	if _, err := e.instance(ctx, id); err != nil {
+	in, err := e.instance(ctx, id)
+	if err != nil {
 		return nil, err
 	}
-	// The retry state before the history: a result recorded in between is
-	// in the history read, and wins over its task's stale row.
+	// The attempts running now and the retry state before the history: a
+	// result recorded in between is in the history read, and wins over
+	// its task's stale row or running attempt.
+	live := e.runningAttempts(id, in.Generation)
 	rows, err := e.store.Attempts(ctx, id)
 	if err != nil {
 		return nil, err
@@ -33,9 +36,8 @@ func (e *Engine) ActivityAttempts(ctx context.Context, id string) ([]client.Acti
 	if err != nil {
 		return nil, err
 	}
-	var live map[int64]runningAttempt
-	if len(hist) > 0 {
-		live = e.runningAttempts(id, hist[0].Generation)
+	if len(hist) > 0 && hist[0].Generation != in.Generation {
+		live, rows = nil, nil // it continued as new meanwhile: those were the old run's
 	}
 	return attemptsOf(hist, rows, live), nil
 }
