@@ -183,7 +183,7 @@ func (r *runner) loop() {
 			r.p.send(r.canceledCompletion(t, time.Time{}))
 		case t.interrupted:
 			// Its usage went with the worker.
-			r.failed(t, core.InterruptedFailure(t.ev.Name, t.attempt), billing.Usage{}, t.startedBefore())
+			r.failed(&t, core.InterruptedFailure(t.ev.Name, t.attempt), billing.Usage{}, t.startedBefore())
 		case !t.marked && !r.mark(t):
 		default:
 			r.attempt(t)
@@ -239,7 +239,7 @@ func (r *runner) attempt(t task) {
 	switch r.track(run) {
 	case trackCanceled:
 		cancel()
-		r.p.send(r.canceledCompletion(t, time.Time{}))
+		r.reportCanceled(&run.t, time.Time{})
 		return
 	case trackHeld:
 		cancel() // parked until the termination is applied
@@ -271,8 +271,7 @@ func (r *runner) attempt(t task) {
 		return // hard stop: the task stays in the store and is redelivered
 	}
 	if err == nil && !silent.Load() {
-		r.p.send(completion{task: t, usage: used,
-			event: t.result(replay.Event{Type: replay.ActivityCompleted, Payload: data, Time: r.clock.Now()}, started)})
+		r.completed(&run.t, data, used, started)
 		return
 	}
 	f := failerr.From(err)
@@ -282,14 +281,37 @@ func (r *runner) attempt(t task) {
 	case timedOut:
 		f = core.StartToCloseTimeout(ev.Name, t.attempt, timeout)
 	}
-	r.failed(t, f, used, started)
+	r.failed(&run.t, f, used, started)
+}
+
+// The outcomes of an attempt are reported by functions of their own, not
+// inlined into attempt: attempt's frame is on the stack of every
+// invocation, and the completions they build are large (a pool
+// goroutine whose stack outgrows its size grows it again after each
+// garbage collection shrank it).
+
+// completed reports attempt t's result data, which was billed used.
+//
+//go:noinline
+func (r *runner) completed(t *task, data []byte, used billing.Usage, started time.Time) {
+	r.p.send(completion{task: *t, usage: used,
+		event: t.result(replay.Event{Type: replay.ActivityCompleted, Payload: data, Time: r.clock.Now()}, started)})
+}
+
+// reportCanceled reports the Canceled failure of attempt t.
+//
+//go:noinline
+func (r *runner) reportCanceled(t *task, started time.Time) {
+	r.p.send(r.canceledCompletion(*t, started))
 }
 
 // failed decides what follows attempt t's failure f, which was billed
 // used and started at started: a durable retry (the processor writes it
 // and submits it once committed) or the task's final failure; either
 // records used.
-func (r *runner) failed(t task, f *core.Failure, used billing.Usage, started time.Time) {
+//
+//go:noinline
+func (r *runner) failed(t *task, f *core.Failure, used billing.Usage, started time.Time) {
 	policy := t.policy()
 	now := r.clock.Now()
 	if policy.ShouldRetry(t.attempt, f) {
@@ -298,7 +320,7 @@ func (r *runner) failed(t task, f *core.Failure, used billing.Usage, started tim
 		r.p.send(completion{task: next, attempt: &a, usage: used})
 		return
 	}
-	r.p.send(completion{task: t, usage: used,
+	r.p.send(completion{task: *t, usage: used,
 		event: t.result(replay.Event{Type: replay.ActivityFailed, Failure: f, Time: now}, started)})
 }
 
