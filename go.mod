@@ -27,6 +27,8 @@ require (
 	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 )
 
+require github.com/robfig/cron/v3 v3.0.1
+
 require (
 	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0

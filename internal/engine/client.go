@@ -109,15 +109,7 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	if opts.StartAt.After(now) {
 		at = opts.StartAt.UTC()
 	}
-	inst := store.Instance{ID: id, Name: name, Status: store.StatusPending, Input: input, Generation: generation, CreatedAt: now, UpdatedAt: now}
-	if !hosted {
-		// Accepted, as on Temporal: it waits for a worker that hosts it
-		// (a deploy of new code), and its status says so.
-		inst.Blocked = notHosted(name)
-	}
-	start := store.Message{InstanceID: id, VisibleAt: at,
-		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation,
-			RunID: e.opts.RunIDs(), Payload: input, Time: at, Trace: replay.NewTraceContext(telemetry.ParentFromContext(ctx))}}
+	inst, start := e.newInstance(ctx, id, name, input, generation, hosted, now, at)
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()
@@ -142,6 +134,21 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	}
 	e.wake()
 	return id, nil
+}
+
+// newInstance is a new instance, Pending, and its start message, visible
+// at at: what StartRaw and a schedule's slot create.
+func (e *Engine) newInstance(ctx context.Context, id, name string, input []byte, generation int, hosted bool, now, at time.Time) (store.Instance, store.Message) {
+	inst := store.Instance{ID: id, Name: name, Status: store.StatusPending, Input: input, Generation: generation, CreatedAt: now, UpdatedAt: now}
+	if !hosted {
+		// Accepted, as on Temporal: it waits for a worker that hosts it
+		// (a deploy of new code), and its status says so.
+		inst.Blocked = notHosted(name)
+	}
+	start := store.Message{InstanceID: id, VisibleAt: at,
+		Event: replay.Event{Type: replay.OrchestrationStarted, Name: name, InstanceID: id, Generation: generation,
+			RunID: e.opts.RunIDs(), Payload: input, Time: at, Trace: replay.NewTraceContext(telemetry.ParentFromContext(ctx))}}
+	return inst, start
 }
 
 // terminateChildren asks the live sub-orchestrations of an instance that

@@ -58,6 +58,7 @@ type Engine struct {
 	mu       sync.Mutex
 	reg      *worker.Registry // the running worker's, for name checks
 	proc     *processor
+	sched    *scheduler // the running worker's (scheduler.go)
 	watchers map[string][]chan struct{}
 	closed   bool
 	// stopWorker stops the running worker and releases its lock.
@@ -147,15 +148,20 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	}
 	e.reg, e.proc = reg, p
 	go p.run()
+	sched := newScheduler(ctx, e, p.work, p.log)
+	e.sched = sched
 	var once sync.Once
 	stop := func(ctx context.Context) error {
 		var err error
 		once.Do(func() {
+			if sched != nil {
+				sched.stop()
+			}
 			err = p.stop(ctx)
 			release()
 			e.mu.Lock()
 			if e.proc == p {
-				e.proc, e.reg, e.stopWorker = nil, nil, nil
+				e.proc, e.reg, e.stopWorker, e.sched = nil, nil, nil, nil
 			}
 			e.mu.Unlock()
 		})
@@ -201,6 +207,9 @@ func (e *Engine) watch(id string) (<-chan struct{}, func()) {
 func (e *Engine) notifyDone(ids []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.sched != nil {
+		e.sched.ended(ids)
+	}
 	for _, id := range ids {
 		for _, ch := range e.watchers[id] {
 			close(ch)

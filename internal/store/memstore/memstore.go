@@ -30,9 +30,11 @@ type Store struct {
 	registered []string
 	// quarantined are the instances set aside (Quarantine).
 	quarantined map[string]bool
-	locked      bool
-	closed      bool
-	now         func() time.Time
+	// schedules are kept by schedule.go.
+	schedules map[string]*store.Schedule
+	locked    bool
+	closed    bool
+	now       func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
