@@ -101,6 +101,13 @@ func Run(t *testing.T, e Engine) {
 		{"CallDefaults", testCallDefaults},
 		{"Usage", testUsage},
 		{"NoUsage", testNoUsage},
+		{"ScheduleFiresN", testScheduleFiresN},
+		{"ScheduleOverlap", testScheduleOverlap},
+		{"SchedulePause", testSchedulePause},
+		{"ScheduleTrigger", testScheduleTrigger},
+		{"ScheduleBackfill", testScheduleBackfill},
+		{"ScheduleDelete", testScheduleDelete},
+		{"ScheduleBadInput", testScheduleBadInput},
 	}
 	cases = append(cases, attemptCases...)
 	for _, c := range cases {
