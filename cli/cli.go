@@ -88,8 +88,10 @@ func RunWithStdin(ctx context.Context, r Registrations, args []string, stdin io.
 	switch {
 	case errors.As(err, &ce):
 		return ce.code
-	case errors.Is(err, client.ErrNotFound):
+	case errors.Is(err, client.ErrNotFound), errors.Is(err, client.ErrScheduleNotFound):
 		return ExitNotFound
+	case errors.Is(err, client.ErrInvalidSchedule):
+		return ExitUsage
 	}
 	return ExitError
 }
@@ -124,6 +126,7 @@ Exit codes: 0 success, 1 error, 2 bad usage, 3 instance not found,
 		newStartCmd(cfg), newStatusCmd(cfg), newListCmd(cfg), newWaitCmd(cfg), newHistoryCmd(cfg),
 		newRaiseCmd(cfg), newTerminateCmd(cfg), newSuspendCmd(cfg), newResumeCmd(cfg), newPurgeCmd(cfg),
 		newReplayCmd(r), newWorkerCmd(cfg, r), newBenchCmd(), newSoakCmd(), newFunctionsCmd(r),
+		newScheduleCmd(cfg),
 	)
 	return root
 }
