@@ -256,8 +256,8 @@ func newScheduleTriggerCmd(cfg *engineConfig) *cobra.Command {
 func newScheduleBackfillCmd(cfg *engineConfig) *cobra.Command {
 	var from, to string
 	cmd := &cobra.Command{
-		Use:   "backfill ID --from TIME --to TIME",
-		Short: "Start the slots in [--from, --to) that have no instance yet, and print their ids",
+		Use:     "backfill ID --from TIME --to TIME",
+		Short:   "Start the slots in [--from, --to) that have no instance yet, and print their ids",
 		Example: `  cloudbutton schedule backfill nightly --from 2026-11-01T00:00:00Z --to 2026-11-08T00:00:00Z`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
