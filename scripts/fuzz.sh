@@ -21,6 +21,7 @@ FUZZMINIMIZETIME="${FUZZMINIMIZETIME:-5s}"
 targets=(
   "./internal/rawjson FuzzStable"
   "./codec FuzzJSONCodec"
+  "./internal/schedule FuzzCompile"
   "./internal/replay FuzzPayloadJSON"
   "./internal/replay FuzzReadHistory"
   "./internal/store/sqlite FuzzEventEncoding"

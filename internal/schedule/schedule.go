@@ -110,6 +110,9 @@ func (s *Spec) Location() *time.Location { return s.loc }
 func (s *Spec) Next(t time.Time) time.Time {
 	if s.cron != nil {
 		n := s.cron.Next(t.In(s.loc))
+		for !n.IsZero() && s.repeated(n) {
+			n = s.cron.Next(n) // the wall time fired already, before the clocks went back
+		}
 		if n.IsZero() {
 			return n
 		}
@@ -122,6 +125,19 @@ func (s *Spec) Next(t time.Time) time.Time {
 		k-- // floor
 	}
 	return time.Unix(0, (k+1)*e).UTC()
+}
+
+// repeated reports whether the wall time of n occurred earlier the same
+// day, before a daylight-saving change put the clocks back: a cron slot
+// fires once per wall time, at its first occurrence.
+func (s *Spec) repeated(n time.Time) bool {
+	_, off := n.In(s.loc).Zone()
+	_, before := n.Add(-3 * time.Hour).In(s.loc).Zone()
+	if before <= off {
+		return false
+	}
+	earlier := n.Add(-time.Duration(before-off) * time.Second).In(s.loc)
+	return earlier.Format(time.DateTime) == n.In(s.loc).Format(time.DateTime)
 }
 
 // JitterOf returns the jitter of a schedule's slot: below s.Jitter, the
