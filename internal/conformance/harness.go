@@ -103,6 +103,7 @@ func Run(t *testing.T, e Engine) {
 		{"NoUsage", testNoUsage},
 		{"ScheduleFiresN", testScheduleFiresN},
 		{"ScheduleOverlap", testScheduleOverlap},
+		{"ScheduleOverlapBufferAndCancel", testScheduleOverlapBufferAndCancel},
 		{"SchedulePause", testSchedulePause},
 		{"ScheduleTrigger", testScheduleTrigger},
 		{"ScheduleBackfill", testScheduleBackfill},

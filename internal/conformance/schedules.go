@@ -129,6 +129,54 @@ func testScheduleOverlap(t *testing.T, e Engine) {
 	}
 }
 
+// testScheduleOverlapBufferAndCancel: buffer-one keeps one slot and
+// starts it when the live run ends; cancel-previous terminates the live run
+// (Temporal: cancels it) and starts the slot.
+func testScheduleOverlapBufferAndCancel(t *testing.T, e Engine) {
+	t.Run("buffer-one", func(t *testing.T) {
+		ctx := testContext(t)
+		c := e.Start(t, registerScheduled)
+		sc := schedulesOf(t, c)
+		id := scheduleID("overlap-buffer")
+		require.NoError(t, client.CreateSchedule(ctx, c, id, client.Every(time.Second), scheduledGate, "",
+			client.WithOverlap(client.OverlapBufferOne)))
+		t.Cleanup(func() { _ = sc.DeleteSchedule(context.Background(), id) })
+		info := describeUntil(t, ctx, sc, id, "a slot skipped with one buffered", func(i *client.ScheduleInfo) bool { return i.Fired >= 1 && i.Skipped >= 1 })
+		require.Equal(t, 1, info.Fired, "nothing else starts while the first run is live")
+		first := info.Recent[0]
+		require.NoError(t, client.RaiseEvent(ctx, c, first, "go", 1))
+		info = describeUntil(t, ctx, sc, id, "the buffered slot started", func(i *client.ScheduleInfo) bool { return i.Fired >= 2 })
+		require.NoError(t, sc.PauseSchedule(ctx, id, ""))
+		st, err := c.Wait(ctx, first)
+		require.NoError(t, err)
+		assert.Equal(t, client.StatusCompleted, st.RuntimeStatus)
+		info, err = sc.DescribeSchedule(ctx, id)
+		require.NoError(t, err)
+		for _, iid := range info.Recent[1:] {
+			_ = c.Terminate(ctx, iid, "test over")
+		}
+	})
+	t.Run("cancel-previous", func(t *testing.T) {
+		ctx := testContext(t)
+		c := e.Start(t, registerScheduled)
+		sc := schedulesOf(t, c)
+		id := scheduleID("overlap-cancel")
+		require.NoError(t, client.CreateSchedule(ctx, c, id, client.Every(time.Second), scheduledGate, "",
+			client.WithOverlap(client.OverlapCancelPrevious)))
+		t.Cleanup(func() { _ = sc.DeleteSchedule(context.Background(), id) })
+		info := describeUntil(t, ctx, sc, id, "a second run", func(i *client.ScheduleInfo) bool { return i.Fired >= 2 })
+		require.NoError(t, sc.PauseSchedule(ctx, id, ""))
+		st, err := c.Wait(ctx, info.Recent[0])
+		require.NoError(t, err)
+		assert.Equal(t, client.StatusTerminated, st.RuntimeStatus, "the previous run is cancelled")
+		info, err = sc.DescribeSchedule(ctx, id)
+		require.NoError(t, err)
+		for _, iid := range info.Recent {
+			_ = c.Terminate(ctx, iid, "test over")
+		}
+	})
+}
+
 func testSchedulePause(t *testing.T, e Engine) {
 	ctx := testContext(t)
 	c := e.Start(t, registerScheduled)
