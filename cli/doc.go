@@ -56,8 +56,8 @@
 // Run returns, and Main exits with: ExitOK (0) on success; ExitError (1)
 // on an error; ExitUsage (2) on bad usage (unknown command or flag,
 // missing argument, invalid JSON or an unreadable input file, a negative
-// --timeout, nothing registered for worker or replay); ExitNotFound (3)
-// when the instance does not exist; ExitFailed (4) when the orchestration
+// --timeout, nothing registered for worker or replay, an invalid schedule);
+// ExitNotFound (3) when the instance or schedule does not exist; ExitFailed (4) when the orchestration
 // ended Failed or Terminated (wait, start --wait); ExitTimeout (5) when
 // --timeout passed first.
 //
