@@ -82,19 +82,24 @@ func TestScheduleCrash(t *testing.T) {
 	require.NoError(t, client.CreateSchedule(ctx, eng, "tick", client.Every(crashInterval), crashTick, 7,
 		client.WithScheduleLimit(crashSlots), client.WithOverlap(client.OverlapAllowAll), client.WithCatchupWindow(time.Hour)))
 
-	child := func() *exec.Cmd {
+	// child starts a worker process; with ready, it returns once the
+	// worker runs, else at once (a kill then lands in start-up: opening
+	// the file, recovery, the scheduler's first look).
+	child := func(ready bool) *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestScheduleCrashChild$", "-test.v=false")
 		cmd.Env = append(os.Environ(), "CLOUDBUTTON_SCHEDULE_CRASH_DB="+db)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
-		line, err := bufio.NewReader(out).ReadString('\n')
-		require.NoError(t, err, "worker process did not start")
-		require.Equal(t, "ready\n", line)
+		if ready {
+			line, err := bufio.NewReader(out).ReadString('\n')
+			require.NoError(t, err, "worker process did not start")
+			require.Equal(t, "ready\n", line)
+		}
 		return cmd
 	}
-	kills, hits := 0, 0
+	kills, hits, earlyKills := 0, 0, 0
 	for {
 		before, err := sc.DescribeSchedule(ctx, "tick")
 		require.NoError(t, err)
@@ -102,27 +107,35 @@ func TestScheduleCrash(t *testing.T) {
 			break
 		}
 		require.Less(t, kills, 2000, "no progress after %d kills", kills)
-		cmd := child()
-		// Mostly short lives (recovery and the first pass), some longer.
+		// A fifth of the kills land in start-up; of the others, most
+		// within a slot of the worker's start, some later.
+		early := rng.IntN(5) == 0
+		cmd := child(!early)
 		life := time.Duration(rng.IntN(int(crashInterval)))
-		if kills%3 == 2 {
+		switch {
+		case early:
+			life = time.Duration(rng.IntN(int(time.Second)))
+		case kills%3 == 2:
 			life = time.Duration(rng.IntN(int(3 * crashInterval)))
 		}
 		time.Sleep(life)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()
 		kills++
+		if early {
+			earlyKills++
+		}
 		after, err := sc.DescribeSchedule(ctx, "tick")
 		require.NoError(t, err)
 		if after.Fired > before.Fired {
 			hits++
 		}
 	}
-	t.Logf("%d kills, %d of them after the schedule fired in that worker's life", kills, hits)
+	t.Logf("%d kills (%d in start-up), %d of them after the schedule fired in that worker's life", kills, earlyKills, hits)
 	assert.GreaterOrEqual(t, hits, 10, "kills hit a firing worker")
 
 	// A last worker runs the instances to their end.
-	last := child()
+	last := child(true)
 	t.Cleanup(func() { _ = last.Process.Signal(syscall.SIGKILL); _ = last.Wait() })
 
 	info, err := sc.DescribeSchedule(ctx, "tick")
