@@ -17,10 +17,23 @@ import (
 
 var _ client.Schedules = (*Engine)(nil)
 
+// schedDef is a schedule's definition as stored: ScheduleOptions without
+// the id (the row's key), under stable JSON names.
+type schedDef struct {
+	Spec          client.ScheduleSpec  `json:"spec"`
+	Orchestrator  string               `json:"orchestrator"`
+	Input         []byte               `json:"input,omitempty"`
+	Overlap       client.OverlapPolicy `json:"overlap"`
+	CatchupWindow time.Duration        `json:"catchupWindow"`
+	Paused        bool                 `json:"paused,omitempty"`
+	Note          string               `json:"note,omitempty"`
+	Limit         int                  `json:"limit,omitempty"`
+}
+
 // schedState is a schedule as the engine stores it (store.Schedule.Data):
 // its definition and where it is.
 type schedState struct {
-	Def client.ScheduleOptions `json:"def"`
+	Def schedDef `json:"def"`
 	// Cursor is the last slot handled (started, skipped, buffered or
 	// missed): the next one is the spec's first after it.
 	Cursor time.Time `json:"cursor"`
@@ -121,7 +134,9 @@ func (e *Engine) CreateScheduleRaw(ctx context.Context, o client.ScheduleOptions
 		o.CatchupWindow = client.DefaultCatchupWindow
 	}
 	now := e.clock.Now().UTC()
-	st := schedState{Def: o, Cursor: now, Remaining: o.Limit, CreatedAt: now}
+	def := schedDef{Spec: o.Spec, Orchestrator: o.Orchestrator, Input: o.Input, Overlap: o.Overlap,
+		CatchupWindow: o.CatchupWindow, Paused: o.Paused, Note: o.Note, Limit: o.Limit}
+	st := schedState{Def: def, Cursor: now, Remaining: o.Limit, CreatedAt: now}
 	data, err := json.Marshal(&st)
 	if err != nil {
 		return err

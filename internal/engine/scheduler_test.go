@@ -56,7 +56,8 @@ func TestAdvance(t *testing.T) {
 			}
 			spec, err := schedule.Validate(def)
 			require.NoError(t, err)
-			st := &schedState{Def: def, Cursor: t0}
+			st := &schedState{Def: schedDef{Spec: def.Spec, Orchestrator: def.Orchestrator, Overlap: def.Overlap,
+				CatchupWindow: def.CatchupWindow, Paused: def.Paused, Limit: def.Limit}, Cursor: t0}
 			if tc.state != nil {
 				tc.state(st)
 			}
