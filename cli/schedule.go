@@ -46,7 +46,7 @@ func withSchedules(cmd *cobra.Command, cfg *engineConfig, create bool, fn func(c
 func newScheduleCreateCmd(cfg *engineConfig) *cobra.Command {
 	var o client.ScheduleOptions
 	var overlap string
-	var paused bool
+	var paused, anyName bool
 	cmd := &cobra.Command{
 		Use:   "create ID (--cron EXPR | --every DURATION) NAME [INPUT-JSON | @FILE | -]",
 		Short: "Create a schedule that starts orchestrator NAME at each slot",
@@ -74,6 +74,7 @@ is ID-<slot time in RFC 3339>, e.g. nightly-2026-12-01T02:30:00Z.`,
 				return withCode(ExitUsage, fmt.Errorf("%w: --limit %d: must be positive; omit it for no limit", client.ErrInvalidSchedule, o.Limit))
 			}
 			o.ID, o.Orchestrator, o.Input, o.Paused = args[0], args[1], input, paused || o.Note != ""
+			cfg.checkNames = !anyName
 			return withSchedules(cmd, cfg, true, func(ctx context.Context, _ engine, sc client.Schedules) error {
 				if err := sc.CreateScheduleRaw(ctx, o); err != nil {
 					return err
@@ -92,6 +93,7 @@ is ID-<slot time in RFC 3339>, e.g. nightly-2026-12-01T02:30:00Z.`,
 	f.DurationVar(&o.CatchupWindow, "catchup-window", client.DefaultCatchupWindow, "start slots missed while no worker ran if at most this old")
 	f.IntVar(&o.Limit, "limit", 0, "stop after starting this many slots")
 	f.BoolVar(&paused, "paused", false, "create it paused")
+	f.BoolVar(&anyName, "any-name", false, "accept NAME even if the last worker does not register it (embedded; its instances wait, Blocked, for a worker that does)")
 	f.StringVar(&o.Note, "note", "", "with --paused: why")
 	f.String("input-file", "", "read the input JSON from this file")
 	return cmd

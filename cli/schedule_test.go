@@ -59,6 +59,7 @@ func TestScheduleCommands(t *testing.T) {
 		{"limit of 0", []string{"schedule", "create", "x", "--every", "1h", "--limit", "0", "bench.sequence"}, ExitUsage, "--limit 0"},
 		{"unknown overlap", []string{"schedule", "create", "x", "--every", "1h", "--overlap", "maybe", "bench.sequence"}, ExitUsage, `"maybe"`},
 		{"bad JSON input", []string{"schedule", "create", "x", "--every", "1h", "bench.sequence", "{oops"}, ExitUsage, "not valid JSON"},
+		{"unknown orchestrator", []string{"schedule", "create", "x", "--every", "1h", "no.such"}, ExitError, `no orchestrator registered under that name: "no.such"`},
 		{"unknown schedule", []string{"schedule", "describe", "nope"}, ExitNotFound, `schedule not found: "nope"`},
 		{"unknown schedule pause", []string{"schedule", "pause", "nope"}, ExitNotFound, `schedule not found: "nope"`},
 		{"bad backfill time", []string{"schedule", "backfill", "tick", "--from", "yesterday", "--to", "2026-01-01T00:00:00Z"}, ExitUsage, "RFC 3339"},
