@@ -70,6 +70,17 @@
 // resolved, and a file with several hard links is refused (SQLite keeps
 // the write-ahead log beside the name it was opened by).
 //
+// # Schedules
+//
+// The engine implements client.Schedules (cron and interval schedules,
+// see client.CreateSchedule). The worker fires them: each slot's instance
+// (id: the schedule id, "-", the slot in RFC 3339) is written in one
+// transaction with the schedule's cursor past the slot, from the schedule
+// version read, so a crash at any moment neither skips nor repeats a slot,
+// and only the worker holding the lock fires. Clients of any process
+// create, pause, trigger, backfill and delete schedules; the worker sees
+// their changes within Options.PollInterval.
+//
 // # Storage faults
 //
 // Open refuses, naming the file and the cause, what would lose committed

@@ -64,6 +64,23 @@
 // this, for the tests (through internal/temporaltest) and for
 // `cloudbutton bench --temporal dev`.
 //
+// # Schedules
+//
+// The engine implements client.Schedules with Temporal Schedules (the
+// SDK's ScheduleClient): the spec (a cron expression in its time zone, or
+// an interval aligned on the epoch), jitter, overlap policy, catch-up
+// window, pause with its note and the limit map onto Temporal's, and the
+// workflows it starts are named as on the embedded engine (the schedule id,
+// "-", the slot). What differs: OverlapCancelPrevious is CANCEL_OTHER,
+// which starts the new run once the cancelled one has closed; Temporal
+// draws its own jitter and applies its own rule at daylight-saving
+// changes; TriggerSchedule waits for the schedule's workflow to start the
+// run (Temporal takes triggers asynchronously); BackfillSchedule gives
+// Temporal one short range per slot whose workflow does not exist, so that
+// each slot runs once, and returns their ids before they start; the
+// catch-up window is at least 10 s; ListSchedules lists the namespace's
+// schedules that start on the engine's task queue.
+//
 // # Suspend and Resume
 //
 // Temporal's Workflow Pause needs a newer server than the Temporal CLI's
