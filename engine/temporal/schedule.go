@@ -17,20 +17,8 @@ import (
 	"github.com/cloudbutton/cloudbutton/internal/schedule"
 )
 
-// Schedules on Temporal are Temporal Schedules (the SDK's ScheduleClient):
-// the spec (cron in the time zone, or an interval aligned on the epoch as
-// ours), jitter, overlap policy, catch-up window, pause with a note and the
-// limit (RemainingActions) map onto Temporal's own; the definition as given
-// is kept in the schedule's memo, since Temporal describes a cron
-// expression as the calendar it compiled it to. Differences from the
-// embedded engine: OverlapCancelPrevious is Temporal's CANCEL_OTHER, which
-// starts the new run once the cancelled one has closed (embedded: at
-// once); Temporal computes its own jitter and its own rule at
-// daylight-saving changes; a trigger or a backfill is taken by the
-// schedule's workflow asynchronously (TriggerSchedule waits for it to
-// start; BackfillSchedule returns the ids that will start); the catch-up
-// window is at least 10 s; ListSchedules lists the namespace's schedules
-// whose action starts on this engine's task queue.
+// Schedules on Temporal are Temporal Schedules: see the package doc
+// (Schedules) for the mapping and what differs from the embedded engine.
 var _ client.Schedules = (*Engine)(nil)
 
 // memoSchedule is the memo key of the definition as given.
