@@ -256,6 +256,7 @@ func (s *scheduler) fire(sc *store.Schedule) (time.Time, string, error) {
 			}
 		}
 		now := s.e.clock.Now().UTC()
+		missed := st.Missed
 		p := advance(sc.ID, st, spec, now, lastLive)
 		wait := ""
 		if p.waitEnd {
@@ -294,6 +295,10 @@ func (s *scheduler) fire(sc *store.Schedule) (time.Time, string, error) {
 		}
 		if len(created) > 0 || len(w.Messages) > 0 {
 			s.e.wake()
+		}
+		if n := st.Missed - missed; n > 0 {
+			s.log.Warn("embedded: schedule missed slots older than its catch-up window (no worker ran then)",
+				"schedule", sc.ID, "missed", n, "catchup_window", st.window())
 		}
 		s.log.Debug("embedded: schedule fired", "schedule", sc.ID, "started", created)
 		return p.next, wait, nil

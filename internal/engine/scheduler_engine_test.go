@@ -15,6 +15,8 @@ import (
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 	"github.com/cloudbutton/cloudbutton/internal/store/memstore"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+	"github.com/cloudbutton/cloudbutton/worker"
 )
 
 // stepClock is a clock moved by hand; its timers never fire.
@@ -99,3 +101,35 @@ func TestStaleFireLosesToPause(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, ins)
 }
+
+// TestCatchUpAfterDowntime: slots that passed while no worker ran start
+// when one starts if they are within the catch-up window; older ones are
+// missed and counted.
+func TestCatchUpAfterDowntime(t *testing.T) {
+	clock := &stepClock{}
+	clock.now.Store(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC).UnixNano())
+	st := memstore.New(clock.Now)
+	quiet := slog.New(slog.DiscardHandler)
+	e := New(st, Options{Clock: clock, Logger: quiet})
+	t.Cleanup(func() { _ = e.Close() })
+	ctx := context.Background()
+	require.NoError(t, e.CreateScheduleRaw(ctx, client.ScheduleOptions{ID: "s", Orchestrator: tick.Name(), Spec: client.Every(time.Minute),
+		Overlap: client.OverlapAllowAll, CatchupWindow: 3 * time.Minute}))
+	clock.add(10 * time.Minute) // no worker meanwhile
+	w := worker.New(e, worker.Options{Logger: quiet})
+	w.RegisterOrchestrators(tick)
+	require.NoError(t, w.Start(ctx))
+	t.Cleanup(func() { _ = w.Stop(context.Background()) })
+	var info *client.ScheduleInfo
+	require.Eventually(t, func() bool {
+		var err error
+		info, err = e.DescribeSchedule(ctx, "s")
+		require.NoError(t, err)
+		return info.Fired > 0
+	}, time.Minute, time.Millisecond, "the worker's first look")
+	assert.Equal(t, 4, info.Fired, "slots 7 to 10 are within 3 minutes of 10:10")
+	assert.Equal(t, 6, info.Missed, "slots 1 to 6 are older")
+	assert.Equal(t, []string{"s-2026-03-01T10:07:00Z", "s-2026-03-01T10:08:00Z", "s-2026-03-01T10:09:00Z", "s-2026-03-01T10:10:00Z"}, info.Recent)
+}
+
+var tick = orchestration.New("tick", func(ctx orchestration.Context, _ struct{}) (int, error) { return 1, nil })
