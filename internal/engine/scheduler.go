@@ -119,6 +119,15 @@ type scheduler struct {
 	mu sync.Mutex
 	// ends are the instances whose end a buffered slot waits for.
 	ends map[string]bool
+	// looked is what the last look at each schedule found (run goroutine
+	// only): a schedule at the same version with nothing due before next
+	// is not decoded again.
+	looked map[string]looked
+}
+
+type looked struct {
+	version int64
+	next    time.Time
 }
 
 func newScheduler(ctx context.Context, e *Engine, w *work, log *slog.Logger) *scheduler {
@@ -218,17 +227,40 @@ func (s *scheduler) pass() time.Time {
 	}
 	var next time.Time
 	ends := map[string]bool{}
+	now := s.e.clock.Now()
+	if s.looked == nil {
+		s.looked = map[string]looked{}
+	}
+	ids := make(map[string]bool, len(scs))
 	for _, sc := range scs {
-		n, wait, err := s.fire(sc)
-		if err != nil {
-			s.log.Error("embedded: schedule", "schedule", sc.ID, "err", err)
-			n = s.e.clock.Now().Add(time.Second) // try again
-		}
-		if wait != "" {
-			ends[wait] = true
+		ids[sc.ID] = true
+		n := time.Time{}
+		if l, ok := s.looked[sc.ID]; ok && l.version == sc.Version && (l.next.IsZero() || now.Before(l.next)) {
+			n = l.next // unchanged, nothing due
+		} else {
+			var wait string
+			var version int64
+			var err error
+			n, wait, version, err = s.fire(sc)
+			switch {
+			case err != nil:
+				s.log.Error("embedded: schedule", "schedule", sc.ID, "err", err)
+				n = now.Add(time.Second) // try again
+				delete(s.looked, sc.ID)
+			case wait != "":
+				ends[wait] = true // looked at again on each pass
+				delete(s.looked, sc.ID)
+			default:
+				s.looked[sc.ID] = looked{version: version, next: n}
+			}
 		}
 		if !n.IsZero() && (next.IsZero() || n.Before(next)) {
 			next = n
+		}
+	}
+	for id := range s.looked {
+		if !ids[id] {
+			delete(s.looked, id) // deleted
 		}
 	}
 	s.mu.Lock()
@@ -237,13 +269,14 @@ func (s *scheduler) pass() time.Time {
 	return next
 }
 
-// fire starts what is due of one schedule; it returns its next due time
-// and the instance whose end a buffered slot waits for.
-func (s *scheduler) fire(sc *store.Schedule) (time.Time, string, error) {
+// fire starts what is due of one schedule; it returns its next due time,
+// the instance whose end a buffered slot waits for, and the schedule's
+// version after it.
+func (s *scheduler) fire(sc *store.Schedule) (time.Time, string, int64, error) {
 	for {
 		st, spec, err := decodeSchedule(sc)
 		if err != nil {
-			return time.Time{}, "", err
+			return time.Time{}, "", 0, err
 		}
 		lastLive := false
 		if st.Last != "" {
@@ -252,7 +285,7 @@ func (s *scheduler) fire(sc *store.Schedule) (time.Time, string, error) {
 			case err == nil:
 				lastLive = !store.Terminal(in.Status)
 			case !errors.Is(err, store.ErrNotFound):
-				return time.Time{}, "", err
+				return time.Time{}, "", 0, err
 			}
 		}
 		now := s.e.clock.Now().UTC()
@@ -264,16 +297,16 @@ func (s *scheduler) fire(sc *store.Schedule) (time.Time, string, error) {
 		}
 		data, err := json.Marshal(st)
 		if err != nil {
-			return time.Time{}, "", err
+			return time.Time{}, "", 0, err
 		}
 		if bytes.Equal(data, sc.Data) {
-			return p.next, wait, nil
+			return p.next, wait, sc.Version, nil
 		}
 		w := store.ScheduleWrite{ID: sc.ID, Version: sc.Version, Data: data}
 		for _, iid := range p.start {
 			start, err := s.e.slotStart(s.ctx, st, iid, now)
 			if err != nil {
-				return time.Time{}, "", err
+				return time.Time{}, "", 0, err
 			}
 			w.Starts = append(w.Starts, start)
 		}
@@ -284,14 +317,14 @@ func (s *scheduler) fire(sc *store.Schedule) (time.Time, string, error) {
 		if errors.Is(err, store.ErrConflict) {
 			if sc, err = s.ss.Schedule(s.ctx, sc.ID); err != nil {
 				if errors.Is(err, store.ErrScheduleNotFound) {
-					return time.Time{}, "", nil // deleted meanwhile
+					return time.Time{}, "", 0, nil // deleted meanwhile
 				}
-				return time.Time{}, "", err
+				return time.Time{}, "", 0, err
 			}
 			continue
 		}
 		if err != nil {
-			return time.Time{}, "", err
+			return time.Time{}, "", 0, err
 		}
 		if len(created) > 0 || len(w.Messages) > 0 {
 			s.e.wake()
@@ -301,6 +334,6 @@ func (s *scheduler) fire(sc *store.Schedule) (time.Time, string, error) {
 				"schedule", sc.ID, "missed", n, "catchup_window", st.window())
 		}
 		s.log.Debug("embedded: schedule fired", "schedule", sc.ID, "started", created)
-		return p.next, wait, nil
+		return p.next, wait, sc.Version + 1, nil
 	}
 }

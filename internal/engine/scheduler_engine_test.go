@@ -91,7 +91,7 @@ func TestStaleFireLosesToPause(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, e.PauseSchedule(ctx, "s", "maintenance"))
 	clock.add(5 * time.Second)
-	_, _, err = s.fire(stale)
+	_, _, _, err = s.fire(stale)
 	require.NoError(t, err)
 	info, err := e.DescribeSchedule(ctx, "s")
 	require.NoError(t, err)

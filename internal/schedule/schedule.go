@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -48,7 +49,7 @@ func Compile(s client.ScheduleSpec) (*Spec, error) {
 	}
 	loc := time.UTC
 	if s.TimeZone != "" {
-		l, err := time.LoadLocation(s.TimeZone)
+		l, err := location(s.TimeZone)
 		if err != nil {
 			return bad("unknown time zone %q", s.TimeZone)
 		}
@@ -75,6 +76,21 @@ func Compile(s client.ScheduleSpec) (*Spec, error) {
 		}
 	}
 	return c, nil
+}
+
+// locations caches time.LoadLocation, which reads the zone's file.
+var locations sync.Map // name -> *time.Location
+
+func location(name string) (*time.Location, error) {
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, l)
+	return l, nil
 }
 
 // Validate checks a whole definition, as CreateScheduleRaw receives it.
