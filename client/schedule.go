@@ -154,11 +154,14 @@ type Schedules interface {
 	// UnpauseSchedule resumes a paused schedule from its next slot.
 	UnpauseSchedule(ctx context.Context, id, note string) error
 	// TriggerSchedule starts the schedule's orchestration now, whatever
-	// its overlap policy and pause, and returns the instance id.
+	// its overlap policy and pause, and returns the instance id. The run
+	// is not one that the overlap policy of later slots looks at (on
+	// Temporal too: it does not track runs started under allow-all).
 	TriggerSchedule(ctx context.Context, id string) (string, error)
 	// BackfillSchedule starts the slots in [start, end) whose instances
-	// do not exist yet, whatever the overlap policy, and returns the ids
-	// of the instances it started.
+	// do not exist yet, whatever the overlap policy (and, as triggers,
+	// not looked at by it), and returns the ids of the instances it
+	// started.
 	BackfillSchedule(ctx context.Context, id string, start, end time.Time) ([]string, error)
 	// DeleteSchedule deletes a schedule: it fires no more. The instances
 	// it started are left as they are.

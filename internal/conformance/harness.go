@@ -104,6 +104,7 @@ func Run(t *testing.T, e Engine) {
 		{"ScheduleFiresN", testScheduleFiresN},
 		{"ScheduleOverlap", testScheduleOverlap},
 		{"ScheduleOverlapBufferAndCancel", testScheduleOverlapBufferAndCancel},
+		{"ScheduleCancelsSuspended", testScheduleCancelsSuspended},
 		{"SchedulePause", testSchedulePause},
 		{"ScheduleTrigger", testScheduleTrigger},
 		{"ScheduleBackfill", testScheduleBackfill},

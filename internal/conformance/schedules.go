@@ -177,6 +177,38 @@ func testScheduleOverlapBufferAndCancel(t *testing.T, e Engine) {
 	})
 }
 
+// testScheduleCancelsSuspended: cancel-previous ends a suspended run too,
+// as Terminate does.
+func testScheduleCancelsSuspended(t *testing.T, e Engine) {
+	if why := e.Unsupported(FeatureSuspend); why != "" {
+		t.Skip(why)
+	}
+	ctx := testContext(t)
+	c := e.Start(t, registerScheduled)
+	sc := schedulesOf(t, c)
+	id := scheduleID("cancel-suspended")
+	// Slots two seconds apart: the first run is suspended well before the
+	// second slot (on the harness, time jumps there at once, and the run
+	// may be cancelled before the suspend: the end is the same).
+	require.NoError(t, client.CreateSchedule(ctx, c, id, client.Every(2*time.Second), scheduledGate, "",
+		client.WithOverlap(client.OverlapCancelPrevious)))
+	t.Cleanup(func() { _ = sc.DeleteSchedule(context.Background(), id) })
+	first := describeUntil(t, ctx, sc, id, "a first run", func(i *client.ScheduleInfo) bool { return i.Fired >= 1 }).Recent[0]
+	if err := c.Suspend(ctx, first, "held"); err != nil {
+		require.ErrorIs(t, err, client.ErrNotRunning, "only if it was cancelled already")
+	}
+	describeUntil(t, ctx, sc, id, "a second slot", func(i *client.ScheduleInfo) bool { return i.Fired >= 2 })
+	require.NoError(t, sc.PauseSchedule(ctx, id, ""))
+	st, err := c.Wait(ctx, first)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus, "the suspended run is cancelled")
+	info, err := sc.DescribeSchedule(ctx, id)
+	require.NoError(t, err)
+	for _, iid := range info.Recent {
+		_ = c.Terminate(ctx, iid, "test over")
+	}
+}
+
 func testSchedulePause(t *testing.T, e Engine) {
 	ctx := testContext(t)
 	c := e.Start(t, registerScheduled)

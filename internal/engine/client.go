@@ -315,28 +315,38 @@ func (e *Engine) Terminate(ctx context.Context, id, reason string) error {
 	if err := validText("termination reason", reason); err != nil {
 		return err
 	}
+	abort := e.holdAttempts(id)
+	if err := e.send(ctx, id, replay.Event{Type: replay.TerminationRequested, Name: reason}); err != nil {
+		abort()
+		return err
+	}
+	e.terminationSent(ctx, id)
+	return nil
+}
+
+// holdAttempts is the first half of a termination, before its request is
+// written: with the worker in this process, no queued attempt of the
+// instance starts from now on. abort undoes it if the request was not
+// written.
+func (e *Engine) holdAttempts(id string) (abort func()) {
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()
-	if p != nil {
-		// With the worker in this process, no queued attempt of the
-		// instance starts from now on.
-		p.runner.hold(id)
+	if p == nil {
+		return func() {}
 	}
-	err := e.send(ctx, id, replay.Event{Type: replay.TerminationRequested, Name: reason})
-	if err != nil {
-		if p != nil {
-			p.runner.unhold(id)
-		}
-		return err
-	}
-	// A termination ends a suspension: the instance steps again, to
-	// take the request (its waits return ErrCanceled), and ends.
+	p.runner.hold(id)
+	return func() { p.runner.unhold(id) }
+}
+
+// terminationSent is the second half, once the request is written: a
+// termination ends a suspension, so that the instance steps again, takes
+// the request (its waits return ErrCanceled), and ends.
+func (e *Engine) terminationSent(ctx context.Context, id string) {
 	if err := e.store.SetStatus(ctx, id, []string{store.StatusSuspended}, store.StatusRunning); err == nil {
 		_ = e.statusChanged(ctx, id, store.StatusRunning, false)
 		e.wake()
 	}
-	return nil
 }
 
 // Suspend implements client.Client.

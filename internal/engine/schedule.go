@@ -40,8 +40,9 @@ type schedState struct {
 	// Buffered is the slot kept by OverlapBufferOne, started once Last
 	// ends.
 	Buffered time.Time `json:"buffered,omitzero"`
-	// Last is the latest instance the schedule started, by any means:
-	// the one the overlap policy looks at.
+	// Last is the latest instance a slot started: the one the overlap
+	// policy looks at (not triggers and backfills, as on Temporal, which
+	// does not track runs started under allow-all).
 	Last      string    `json:"last,omitempty"`
 	Remaining int       `json:"remaining,omitempty"`
 	Fired     int       `json:"fired"`
@@ -59,9 +60,13 @@ const (
 	maxBackfill = 10000
 )
 
-func (st *schedState) started(id string) {
+// started counts an instance the schedule started; slot (not a trigger or
+// a backfill) makes it the run the overlap policy looks at.
+func (st *schedState) started(id string, slot bool) {
 	st.Fired++
-	st.Last = id
+	if slot {
+		st.Last = id
+	}
 	st.Recent = append(st.Recent, id)
 	if len(st.Recent) > maxRecent {
 		st.Recent = st.Recent[len(st.Recent)-maxRecent:]
@@ -293,7 +298,7 @@ func (e *Engine) TriggerSchedule(ctx context.Context, id string) (string, error)
 		if err != nil {
 			return nil, err
 		}
-		st.started(iid)
+		st.started(iid, false)
 		return []store.ScheduleStart{s}, nil
 	})
 	if err != nil {
@@ -331,7 +336,7 @@ func (e *Engine) BackfillSchedule(ctx context.Context, id string, start, end tim
 			if err != nil {
 				return nil, err
 			}
-			st.started(iid)
+			st.started(iid, false)
 			starts = append(starts, s)
 		}
 		return starts, nil

@@ -39,7 +39,7 @@ func advance(id string, st *schedState, spec *schedule.Spec, now time.Time, last
 	start := func(slot time.Time) {
 		iid := schedule.InstanceID(id, slot)
 		p.start = append(p.start, iid)
-		st.started(iid)
+		st.started(iid, true)
 		if st.Def.Limit > 0 {
 			st.Remaining--
 		}
@@ -310,10 +310,18 @@ func (s *scheduler) fire(sc *store.Schedule) (time.Time, string, int64, error) {
 			}
 			w.Starts = append(w.Starts, start)
 		}
+		abort := func() {}
 		if p.terminate != "" && !slices.Contains(p.start, p.terminate) {
+			// As Terminate does, in the same transaction as the start.
+			abort = s.e.holdAttempts(p.terminate)
 			w.Messages = append(w.Messages, s.e.terminateMessage(p.terminate, "schedule "+sc.ID+": overlap policy cancel-previous", now))
 		}
 		created, err := s.ss.WriteSchedule(s.ctx, w)
+		if err != nil {
+			abort()
+		} else if len(w.Messages) > 0 {
+			s.e.terminationSent(s.ctx, p.terminate)
+		}
 		if errors.Is(err, store.ErrConflict) {
 			if sc, err = s.ss.Schedule(s.ctx, sc.ID); err != nil {
 				if errors.Is(err, store.ErrScheduleNotFound) {
