@@ -50,6 +50,24 @@ func (p OverlapPolicy) String() string {
 	return overlapNames[p]
 }
 
+// MarshalText encodes the policy as its name, in JSON too.
+func (p OverlapPolicy) MarshalText() ([]byte, error) {
+	if p < 0 || int(p) >= len(overlapNames) {
+		return nil, fmt.Errorf("%w: unknown overlap policy %d", ErrInvalidSchedule, int(p))
+	}
+	return []byte(overlapNames[p]), nil
+}
+
+// UnmarshalText decodes a policy's name.
+func (p *OverlapPolicy) UnmarshalText(b []byte) error {
+	v, err := ParseOverlapPolicy(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
 // ParseOverlapPolicy returns the policy named s (see String).
 func ParseOverlapPolicy(s string) (OverlapPolicy, error) {
 	for i, n := range overlapNames {

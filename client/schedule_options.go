@@ -85,13 +85,13 @@ func CreateSchedule[In, Out any](ctx context.Context, c Client, id string, spec 
 	if o == nil {
 		return errors.New("client.CreateSchedule: nil orchestrator")
 	}
-	sc, err := SchedulesOf(c)
-	if err != nil {
-		return err
-	}
 	s := scheduleSettings{opts: ScheduleOptions{ID: id, Spec: spec, Orchestrator: o.Name()}}
 	if err := option.Apply(&s, opts); err != nil {
 		return fmt.Errorf("client.CreateSchedule(%q): %w", id, err)
+	}
+	sc, err := SchedulesOf(c)
+	if err != nil {
+		return err
 	}
 	data, err := codec.Encode(c.Codec(), unbounded, fmt.Sprintf("input of schedule %q", id), in)
 	if err != nil {
