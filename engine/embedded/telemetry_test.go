@@ -168,3 +168,29 @@ func BenchmarkFanOutTelemetry(b *testing.B) {
 		})
 	}
 }
+
+// With a plain SDK tracer provider (no telemetry.IDGenerator), the spans
+// of a run stepped by one worker nest all the same.
+func TestTelemetryPlainProvider(t *testing.T) {
+	env := telemetrytest.NewPlain(t)
+	eng := startTraced(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	t.Run("fan-out of 10: one trace, 10 attempt spans under the run's", func(t *testing.T) {
+		env.CheckFanOut(t, runTo(t, ctx, eng, telemetrytest.FanOut, 10), 10)
+	})
+	t.Run("a retried activity: a span per attempt", func(t *testing.T) {
+		env.CheckRetried(t, runTo(t, ctx, eng, telemetrytest.Retried, struct{}{}))
+	})
+	t.Run("a sub-orchestration's run is a child of its parent's", func(t *testing.T) {
+		env.CheckParent(t, runTo(t, ctx, eng, telemetrytest.Parent, 1))
+	})
+	t.Run("a failed run records its failure", func(t *testing.T) {
+		env.CheckFailing(t, runTo(t, ctx, eng, telemetrytest.Failing, struct{}{}))
+	})
+	t.Run("a run started from a traced ctx joins the caller's trace", func(t *testing.T) {
+		cctx, caller := env.Tracer.Tracer("caller").Start(ctx, "caller")
+		defer caller.End()
+		env.CheckJoined(t, runTo(t, cctx, eng, telemetrytest.FanOut, 1), trace.SpanContextFromContext(cctx))
+	})
+}

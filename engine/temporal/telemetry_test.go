@@ -55,13 +55,44 @@ func runTo[In, Out any](t *testing.T, ctx context.Context, c client.Client, o *o
 	return id
 }
 
-// A fan-out split into batch workflows keeps its attempts under the
-// orchestration's run.
-func TestTelemetryBatches(t *testing.T) {
-	env := telemetrytest.New(t)
-	eng := openEngine(t, temporal.Options{MaxPendingActivities: 4, BatchSize: 4})
+// With a plain SDK tracer provider (no telemetry.IDGenerator), the spans
+// of a run stepped by one worker nest all the same: fan-out (plain and in
+// batch workflows) and sub-orchestrations.
+func TestTelemetryPlainProvider(t *testing.T) {
+	env := telemetrytest.NewPlain(t)
+	eng := openEngine(t, temporal.Options{})
 	startWorkerWith(t, eng, env.Options(worker.Options{}), telemetrytest.Register)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	env.CheckFanOut(t, runTo(t, ctx, eng, telemetrytest.FanOut, 10), 10)
+	t.Run("fan-out of 10: one trace, 10 attempt spans under the run's", func(t *testing.T) {
+		env.CheckFanOut(t, runTo(t, ctx, eng, telemetrytest.FanOut, 10), 10)
+	})
+	t.Run("a sub-orchestration's run is a child of its parent's", func(t *testing.T) {
+		env.CheckParent(t, runTo(t, ctx, eng, telemetrytest.Parent, 1))
+	})
+	t.Run("a failed run records its failure", func(t *testing.T) {
+		env.CheckFailing(t, runTo(t, ctx, eng, telemetrytest.Failing, struct{}{}))
+	})
+	t.Run("a run started from a traced ctx joins the caller's trace", func(t *testing.T) {
+		cctx, caller := env.Tracer.Tracer("caller").Start(ctx, "caller")
+		defer caller.End()
+		env.CheckJoined(t, runTo(t, cctx, eng, telemetrytest.FanOut, 1), trace.SpanContextFromContext(cctx))
+	})
+}
+
+// A fan-out split into batch workflows keeps its attempts under the
+// orchestration's run.
+// (With IDGenerator, and with a plain provider.)
+func TestTelemetryBatches(t *testing.T) {
+	for name, newEnv := range map[string]func(testing.TB) *telemetrytest.Env{
+		"IDGenerator": telemetrytest.New, "plain": telemetrytest.NewPlain} {
+		t.Run(name, func(t *testing.T) {
+			env := newEnv(t)
+			eng := openEngine(t, temporal.Options{MaxPendingActivities: 4, BatchSize: 4})
+			startWorkerWith(t, eng, env.Options(worker.Options{}), telemetrytest.Register)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			env.CheckFanOut(t, runTo(t, ctx, eng, telemetrytest.FanOut, 10), 10)
+		})
+	}
 }

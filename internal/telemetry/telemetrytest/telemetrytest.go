@@ -38,8 +38,16 @@ type Env struct {
 // New returns providers that export synchronously into memory, with
 // telemetry.IDGenerator; they are shut down at cleanup.
 func New(t testing.TB) *Env {
+	return newEnv(t, sdktrace.WithIDGenerator(telemetry.IDGenerator{}))
+}
+
+// NewPlain is New without telemetry.IDGenerator: the tracer provider most
+// users build, which makes its own span ids.
+func NewPlain(t testing.TB) *Env { return newEnv(t) }
+
+func newEnv(t testing.TB, opts ...sdktrace.TracerProviderOption) *Env {
 	e := &Env{Spans: tracetest.NewInMemoryExporter(), Reader: sdkmetric.NewManualReader()}
-	e.Tracer = sdktrace.NewTracerProvider(sdktrace.WithSyncer(e.Spans), sdktrace.WithIDGenerator(telemetry.IDGenerator{}))
+	e.Tracer = sdktrace.NewTracerProvider(append([]sdktrace.TracerProviderOption{sdktrace.WithSyncer(e.Spans)}, opts...)...)
 	e.Meter = sdkmetric.NewMeterProvider(sdkmetric.WithReader(e.Reader))
 	t.Cleanup(func() {
 		_ = e.Tracer.Shutdown(context.Background())
