@@ -58,7 +58,9 @@ func (c *lru) get(id string) *live {
 func (c *lru) put(l *live) {
 	l.elem = c.order.PushFront(l)
 	c.items[l.id] = l
-	for e := c.order.Back(); c.order.Len() > c.cap && e != nil; {
+	// Not l itself: the caller is about to step it (when every older one
+	// is pinned, the cache is over capacity until one is unpinned).
+	for e := c.order.Back(); c.order.Len() > c.cap && e != nil && e != l.elem; {
 		old := e.Value.(*live)
 		e = e.Prev()
 		if old.pins == 0 {
