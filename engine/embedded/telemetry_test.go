@@ -74,56 +74,76 @@ func runTo[In, Out any](t *testing.T, ctx context.Context, c client.Client, o *o
 	return id
 }
 
-// waitsBetween calls Traced, waits for event "go", and calls it again.
-var waitsBetween = orchestration.New("telemetry.waits-between", func(ctx orchestration.Context, _ struct{}) (int, error) {
-	if _, err := orchestration.Call(ctx, telemetrytest.Traced, 1).Await(ctx); err != nil {
-		return 0, err
-	}
-	if _, err := orchestration.WaitEvent[struct{}](ctx, "go", time.Hour).Await(ctx); err != nil {
-		return 0, err
-	}
-	return orchestration.Call(ctx, telemetrytest.Traced, 2).Await(ctx)
-})
-
-// A run that outlives its worker has one span: the attempts of both
-// workers are its children, and the second worker emits it with the run's
-// real start.
+// A run that outlives its worker has one span, emitted by the second
+// worker with the run's real start. With IDGenerator the attempts of both
+// workers are its children; with a plain provider the first worker's
+// span of the run is dropped at its stop, and the attempts point to the
+// run's derived span id, which that provider does not give its span.
 func TestTelemetryAcrossWorkers(t *testing.T) {
-	env := telemetrytest.New(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	eng, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "test.db"), embedded.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, eng.Close()) })
-	newWorker := func() *worker.Worker {
-		w := worker.New(eng, env.Options(worker.Options{}))
-		w.RegisterOrchestrators(waitsBetween)
-		w.RegisterActivities(telemetrytest.Traced)
-		require.NoError(t, w.Start(ctx))
-		return w
-	}
-	first := newWorker()
-	id, err := client.Start(ctx, eng, waitsBetween, struct{}{})
-	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		return len(telemetrytest.Named(env.Ended(), "activity "+telemetrytest.Traced.Name())) == 1
-	}, 30*time.Second, 5*time.Millisecond)
-	require.NoError(t, first.Stop(ctx))
-	started := time.Now()
+	for name, plain := range map[string]bool{"IDGenerator": false, "plain": true} {
+		t.Run(name, func(t *testing.T) {
+			env := telemetrytest.New(t)
+			if plain {
+				env = telemetrytest.NewPlain(t)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			eng, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "test.db"), embedded.Options{})
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, eng.Close()) })
+			newWorker := func() *worker.Worker {
+				w := worker.New(eng, env.Options(worker.Options{}))
+				telemetrytest.Register(w)
+				require.NoError(t, w.Start(ctx))
+				return w
+			}
+			first := newWorker()
+			id, err := client.Start(ctx, eng, telemetrytest.WaitsBetween, struct{}{})
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return len(env.Attempts(telemetrytest.Traced, id)) == 1 },
+				30*time.Second, 5*time.Millisecond)
+			require.NoError(t, first.Stop(ctx))
+			started := time.Now()
 
-	second := newWorker()
-	defer func() { require.NoError(t, second.Stop(ctx)) }()
-	require.NoError(t, client.RaiseEvent(ctx, eng, id, "go", struct{}{}))
-	_, err = eng.Wait(ctx, id)
-	require.NoError(t, err)
-	run := env.RunSpan(t, waitsBetween, id)
-	attempts := telemetrytest.Named(env.Ended(), "activity "+telemetrytest.Traced.Name())
-	require.Len(t, attempts, 2)
-	for _, a := range attempts {
-		require.Equal(t, run.SpanContext.SpanID(), a.Parent.SpanID())
-		require.Equal(t, run.SpanContext.TraceID(), a.SpanContext.TraceID())
+			second := newWorker()
+			defer func() { require.NoError(t, second.Stop(ctx)) }()
+			require.NoError(t, client.RaiseEvent(ctx, eng, id, "go", struct{}{}))
+			_, err = eng.Wait(ctx, id)
+			require.NoError(t, err)
+			run := env.RunSpan(t, telemetrytest.WaitsBetween, id)
+			require.Len(t, env.Runs(telemetrytest.WaitsBetween, id), 1, "one run span")
+			require.True(t, run.StartTime.Before(started), "the run's span starts with the run, under the first worker")
+			attempts := env.Attempts(telemetrytest.Traced, id)
+			require.Len(t, attempts, 2)
+			for _, a := range attempts {
+				require.Equal(t, !plain, run.SpanContext.SpanID() == a.Parent.SpanID())
+				require.Equal(t, a.Parent.TraceID(), a.SpanContext.TraceID())
+			}
+		})
 	}
-	require.True(t, run.StartTime.Before(started), "the run's span starts with the run, under the first worker")
+}
+
+// A run evicted from the worker's cache while it waits keeps its span,
+// with a plain provider too: the worker keeps it outside the cache.
+func TestTelemetryEvicted(t *testing.T) {
+	for name, newEnv := range map[string]func(testing.TB) *telemetrytest.Env{
+		"IDGenerator": telemetrytest.New, "plain": telemetrytest.NewPlain} {
+		t.Run(name, func(t *testing.T) {
+			env := newEnv(t)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			eng, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "test.db"), embedded.Options{})
+			require.NoError(t, err)
+			w := worker.New(eng, env.Options(worker.Options{CacheSize: 1}))
+			telemetrytest.Register(w)
+			require.NoError(t, w.Start(ctx))
+			t.Cleanup(func() {
+				require.NoError(t, w.Stop(context.Background()))
+				require.NoError(t, eng.Close())
+			})
+			env.CheckEvicted(t, ctx, eng)
+		})
+	}
 }
 
 // BenchmarkFanOutTelemetry is the fan-out of 1,000 of BenchmarkWorkloads

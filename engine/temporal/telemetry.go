@@ -134,7 +134,14 @@ func (rt *runtime) traceRun(wctx workflow.Context, st *wfState) (workflow.Contex
 		rt.tel.RunStarted(context.Background(), st.info.Name)
 	}
 	if rt.tel.Tracing {
-		wctx = workflow.WithValue(wctx, runSpanKey{}, telemetry.FormatParent(r.run.SpanContext()))
+		if rt.tel.Live() && !workflow.IsReplaying(wctx) {
+			// The run's first workflow task (what precedes this in the
+			// function is replayed on later ones): its span starts, outside
+			// history, and stays in rt.tel, which outlives the workflow's
+			// eviction from the worker's cache.
+			rt.tel.RunBegan(r.run, workflow.GetInfo(wctx).WorkflowStartTime)
+		}
+		wctx = workflow.WithValue(wctx, runSpanKey{}, telemetry.FormatParent(rt.tel.RunParent(r.run)))
 	}
 	return wctx, r
 }

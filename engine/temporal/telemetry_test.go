@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/trace"
+	tworker "go.temporal.io/sdk/worker"
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/engine/temporal"
@@ -93,6 +94,26 @@ func TestTelemetryBatches(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			env.CheckFanOut(t, runTo(t, ctx, eng, telemetrytest.FanOut, 10), 10)
+		})
+	}
+}
+
+// A run evicted from the worker's workflow cache while it waits, and
+// replayed, keeps its span, with a plain provider too: the worker keeps
+// it outside the cache (a cache of one workflow: a FanOut evicts it).
+func TestTelemetryEvicted(t *testing.T) {
+	for name, newEnv := range map[string]func(testing.TB) *telemetrytest.Env{
+		"IDGenerator": telemetrytest.New, "plain": telemetrytest.NewPlain} {
+		t.Run(name, func(t *testing.T) {
+			// The cache is process-wide and made by the first worker: back
+			// to the default once this one stopped (cleanups run last first).
+			t.Cleanup(func() { tworker.SetStickyWorkflowCacheSize(worker.DefaultCacheSize) })
+			env := newEnv(t)
+			eng := openEngine(t, temporal.Options{})
+			startWorkerWith(t, eng, env.Options(worker.Options{CacheSize: 2}), telemetrytest.Register) // the SDK keeps CacheSize-1
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			env.CheckEvicted(t, ctx, eng)
 		})
 	}
 }

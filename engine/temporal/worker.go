@@ -100,7 +100,7 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	done := make(chan struct{})
 	stop := func(ctx context.Context) error {
 		once.Do(func() {
-			go func() { w.Stop(); wc.Close(); unobserve(); close(done) }()
+			go func() { w.Stop(); wc.Close(); unobserve(); rt.tel.Close(); close(done) }()
 			e.mu.Lock()
 			for i, r := range e.regs {
 				if r == reg {

@@ -262,6 +262,7 @@ func (p *processor) stop(ctx context.Context) error {
 func (p *processor) run() {
 	defer close(p.exited)
 	defer p.unobserve()
+	defer p.tel.Close()
 	defer p.cache.clear()
 	go p.committer()
 	defer close(p.commitReq)

@@ -28,10 +28,19 @@ func runOf(l *live) telemetry.Run {
 		Generation: l.generation, Parent: l.x.Trace().ParentOf()}
 }
 
-// runStarted counts a run that began in this batch, once it is committed.
+// runStarted starts the span of a run that began in this batch, if the
+// worker keeps run spans open (telemetry.T.Live: a failed commit redoes
+// the step, which finds it open), and counts the run once it is
+// committed.
 func (b *batch) runStarted(l *live) {
 	tel := b.p.tel
-	if tel == nil || !tel.Metrics {
+	if tel == nil {
+		return
+	}
+	if tel.Live() {
+		tel.RunBegan(runOf(l), l.x.StartedAt())
+	}
+	if !tel.Metrics {
 		return
 	}
 	name := l.x.Info().Name
@@ -75,11 +84,11 @@ func (b *batch) runEnded(l *live, ev *replay.Event, f *core.Failure) {
 // childParent is the traceparent a sub-orchestration of l records: its
 // run's span is a child of l's run's span ("" when not tracing).
 func (b *batch) childParent(l *live) string {
-	if tel := b.p.tel; tel == nil || !tel.Tracing {
+	tel := b.p.tel
+	if tel == nil || !tel.Tracing {
 		return ""
 	}
-	run := runOf(l)
-	return telemetry.FormatParent(run.SpanContext())
+	return telemetry.FormatParent(tel.RunParent(runOf(l)))
 }
 
 // invoke runs attempt t through the invoker, within its span (a child of
@@ -94,7 +103,7 @@ func (r *runner) invoke(ctx context.Context, t *task, req faas.Request) ([]byte,
 	a := telemetry.Attempt{InstanceID: t.instanceID, RunID: t.runID,
 		Activity: req.Activity, TaskID: req.TaskID, Attempt: req.Attempt, IdempotencyKey: req.IdempotencyKey}
 	if tel.Tracing {
-		a.Parent = run.SpanContext()
+		a.Parent = tel.RunParent(run)
 	}
 	return tel.Invoke(ctx, a, func(ctx context.Context) ([]byte, error) { return r.invoker.Invoke(ctx, req) })
 }

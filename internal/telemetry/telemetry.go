@@ -80,13 +80,16 @@ type T struct {
 	failures    metric.Int64Counter
 	activityDur metric.Float64Histogram
 	commitDur   metric.Float64Histogram
+	// open holds the run spans started in this worker, when tracing with
+	// a provider that makes its own span ids (live.go); nil otherwise.
+	open *liveRuns
 }
 
 // New returns the instrumentation of a worker of engine ("embedded",
-// "temporal"); nil providers turn tracing or metrics off. A tracer
+// "temporal"); nil providers turn tracing or metrics off. With a tracer
 // provider that does not make spans with the ids asked for (one built
-// without IDGenerator) is warned about on log: activity spans then do not
-// nest under their run's span.
+// without IDGenerator), the worker keeps the spans of the runs it starts
+// open (live.go), and says so on log at Debug.
 func New(engine string, tp trace.TracerProvider, mp metric.MeterProvider, log *slog.Logger) (*T, error) {
 	t := &T{engine: AttrEngine.String(engine), Tracing: tp != nil, Metrics: mp != nil}
 	if tp == nil {
@@ -97,9 +100,12 @@ func New(engine string, tp trace.TracerProvider, mp metric.MeterProvider, log *s
 	}
 	t.tracer = tp.Tracer(Scope)
 	t.meter = mp.Meter(Scope)
-	if t.Tracing && !t.honorsIDs() && log != nil {
-		log.Warn("telemetry: the TracerProvider does not make spans with the ids asked for: activity spans will not nest under their run's span; " +
-			"build it with sdktrace.WithIDGenerator(telemetry.IDGenerator{})")
+	if t.Tracing && !t.honorsIDs() {
+		t.open = newLiveRuns(log)
+		if log != nil {
+			log.Debug("telemetry: the TracerProvider makes its own span ids: a run's spans nest while one worker process steps it from start to end; " +
+				"build it with sdktrace.WithIDGenerator(telemetry.IDGenerator{}) to nest them always (several workers, restarts)")
+		}
 	}
 	var err error
 	if t.starts, err = t.meter.Int64Counter(MetricStarts, metric.WithUnit("{run}"),
@@ -197,25 +203,11 @@ func (t *T) RunEnded(ctx context.Context, r Run, start, end time.Time, outcome O
 	if !t.Tracing {
 		return
 	}
-	sc := r.SpanContext()
-	ctx = withIDs(ctx, sc)
-	parent := ParseParent(r.Parent)
-	opts := []trace.SpanStartOption{trace.WithTimestamp(start), trace.WithSpanKind(trace.SpanKindInternal)}
-	if parent.IsValid() {
-		ctx = trace.ContextWithRemoteSpanContext(ctx, parent)
-	} else {
-		opts = append(opts, trace.WithNewRoot())
+	if t.endLive(&r, end, outcome, f) {
+		return
 	}
-	attrs := []attribute.KeyValue{t.engine, AttrInstanceID.String(r.InstanceID), AttrOrchestration.String(r.Name),
-		AttrRunID.String(r.RunID), AttrGeneration.Int(r.Generation), AttrOutcome.String(string(outcome))}
-	if r.ParentInstanceID != "" {
-		attrs = append(attrs, AttrParentInstance.String(r.ParentInstanceID))
-		if parent.IsValid() {
-			opts = append(opts, trace.WithLinks(trace.Link{SpanContext: parent,
-				Attributes: []attribute.KeyValue{AttrInstanceID.String(r.ParentInstanceID)}}))
-		}
-	}
-	opts = append(opts, trace.WithAttributes(attrs...))
+	ctx, opts := t.runSpanStart(withIDs(ctx, r.SpanContext()), &r, start)
+	opts = append(opts, trace.WithAttributes(AttrOutcome.String(string(outcome))))
 	_, span := t.tracer.Start(ctx, "orchestration "+r.Name, opts...)
 	failed(span, f)
 	span.End(trace.WithTimestamp(end))

@@ -51,7 +51,8 @@ func TestParentRoundTrips(t *testing.T) {
 }
 
 // The run's span gets its derived ids from an SDK provider built with
-// IDGenerator; without, New warns.
+// IDGenerator; without, the worker keeps run spans open (Live) and says
+// so at Debug, not above.
 func TestIDGenerator(t *testing.T) {
 	sc := RunSpanContext("i", "r", trace.SpanContext{})
 	for _, tt := range []struct {
@@ -66,10 +67,14 @@ func TestIDGenerator(t *testing.T) {
 			assert.Equal(t, tt.honors, root.SpanContext().SpanID() == sc.SpanID() && root.SpanContext().TraceID() == sc.TraceID())
 			_, other := tp.Tracer("t").Start(context.Background(), "other")
 			assert.NotEqual(t, sc.SpanID(), other.SpanContext().SpanID(), "other spans get random ids")
-			var log bytes.Buffer
-			_, err := New("test", tp, nil, slog.New(slog.NewTextHandler(&log, nil)))
+			var log, debug bytes.Buffer
+			tel, err := New("test", tp, nil, slog.New(slog.NewTextHandler(&log, nil)))
 			require.NoError(t, err)
-			assert.Equal(t, !tt.honors, bytes.Contains(log.Bytes(), []byte("will not nest")), log.String())
+			assert.Equal(t, !tt.honors, tel.Live())
+			assert.Empty(t, log.String(), "nothing at Info and above")
+			_, err = New("test", tp, nil, slog.New(slog.NewTextHandler(&debug, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			require.NoError(t, err)
+			assert.Equal(t, !tt.honors, bytes.Contains(debug.Bytes(), []byte("IDGenerator")), debug.String())
 		})
 	}
 }
@@ -82,6 +87,9 @@ func TestNilIsOff(t *testing.T) {
 	tel.RunStarted(context.Background(), "x")
 	tel.RunEnded(context.Background(), Run{}, t0, t0, Completed, nil)
 	tel.CommitDone(context.Background(), t0)
+	assert.False(t, tel.Live())
+	tel.RunBegan(Run{}, t0)
+	tel.Close()
 	unobserve, err := tel.ObservePending(func() int64 { return 1 })
 	require.NoError(t, err)
 	unobserve()

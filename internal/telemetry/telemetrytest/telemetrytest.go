@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cloudbutton/cloudbutton/activity"
+	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/internal/telemetry"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 	"github.com/cloudbutton/cloudbutton/worker"
@@ -64,7 +65,7 @@ func (e *Env) Options(o worker.Options) worker.Options {
 
 // Register registers the checks' orchestrations and activities.
 func Register(w *worker.Worker) {
-	w.RegisterOrchestrators(FanOut, Retried, Parent, Child, Failing)
+	w.RegisterOrchestrators(FanOut, Retried, Parent, Child, Failing, WaitsBetween)
 	w.RegisterActivities(Traced, Flaky, Fail)
 }
 
@@ -126,6 +127,64 @@ var Child = orchestration.New("telemetry.child", func(ctx orchestration.Context,
 var Failing = orchestration.New("telemetry.failing", func(ctx orchestration.Context, _ struct{}) (int, error) {
 	return orchestration.Call(ctx, Fail, struct{}{}).Await(ctx)
 })
+
+// WaitsBetween calls Traced, waits for event "go", and calls it again.
+var WaitsBetween = orchestration.New("telemetry.waits-between", func(ctx orchestration.Context, _ struct{}) (int, error) {
+	if _, err := orchestration.Call(ctx, Traced, 1).Await(ctx); err != nil {
+		return 0, err
+	}
+	if _, err := orchestration.WaitEvent[struct{}](ctx, "go", time.Hour).Await(ctx); err != nil {
+		return 0, err
+	}
+	return orchestration.Call(ctx, Traced, 2).Await(ctx)
+})
+
+// Attempts returns the ended attempt spans of activity a of instance id.
+func (e *Env) Attempts(a activity.Definition, id string) []tracetest.SpanStub {
+	var out []tracetest.SpanStub
+	for _, s := range Named(e.Ended(), "activity "+a.Name()) {
+		if attr(s, telemetry.AttrInstanceID) == id {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// CheckEvicted runs WaitsBetween on c, whose worker caches one
+// instance, and a FanOut(1) while it waits, which evicts it: the run's
+// two attempts are children of its one span all the same.
+func (e *Env) CheckEvicted(t *testing.T, ctx context.Context, c client.Client) {
+	t.Helper()
+	id, err := client.Start(ctx, c, WaitsBetween, struct{}{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(e.Attempts(Traced, id)) == 1 }, 30*time.Second, 5*time.Millisecond)
+	other, err := client.Start(ctx, c, FanOut, 1)
+	require.NoError(t, err)
+	_, err = c.Wait(ctx, other)
+	require.NoError(t, err)
+	require.NoError(t, client.RaiseEvent(ctx, c, id, "go", struct{}{}))
+	_, err = c.Wait(ctx, id)
+	require.NoError(t, err)
+	run := e.RunSpan(t, WaitsBetween, id)
+	attempts := e.Attempts(Traced, id)
+	require.Len(t, attempts, 2)
+	for _, a := range attempts {
+		assert.Equal(t, run.SpanContext.TraceID(), a.SpanContext.TraceID(), "one trace")
+		assert.Equal(t, run.SpanContext.SpanID(), a.Parent.SpanID(), "an attempt is a child of its run")
+	}
+	assert.Len(t, e.Runs(WaitsBetween, id), 1, "one run span")
+}
+
+// Runs returns the ended run spans of o of instance id.
+func (e *Env) Runs(o orchestration.Definition, id string) []tracetest.SpanStub {
+	var out []tracetest.SpanStub
+	for _, s := range Named(e.Ended(), "orchestration "+o.Name()) {
+		if attr(s, telemetry.AttrInstanceID) == id {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // Ended returns the spans ended so far.
 func (e *Env) Ended() tracetest.SpanStubs { return e.Spans.GetSpans() }
