@@ -31,12 +31,14 @@ var greetAll = orchestration.New("greet-all", func(ctx orchestration.Context, na
 })
 
 // Tracing is turned on by giving the worker a TracerProvider (here one
-// that keeps spans in memory; in production, an OTLP exporter), built
-// with IDGenerator so that each activity's span is a child of its run's.
+// that keeps spans in memory; in production, an OTLP exporter). Each
+// activity's span is a child of its run's: the run starts and ends in
+// this worker (with several workers, add
+// sdktrace.WithIDGenerator(telemetry.IDGenerator{})).
 func Example() {
 	ctx := context.Background()
 	spans := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans), sdktrace.WithIDGenerator(telemetry.IDGenerator{}))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
 	defer tp.Shutdown(ctx)
 
 	dir, _ := os.MkdirTemp("", "example")
@@ -77,4 +79,14 @@ func Example() {
 	// [activity greet activity greet orchestration greet-all]
 	// attempt under the run: true
 	// attempt under the run: true
+}
+
+// With several workers sharing runs (Temporal), or workers restarting
+// with runs in flight, IDGenerator gives each run's span ids derived from
+// the run, so that its attempts nest under it whichever worker runs them.
+func ExampleIDGenerator() {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()),
+		sdktrace.WithIDGenerator(telemetry.IDGenerator{}))
+	defer tp.Shutdown(context.Background())
+	_ = worker.Options{TracerProvider: tp}
 }

@@ -1,6 +1,6 @@
 // Package telemetry describes CloudButton's OpenTelemetry instrumentation
-// and holds what a program needs to turn it on: IDGenerator, and the
-// names of spans, attributes and metrics.
+// and holds the names of its spans, attributes and metrics, and
+// IDGenerator, recommended for deployments with several workers.
 //
 // # Turning it on
 //
@@ -8,9 +8,8 @@
 // the engines run the otel no-op tracer and meter and compute nothing for
 // them. A worker traces and measures when its options have providers:
 //
-//	tp := sdktrace.NewTracerProvider(
-//		sdktrace.WithIDGenerator(telemetry.IDGenerator{}), // runs' spans get their ids
-//		sdktrace.WithBatcher(exporter))
+//	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter),
+//		sdktrace.WithIDGenerator(telemetry.IDGenerator{})) // optional: see Spans
 //	w := worker.New(eng, worker.Options{TracerProvider: tp, MeterProvider: mp})
 //
 // The CLI's worker does this from the standard OTEL_* environment
@@ -27,12 +26,7 @@
 // faas/lambdahandler restores into the handler's ctx.
 //
 // A run lasts from its start to its end, across many steps, maybe worker
-// restarts and, on Temporal, many workers: no process holds it from start
-// to end. So a run's span ids are derived from the run (its instance id
-// and run id, hashed), and any process that runs one of its attempts
-// makes the attempt's span a child of it; the run's span itself is
-// emitted when the run ends, with its real start time. Its trace id is
-// the parent's:
+// restarts and, on Temporal, many workers. Its span's parent is:
 //
 //   - a run started by a caller whose ctx holds a span (client.Start with
 //     a traced ctx) joins the caller's trace, as a child of that span (the
@@ -41,7 +35,34 @@
 //     a link to it;
 //   - the next run after continue-as-new has the same parent as the run
 //     before it;
-//   - otherwise the run starts a trace whose id is derived from the run.
+//   - otherwise the run's span is the root of a trace of its own.
+//
+// How the attempts find their run's span depends on the TracerProvider:
+//
+//   - Any provider (sdktrace.NewTracerProvider with its defaults, the one
+//     most programs build): the worker that starts a run starts its span
+//     then, with the run's start time, keeps it in memory (not in its
+//     cache of instances: an instance evicted and reloaded finds it), and
+//     ends it when the run ends. So the run's attempts and
+//     sub-orchestrations nest under it when one worker process steps the
+//     run from its start to its end. A run that another process started,
+//     or that its worker restarted in the middle of, is traced as below,
+//     without IDGenerator to honour its ids: its span is emitted at its
+//     end, and its attempts' spans point to a parent never exported (the
+//     trace has them all, unnested). A worker that stops drops the spans
+//     of the runs still open, unended (ending one would claim an end the
+//     run has not had, and the worker that ends the run emits its span);
+//     it holds at most 16,384 open (beyond, runs are traced as below, and
+//     its log says so once).
+//   - A provider built with sdktrace.WithIDGenerator(IDGenerator{}): a
+//     run's span ids are derived from the run (its instance id and run id,
+//     hashed), so any process that runs one of its attempts, before or
+//     after a restart, on any worker, makes the attempt's span a child of
+//     it, and the run's span is emitted when the run ends, with its real
+//     start time; the trace id of a run without a parent is derived from
+//     the run too. Spans always nest: recommended when several workers
+//     share runs (Temporal) or workers restart with runs in flight. A
+//     provider whose IDGenerator is another is as any provider.
 //
 // Joining the caller's trace suits a run that its caller waits for (an
 // HTTP request that starts a job). A run that lasts days would keep the
@@ -49,11 +70,6 @@
 // (trace.ContextWithSpanContext(ctx, trace.SpanContext{})) for a trace of
 // its own. Continue-as-new starts a run that is a sibling of the one
 // before it (the same parent), with no link between them.
-//
-// The OpenTelemetry API lets only the SDK's IDGenerator choose span ids:
-// a TracerProvider built without IDGenerator gives the run's span random
-// ids, its attempts' spans then have a parent that is never exported, and
-// the worker says so in its log when it starts.
 //
 // Failed attempts and runs record their failure (RecordError, with the
 // failure type in AttrFailureType) and set the span status to Error.
@@ -78,10 +94,15 @@
 //     workflow, and from it to its activities and child workflows; a
 //     fan-out split into batch workflows keeps its activities under the
 //     orchestration's run;
-//   - on Temporal the run's span is emitted by the worker that runs the
+//   - on Temporal the run's span ends in the worker that runs the
 //     workflow's last task, from the workflow's start time to that task's
 //     time (workflow.Now); a task retried after a worker crash may emit
-//     it twice;
+//     it twice. Without IDGenerator, the worker that runs the workflow's
+//     first task starts it (not on replay) and the run's spans nest while
+//     its tasks stay on that worker (the sticky queue); when they move to
+//     another, that span stays open in the first worker until it stops;
+//   - the embedded engine has one worker per database at a time, so
+//     without IDGenerator only a worker restart mid-run unnests a run;
 //   - the pending gauge counts what the worker holds: on the embedded
 //     engine the attempts queued, waiting for a retry or running; on
 //     Temporal the attempts running in this worker (the rest wait on the
@@ -100,8 +121,9 @@ import (
 
 // IDGenerator is an ID generator for the OpenTelemetry SDK
 // (sdktrace.WithIDGenerator): it gives a run's span the ids derived from
-// the run, and random ids to every other span. It is safe for concurrent
-// use; the zero value is ready.
+// the run, and random ids to every other span, so that a run's spans nest
+// whichever workers run it (see Spans in the package doc). It is safe for
+// concurrent use; the zero value is ready.
 type IDGenerator struct{}
 
 // NewIDs returns the trace and span ids of a new root span.

@@ -164,10 +164,11 @@ type Options struct {
 	Logger *slog.Logger
 	// TracerProvider, when set, traces the worker's orchestrations: a span
 	// per orchestration run and per activity attempt (see package
-	// telemetry for names, attributes and how runs span processes). Build
-	// it with sdktrace.WithIDGenerator(telemetry.IDGenerator{}) so that
-	// activity spans nest under their run's span. Nil: no tracing, at no
-	// cost.
+	// telemetry for names, attributes and how runs span processes).
+	// Activity spans nest under their run's span when this worker runs the
+	// run from start to end; build it with
+	// sdktrace.WithIDGenerator(telemetry.IDGenerator{}) for them to nest
+	// always (several workers, restarts). Nil: no tracing, at no cost.
 	TracerProvider trace.TracerProvider
 	// MeterProvider, when set, receives the worker's metrics (see package
 	// telemetry). Nil: no metrics, at no cost.

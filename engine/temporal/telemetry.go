@@ -31,7 +31,8 @@ import (
 // "RunWorkflow:NAME" and "RunActivity:NAME" with temporal* tags, one
 // workflow span per workflow task execution, opened and never ended when
 // a cached workflow is evicted; ours are the embedded engine's, one per
-// run emitted at its end.
+// run (kept open across evictions in telemetry.T when the provider makes
+// its own span ids).
 
 // traceHeader is the Temporal header holding a W3C traceparent.
 const traceHeader = "cloudbutton-traceparent"
@@ -120,9 +121,11 @@ type runTrace struct {
 	run telemetry.Run
 }
 
-// traceRun starts the tracing of the run of wctx: it counts the run
-// (once, not on replay) and, when tracing, returns wctx carrying the run's
-// span for its activities and children.
+// traceRun starts the tracing of the run of wctx: it counts the run and
+// starts its live span (once, not on replay) and, when tracing, returns
+// wctx carrying the run's span context for its activities and children
+// (telemetry.T.RunParent: in the headers of their commands, which replay
+// does not compare).
 func (rt *runtime) traceRun(wctx workflow.Context, st *wfState) (workflow.Context, *runTrace) {
 	if rt.tel == nil {
 		return wctx, nil
@@ -146,7 +149,7 @@ func (rt *runtime) traceRun(wctx workflow.Context, st *wfState) (workflow.Contex
 	return wctx, r
 }
 
-// ended emits the run's span (not on replay: by the worker that runs the
+// ended ends the run's span (not on replay: by the worker that runs the
 // run's last task).
 func (r *runTrace) ended(wctx workflow.Context, outcome telemetry.Outcome, f *core.Failure) {
 	if r == nil || workflow.IsReplaying(wctx) {

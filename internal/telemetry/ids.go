@@ -10,10 +10,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// A run's span has ids that any process can compute from the run alone,
-// so that the activity attempts of a run, wherever and whenever they run
-// (another worker, after a restart), are children of the one run span,
-// which is emitted when the run ends:
+// With IDGenerator, a run's span has ids that any process can compute
+// from the run alone, so that the activity attempts of a run, wherever
+// and whenever they run (another worker, after a restart), are children
+// of the one run span, which is emitted when the run ends (without, see
+// live.go):
 //
 //   - its span id is derived from the instance id and the run id;
 //   - its trace id is the trace id of its parent (the caller's span that

@@ -172,7 +172,8 @@ type Run struct {
 	Parent string
 }
 
-// SpanContext returns the run's span context (RunSpanContext).
+// SpanContext returns the run's derived span context (RunSpanContext);
+// T.RunParent is the one its attempts and children are children of.
 func (r *Run) SpanContext() trace.SpanContext {
 	return RunSpanContext(r.InstanceID, r.RunID, ParseParent(r.Parent))
 }
@@ -185,8 +186,10 @@ func (t *T) RunStarted(ctx context.Context, name string) {
 	t.starts.Add(ctx, 1, metric.WithAttributes(t.engine, AttrOrchestration.String(name)))
 }
 
-// RunEnded emits the run's span, from start to end, and counts its end;
-// f is the failure of a failed or terminated run.
+// RunEnded ends the run's span at end (its open one, if RunBegan started
+// it in this worker; else one from start to end, with the run's derived
+// ids) and counts its end; f is the failure of a failed or terminated
+// run.
 func (t *T) RunEnded(ctx context.Context, r Run, start, end time.Time, outcome Outcome, f *core.Failure) {
 	if t == nil {
 		return
@@ -215,7 +218,7 @@ func (t *T) RunEnded(ctx context.Context, r Run, start, end time.Time, outcome O
 
 // Attempt identifies an activity attempt.
 type Attempt struct {
-	// Parent is its run's span context (Run.SpanContext).
+	// Parent is its run's span context (T.RunParent).
 	Parent            trace.SpanContext
 	InstanceID, RunID string
 	Activity          string
