@@ -149,18 +149,18 @@ func TestTelemetryEvicted(t *testing.T) {
 // BenchmarkFanOutTelemetry is the fan-out of 1,000 of BenchmarkWorkloads
 // with telemetry off (no providers: the default) and on (SDK providers,
 // spans batched to an exporter that drops them, metrics to a manual
-// reader).
+// reader), with IDGenerator and without (live run spans).
 func BenchmarkFanOutTelemetry(b *testing.B) {
 	w := bench.Standard(false)[0] // fan-out/fan-in 1,000
-	for _, on := range []bool{false, true} {
-		name := "off"
-		if on {
-			name = "on"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, mode := range []string{"off", "on", "on-plain"} {
+		b.Run(mode, func(b *testing.B) {
 			opts := worker.Options{}
-			if on {
-				tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()), sdktrace.WithIDGenerator(telemetry.IDGenerator{}))
+			if mode != "off" {
+				tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithBatcher(tracetest.NewNoopExporter())}
+				if mode == "on" {
+					tpOpts = append(tpOpts, sdktrace.WithIDGenerator(telemetry.IDGenerator{}))
+				}
+				tp := sdktrace.NewTracerProvider(tpOpts...)
 				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 				defer tp.Shutdown(context.Background())
 				defer mp.Shutdown(context.Background())
