@@ -62,6 +62,9 @@ func TestTelemetry(t *testing.T) {
 		defer caller.End()
 		env.CheckJoined(t, runTo(t, cctx, eng, telemetrytest.FanOut, 1), trace.SpanContextFromContext(cctx))
 	})
+	t.Run("continue-as-new: a run span per run, each its attempts' parent", func(t *testing.T) {
+		env.CheckContinued(t, runTo(t, ctx, eng, telemetrytest.Continued, 1))
+	})
 }
 
 // runTo starts o and waits for its end.
@@ -207,6 +210,9 @@ func TestTelemetryPlainProvider(t *testing.T) {
 	})
 	t.Run("a failed run records its failure", func(t *testing.T) {
 		env.CheckFailing(t, runTo(t, ctx, eng, telemetrytest.Failing, struct{}{}))
+	})
+	t.Run("continue-as-new: a run span per run, each its attempts' parent", func(t *testing.T) {
+		env.CheckContinued(t, runTo(t, ctx, eng, telemetrytest.Continued, 1))
 	})
 	t.Run("a run started from a traced ctx joins the caller's trace", func(t *testing.T) {
 		cctx, caller := env.Tracer.Tracer("caller").Start(ctx, "caller")

@@ -65,7 +65,7 @@ func (e *Env) Options(o worker.Options) worker.Options {
 
 // Register registers the checks' orchestrations and activities.
 func Register(w *worker.Worker) {
-	w.RegisterOrchestrators(FanOut, Retried, Parent, Child, Failing, WaitsBetween)
+	w.RegisterOrchestrators(FanOut, Retried, Parent, Child, Failing, WaitsBetween, Continued)
 	w.RegisterActivities(Traced, Flaky, Fail)
 }
 
@@ -138,6 +138,42 @@ var WaitsBetween = orchestration.New("telemetry.waits-between", func(ctx orchest
 	}
 	return orchestration.Call(ctx, Traced, 2).Await(ctx)
 })
+
+// Continued calls Traced, then continues as new with n-1 until n is 0.
+var Continued = orchestration.New("telemetry.continued", func(ctx orchestration.Context, n int) (int, error) {
+	if _, err := orchestration.Call(ctx, Traced, n).Await(ctx); err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		return 0, orchestration.ContinueAsNew(ctx, n-1)
+	}
+	return 0, nil
+})
+
+// CheckContinued checks the spans of Continued(1) of instance id: two run
+// spans, siblings (the same parent: none), the first continued as new,
+// each the parent of its run's attempt.
+func (e *Env) CheckContinued(t *testing.T, id string) {
+	t.Helper()
+	var runs []tracetest.SpanStub
+	require.Eventually(t, func() bool { runs = e.Runs(Continued, id); return len(runs) == 2 },
+		30*time.Second, 5*time.Millisecond)
+	outcomes := map[string]trace.SpanID{}
+	for _, r := range runs {
+		outcomes[attr(r, telemetry.AttrOutcome)] = r.SpanContext.SpanID()
+		assert.False(t, r.Parent.IsValid(), "a root, as the run before it")
+	}
+	require.Contains(t, outcomes, string(telemetry.ContinuedAsNew))
+	require.Contains(t, outcomes, string(telemetry.Completed))
+	attempts := e.Attempts(Traced, id)
+	require.Len(t, attempts, 2)
+	parents := map[trace.SpanID]bool{}
+	for _, a := range attempts {
+		parents[a.Parent.SpanID()] = true
+	}
+	assert.Equal(t, map[trace.SpanID]bool{outcomes[string(telemetry.ContinuedAsNew)]: true, outcomes[string(telemetry.Completed)]: true},
+		parents, "an attempt per run, under its run")
+}
 
 // Attempts returns the ended attempt spans of activity a of instance id.
 func (e *Env) Attempts(a activity.Definition, id string) []tracetest.SpanStub {
