@@ -46,13 +46,14 @@
 //     ends it when the run ends. So the run's attempts and
 //     sub-orchestrations nest under it when one worker process steps the
 //     run from its start to its end. A run that another process started,
-//     or that its worker restarted in the middle of, is traced as below,
-//     without IDGenerator to honour its ids: its span is emitted at its
-//     end, and its attempts' spans point to a parent never exported (the
-//     trace has them all, unnested). A worker that stops drops the spans
+//     or that its worker restarted in the middle of, falls back to the
+//     derived ids of the next item, which this provider does not honour:
+//     its span is emitted at its end with ids of the provider's choosing,
+//     and its attempts' spans point to a parent never exported (they are
+//     in the trace, unnested). A worker that stops drops the spans
 //     of the runs still open, unended (ending one would claim an end the
 //     run has not had, and the worker that ends the run emits its span);
-//     it holds at most 16,384 open (beyond, runs are traced as below, and
+//     it holds at most 16,384 open (beyond, runs fall back likewise, and
 //     its log says so once).
 //   - A provider built with sdktrace.WithIDGenerator(IDGenerator{}): a
 //     run's span ids are derived from the run (its instance id and run id,
