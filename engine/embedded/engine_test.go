@@ -92,3 +92,36 @@ func TestInboxIsNotStarvedByABusyOrchestration(t *testing.T) {
 	assert.Equal(t, client.StatusTerminated, st.RuntimeStatus)
 	assert.Less(t, st.ActivitiesDone, 1_000_000)
 }
+
+// A cache of one instance runs many at once: an instance taken in while
+// the others are pinned (their steps being committed) is not evicted
+// under its own step; the cache is over capacity until one is unpinned.
+func TestCacheOfOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.db")
+	eng, err := embedded.Open(context.Background(), path, embedded.Options{})
+	require.NoError(t, err)
+	w := worker.New(eng, worker.Options{CacheSize: 1})
+	w.RegisterActivities(noop)
+	w.RegisterOrchestrators(fanOut, sequence)
+	require.NoError(t, w.Start(context.Background()))
+	t.Cleanup(func() {
+		require.NoError(t, w.Stop(context.Background()))
+		require.NoError(t, eng.Close())
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ids := make([]string, 20)
+	for i := range ids {
+		o := fanOut
+		if i%2 == 1 {
+			o = sequence
+		}
+		ids[i], err = client.Start(ctx, eng, o, 10)
+		require.NoError(t, err)
+	}
+	for _, id := range ids {
+		out, err := client.Result(ctx, eng, fanOut, id)
+		require.NoError(t, err)
+		assert.Equal(t, 45, out)
+	}
+}

@@ -55,12 +55,19 @@ func (c *lru) get(id string) *live {
 	return l
 }
 
+// put takes l in, without evicting: within a batch, instances are taken
+// in (admitted starts, loads) before they are stepped and pinned, so the
+// processor trims once the batch's steps pinned them.
 func (c *lru) put(l *live) {
 	l.elem = c.order.PushFront(l)
 	c.items[l.id] = l
-	// Not l itself: the caller is about to step it (when every older one
-	// is pinned, the cache is over capacity until one is unpinned).
-	for e := c.order.Back(); c.order.Len() > c.cap && e != nil && e != l.elem; {
+}
+
+// trim evicts the least recently used unpinned instances beyond capacity
+// (when every other one is pinned, the cache stays over capacity until one
+// is unpinned and the next trim).
+func (c *lru) trim() {
+	for e := c.order.Back(); c.order.Len() > c.cap && e != nil; {
 		old := e.Value.(*live)
 		e = e.Prev()
 		if old.pins == 0 {

@@ -512,6 +512,7 @@ func (p *processor) process(msgs []store.Message, comps []completion, starts []*
 	for _, g := range order {
 		b.step(g)
 	}
+	p.cache.trim() // the batch's instances are pinned
 	// Speculation: activities start before the commit that schedules them
 	// lands (see pending).
 	p.runner.submit(b.tasks...)
@@ -553,6 +554,7 @@ func (p *processor) recover(ctx context.Context) error {
 			p.runner.submit(pending...)
 			n += len(pending)
 		}
+		p.cache.trim()
 	}
 	for name, count := range others {
 		p.notHosted(name, count)
