@@ -45,16 +45,19 @@
 //     cache of instances: an instance evicted and reloaded finds it), and
 //     ends it when the run ends. So the run's attempts and
 //     sub-orchestrations nest under it when one worker process steps the
-//     run from its start to its end. A run that another process started,
-//     or that its worker restarted in the middle of, falls back to the
-//     derived ids of the next item, which this provider does not honour:
-//     its span is emitted at its end with ids of the provider's choosing,
-//     and its attempts' spans point to a parent never exported (they are
-//     in the trace, unnested). A worker that stops drops the spans
-//     of the runs still open, unended (ending one would claim an end the
-//     run has not had, and the worker that ends the run emits its span);
-//     it holds at most 16,384 open (beyond, runs fall back likewise, and
-//     its log says so once).
+//     run from its start to its end. On the embedded engine, a worker
+//     that picks a run up in the middle (after a restart) starts its span
+//     then, with the run's real start: the attempts from then on nest
+//     under it; those of the worker before point to that worker's span of
+//     the run, never exported. On Temporal, a worker that picks a
+//     workflow up after its first task falls back to the derived ids of
+//     the next item, which this provider does not honour: the run's span
+//     is emitted at its end with ids of the provider's choosing, and its
+//     attempts' spans point to a parent never exported. A worker that
+//     stops drops the spans of the runs still open, unended (ending one
+//     would claim an end the run has not had, and the worker that ends
+//     the run emits its span); it holds at most 16,384 open (beyond, runs
+//     fall back likewise, and its log says so once).
 //   - A provider built with sdktrace.WithIDGenerator(IDGenerator{}): a
 //     run's span ids are derived from the run (its instance id and run id,
 //     hashed), so any process that runs one of its attempts, before or
@@ -103,7 +106,8 @@
 //     its tasks stay on that worker (the sticky queue); when they move to
 //     another, that span stays open in the first worker until it stops;
 //   - the embedded engine has one worker per database at a time, so
-//     without IDGenerator only a worker restart mid-run unnests a run;
+//     without IDGenerator only a worker restart mid-run unnests a run's
+//     earlier attempts;
 //   - the pending gauge counts what the worker holds: on the embedded
 //     engine the attempts queued, waiting for a retry or running; on
 //     Temporal the attempts running in this worker (the rest wait on the

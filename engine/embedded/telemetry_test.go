@@ -79,9 +79,10 @@ func runTo[In, Out any](t *testing.T, ctx context.Context, c client.Client, o *o
 
 // A run that outlives its worker has one span, emitted by the second
 // worker with the run's real start. With IDGenerator the attempts of both
-// workers are its children; with a plain provider the first worker's
-// span of the run is dropped at its stop, and the attempts point to the
-// run's derived span id, which that provider does not give its span.
+// workers are its children; with a plain provider the second worker's
+// attempt is (it starts the run's span when it first steps the run), and
+// the first worker's points to that worker's span of the run, dropped at
+// its stop, in the trace that span began.
 func TestTelemetryAcrossWorkers(t *testing.T) {
 	for name, plain := range map[string]bool{"IDGenerator": false, "plain": true} {
 		t.Run(name, func(t *testing.T) {
@@ -116,12 +117,14 @@ func TestTelemetryAcrossWorkers(t *testing.T) {
 			run := env.RunSpan(t, telemetrytest.WaitsBetween, id)
 			require.Len(t, env.Runs(telemetrytest.WaitsBetween, id), 1, "one run span")
 			require.True(t, run.StartTime.Before(started), "the run's span starts with the run, under the first worker")
-			attempts := env.Attempts(telemetrytest.Traced, id)
+			attempts := env.Attempts(telemetrytest.Traced, id) // in the order they ended
 			require.Len(t, attempts, 2)
-			for _, a := range attempts {
-				require.Equal(t, !plain, run.SpanContext.SpanID() == a.Parent.SpanID())
-				require.Equal(t, a.Parent.TraceID(), a.SpanContext.TraceID())
-			}
+			require.Equal(t, !plain, run.SpanContext.SpanID() == attempts[0].Parent.SpanID(), "the first worker's attempt")
+			require.Equal(t, run.SpanContext.SpanID(), attempts[1].Parent.SpanID(), "the second worker's attempt")
+			require.Equal(t, run.SpanContext.TraceID(), attempts[1].SpanContext.TraceID())
+			// A plain provider chose the trace id of each worker's span of
+			// the run (a root).
+			require.Equal(t, !plain, run.SpanContext.TraceID() == attempts[0].SpanContext.TraceID())
 		})
 	}
 }

@@ -551,6 +551,7 @@ func (p *processor) recover(ctx context.Context) error {
 			return fmt.Errorf("embedded: recovery of %q: %w", in.ID, err)
 		}
 		if l != nil {
+			p.beginRun(l)
 			p.runner.submit(pending...)
 			n += len(pending)
 		}

@@ -103,6 +103,7 @@ func (b *batch) step(g *group) {
 		return
 	}
 	res := l.x.Apply(g.events(l, b.now))
+	p.beginRun(l) // before its events: for its attempts and children
 	b.retryState(l, &s, g.comps, res.Done)
 	l.pins++
 	b.pinned = append(b.pinned, l)

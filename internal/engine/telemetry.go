@@ -28,19 +28,21 @@ func runOf(l *live) telemetry.Run {
 		Generation: l.generation, Parent: l.x.Trace().ParentOf()}
 }
 
-// runStarted starts the span of a run that began in this batch, if the
-// worker keeps run spans open (telemetry.T.Live: a failed commit redoes
-// the step, which finds it open), and counts the run once it is
-// committed.
-func (b *batch) runStarted(l *live) {
-	tel := b.p.tel
-	if tel == nil {
-		return
-	}
-	if tel.Live() {
+// beginRun starts the span of l's run if the worker keeps run spans open
+// (telemetry.T.Live) and this worker has not yet: at the run's first step
+// here (its start, or its first after a worker restart; a failed commit
+// redoes a step, which finds it open) and when recovery runs its
+// activities again, before they start, with the run's real start.
+func (p *processor) beginRun(l *live) {
+	if tel := p.tel; tel.Live() && l.x.Info().RunID != "" {
 		tel.RunBegan(runOf(l), l.x.StartedAt())
 	}
-	if !tel.Metrics {
+}
+
+// runStarted counts a run that began in this batch, once it is committed.
+func (b *batch) runStarted(l *live) {
+	tel := b.p.tel
+	if tel == nil || !tel.Metrics {
 		return
 	}
 	name := l.x.Info().Name

@@ -15,14 +15,19 @@ import (
 // Live run spans. A tracer provider that makes its own span ids (one
 // built without IDGenerator: the SDK's default) cannot give a run's span
 // the id its attempts were made children of (RunSpanContext). So, with
-// such a provider, the worker that starts a run starts its span then
-// (RunBegan, with the run's real start), keeps it in T.open, makes it the
-// parent of the run's attempts and sub-orchestrations (RunParent), and
-// ends it with the run (RunEnded). A run whose span this worker does not
-// hold (it restarted mid-run, or another process started the run) falls
-// back to the ids of RunSpanContext: with such a provider its spans do
-// not nest. So spans nest always with IDGenerator, and with another
-// provider while one worker process steps the run from start to end.
+// such a provider, the worker that first steps a run starts its span
+// then (RunBegan, with the run's real start), keeps it in T.open, makes
+// it the parent of the run's attempts and sub-orchestrations (RunParent),
+// and ends it with the run (RunEnded). The engine says when a worker
+// first steps a run: the embedded engine at its first step in the worker
+// (its start, or its first after a restart) and at recovery; Temporal at
+// its first workflow task only (the span context of a workflow's
+// commands is set when its function starts, which later tasks replay).
+// A run whose span this worker does not hold falls back to the ids of
+// RunSpanContext, which such a provider does not honour: its attempts'
+// spans point to a span never exported, and its span is emitted at its
+// end. So spans nest always with IDGenerator, and with another provider
+// when one worker process steps the run from start to end.
 //
 // Memory: T.open exists only when tracing with such a provider. A span
 // leaves it when its run ends in this worker, or when another run of its
