@@ -45,19 +45,20 @@
 //     cache of instances: an instance evicted and reloaded finds it), and
 //     ends it when the run ends. So the run's attempts and
 //     sub-orchestrations nest under it when one worker process steps the
-//     run from its start to its end. On the embedded engine, a worker
-//     that picks a run up in the middle (after a restart) starts its span
-//     then, with the run's real start: the attempts from then on nest
-//     under it; those of the worker before point to that worker's span of
-//     the run, never exported. On Temporal, a worker that picks a
-//     workflow up after its first task falls back to the derived ids of
-//     the next item, which this provider does not honour: the run's span
-//     is emitted at its end with ids of the provider's choosing, and its
-//     attempts' spans point to a parent never exported. A worker that
+//     run from its start to its end. A worker that picks a run up in the
+//     middle (after a restart; on Temporal, when the workflow's tasks move
+//     to it) starts its span then, with the run's real start: the
+//     attempts from then on nest under it; those of the worker before
+//     point to that worker's span of the run, never exported (and, for a
+//     run without a parent, in the trace that span began). A worker that
 //     stops drops the spans of the runs still open, unended (ending one
 //     would claim an end the run has not had, and the worker that ends
-//     the run emits its span); it holds at most 16,384 open (beyond, runs
-//     fall back likewise, and its log says so once).
+//     the run emits its span). It holds at most 16,384 open; beyond, and
+//     for a run that ends in a worker that never stepped it, the run
+//     falls back to the derived ids of the next item, which this provider
+//     does not honour: its span is emitted at its end with ids of the
+//     provider's choosing, and its attempts' spans point to a parent never
+//     exported (the log says so once when the bound is reached).
 //   - A provider built with sdktrace.WithIDGenerator(IDGenerator{}): a
 //     run's span ids are derived from the run (its instance id and run id,
 //     hashed), so any process that runs one of its attempts, before or
@@ -102,9 +103,10 @@
 //     workflow's last task, from the workflow's start time to that task's
 //     time (workflow.Now); a task retried after a worker crash may emit
 //     it twice. Without IDGenerator, the worker that runs the workflow's
-//     first task starts it (not on replay) and the run's spans nest while
-//     its tasks stay on that worker (the sticky queue); when they move to
-//     another, that span stays open in the first worker until it stops;
+//     first task starts it (not on replay), and another worker that the
+//     workflow's tasks move to starts its own at its first new command;
+//     the first worker's stays open until it stops, or until it holds the
+//     workflow's next run;
 //   - the embedded engine has one worker per database at a time, so
 //     without IDGenerator only a worker restart mid-run unnests a run's
 //     earlier attempts;

@@ -139,7 +139,8 @@
 // A worker with worker.Options.TracerProvider emits the embedded engine's
 // spans: one per workflow run ("orchestration NAME", ended by the worker
 // that runs its last workflow task, not on replay; without
-// telemetry.IDGenerator, started by the one that runs its first) and one per
+// telemetry.IDGenerator, started by the one that runs its first, or by a
+// worker the workflow moves to at its first new command) and one per
 // activity attempt ("activity NAME"). The engine's clients carry the W3C
 // traceparent in a Temporal header ("cloudbutton-traceparent", a context
 // propagator): from a traced ctx that starts a workflow, and from a run

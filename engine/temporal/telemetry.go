@@ -38,7 +38,8 @@ import (
 const traceHeader = "cloudbutton-traceparent"
 
 // parentKey holds the traceparent of a workflow's header; runSpanKey the
-// traceparent its activities and child workflows get.
+// traceparent its activities and child workflows get, or the *runTrace
+// that makes it (when the worker keeps run spans open).
 type (
 	parentKey  struct{}
 	runSpanKey struct{}
@@ -90,7 +91,13 @@ func (tracePropagator) Extract(ctx context.Context, r workflow.HeaderReader) (co
 // InjectFromWorkflow writes the run's span for its activities and child
 // workflows.
 func (tracePropagator) InjectFromWorkflow(ctx workflow.Context, w workflow.HeaderWriter) error {
-	tp, _ := ctx.Value(runSpanKey{}).(string)
+	var tp string
+	switch v := ctx.Value(runSpanKey{}).(type) {
+	case string:
+		tp = v
+	case *runTrace:
+		tp = v.parent(ctx)
+	}
 	if tp == "" {
 		return nil
 	}
@@ -119,13 +126,15 @@ func propagators() []workflow.ContextPropagator {
 type runTrace struct {
 	tel *telemetry.T
 	run telemetry.Run
+	// ended: the run's span ended; a later command does not begin it
+	// again.
+	ended bool
 }
 
 // traceRun starts the tracing of the run of wctx: it counts the run and
 // starts its live span (once, not on replay) and, when tracing, returns
 // wctx carrying the run's span context for its activities and children
-// (telemetry.T.RunParent: in the headers of their commands, which replay
-// does not compare).
+// (in the headers of their commands).
 func (rt *runtime) traceRun(wctx workflow.Context, st *wfState) (workflow.Context, *runTrace) {
 	if rt.tel == nil {
 		return wctx, nil
@@ -136,23 +145,46 @@ func (rt *runtime) traceRun(wctx workflow.Context, st *wfState) (workflow.Contex
 	if !workflow.IsReplaying(wctx) {
 		rt.tel.RunStarted(context.Background(), st.info.Name)
 	}
-	if rt.tel.Tracing {
-		if rt.tel.Live() && !workflow.IsReplaying(wctx) {
-			// The run's first workflow task (what precedes this in the
-			// function is replayed on later ones): its span starts, outside
-			// history, and stays in rt.tel, which outlives the workflow's
-			// eviction from the worker's cache.
-			rt.tel.RunBegan(r.run, workflow.GetInfo(wctx).WorkflowStartTime)
-		}
-		wctx = workflow.WithValue(wctx, runSpanKey{}, telemetry.FormatParent(rt.tel.RunParent(r.run)))
+	switch {
+	case rt.tel.Live():
+		// The run's first workflow task (what precedes this in the
+		// function is replayed on later ones) starts its span; so does a
+		// worker that picks the run up later, at its first command
+		// (parent).
+		r.begin(wctx)
+		wctx = workflow.WithValue(wctx, runSpanKey{}, r)
+	case rt.tel.Tracing:
+		wctx = workflow.WithValue(wctx, runSpanKey{}, telemetry.FormatParent(r.run.SpanContext()))
 	}
 	return wctx, r
 }
 
-// ended ends the run's span (not on replay: by the worker that runs the
+// begin starts the run's live span, unless replaying (a side effect
+// outside history) or open already: it stays in r.tel, which outlives the
+// workflow's eviction from the worker's cache.
+func (r *runTrace) begin(wctx workflow.Context) {
+	if !r.ended && !workflow.IsReplaying(wctx) {
+		r.tel.RunBegan(r.run, workflow.GetInfo(wctx).WorkflowStartTime)
+	}
+}
+
+// parent is the traceparent of a command of the run (an activity, a
+// child workflow) when the worker keeps run spans open: its live span's,
+// begun if this worker had not yet (it picked the run up mid-way).
+// Replayed commands are not sent and their headers not compared.
+func (r *runTrace) parent(wctx workflow.Context) string {
+	r.begin(wctx)
+	return telemetry.FormatParent(r.tel.RunParent(r.run))
+}
+
+// end ends the run's span (not on replay: by the worker that runs the
 // run's last task).
-func (r *runTrace) ended(wctx workflow.Context, outcome telemetry.Outcome, f *core.Failure) {
-	if r == nil || workflow.IsReplaying(wctx) {
+func (r *runTrace) end(wctx workflow.Context, outcome telemetry.Outcome, f *core.Failure) {
+	if r == nil {
+		return
+	}
+	r.ended = true
+	if workflow.IsReplaying(wctx) {
 		return
 	}
 	r.tel.RunEnded(context.Background(), r.run, workflow.GetInfo(wctx).WorkflowStartTime, workflow.Now(wctx), outcome, f)

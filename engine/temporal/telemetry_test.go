@@ -123,3 +123,43 @@ func TestTelemetryEvicted(t *testing.T) {
 		})
 	}
 }
+
+// A run that outlives its worker: the second worker, which picks the run
+// up after replaying it, starts the run's span at its first command (with
+// a plain provider; with IDGenerator the derived ids serve both), so its
+// attempt nests under the run's one span, emitted with the run's start.
+func TestTelemetryAcrossWorkers(t *testing.T) {
+	for name, plain := range map[string]bool{"IDGenerator": false, "plain": true} {
+		t.Run(name, func(t *testing.T) {
+			env := telemetrytest.New(t)
+			if plain {
+				env = telemetrytest.NewPlain(t)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			eng := openEngine(t, temporal.Options{})
+			first := worker.New(eng, env.Options(worker.Options{Logger: quietLogger()}))
+			telemetrytest.Register(first)
+			require.NoError(t, first.Start(ctx))
+			id, err := client.Start(ctx, eng, telemetrytest.WaitsBetween, struct{}{})
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return len(env.Attempts(telemetrytest.Traced, id)) == 1 },
+				30*time.Second, 5*time.Millisecond)
+			stopWorker(t, first)
+			started := time.Now()
+
+			startWorkerWith(t, eng, env.Options(worker.Options{}), telemetrytest.Register)
+			require.NoError(t, client.RaiseEvent(ctx, eng, id, "go", struct{}{}))
+			_, err = eng.Wait(ctx, id)
+			require.NoError(t, err)
+			run := env.RunSpan(t, telemetrytest.WaitsBetween, id)
+			require.Len(t, env.Runs(telemetrytest.WaitsBetween, id), 1, "one run span")
+			require.True(t, run.StartTime.Before(started), "the run's span starts with the run")
+			attempts := env.Attempts(telemetrytest.Traced, id) // in the order they ended
+			require.Len(t, attempts, 2)
+			require.Equal(t, !plain, run.SpanContext.SpanID() == attempts[0].Parent.SpanID(), "the first worker's attempt")
+			require.Equal(t, run.SpanContext.SpanID(), attempts[1].Parent.SpanID(), "the second worker's attempt")
+			require.Equal(t, run.SpanContext.TraceID(), attempts[1].SpanContext.TraceID())
+		})
+	}
+}

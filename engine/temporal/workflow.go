@@ -91,10 +91,10 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 		}
 		switch {
 		case st.fatal != nil:
-			tr.ended(wctx, telemetry.Failed, st.fatal)
+			tr.end(wctx, telemetry.Failed, st.fatal)
 			return nil, applicationError(st.fatal, true)
 		case st.canceled():
-			tr.ended(wctx, telemetry.Terminated, &core.Failure{Type: core.FailureCanceled, Message: "terminated: " + wctx.Err().Error()})
+			tr.end(wctx, telemetry.Terminated, &core.Failure{Type: core.FailureCanceled, Message: "terminated: " + wctx.Err().Error()})
 			return nil, wctx.Err()
 		}
 		if can != nil {
@@ -102,15 +102,15 @@ func (rt *runtime) orchestrationWorkflow(def core.OrchestratorDef) func(workflow
 			if can.KeepEvents {
 				next.Events = st.unconsumedEvents()
 			}
-			tr.ended(wctx, telemetry.ContinuedAsNew, nil)
+			tr.end(wctx, telemetry.ContinuedAsNew, nil)
 			return nil, workflow.NewContinueAsNewError(tr.nextRun(wctx), st.info.Name, can.Input, next)
 		}
 		if runErr != nil {
 			f := failerr.From(runErr)
-			tr.ended(wctx, telemetry.Failed, f)
+			tr.end(wctx, telemetry.Failed, f)
 			return nil, applicationError(f, true)
 		}
-		tr.ended(wctx, telemetry.Completed, nil)
+		tr.end(wctx, telemetry.Completed, nil)
 		return out, nil
 	}
 }

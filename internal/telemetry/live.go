@@ -21,19 +21,19 @@ import (
 // and ends it with the run (RunEnded). The engine says when a worker
 // first steps a run: the embedded engine at its first step in the worker
 // (its start, or its first after a restart) and at recovery; Temporal at
-// its first workflow task only (the span context of a workflow's
-// commands is set when its function starts, which later tasks replay).
-// A run whose span this worker does not hold falls back to the ids of
-// RunSpanContext, which such a provider does not honour: its attempts'
-// spans point to a span never exported, and its span is emitted at its
-// end. So spans nest always with IDGenerator, and with another provider
-// when one worker process steps the run from start to end.
+// its first workflow task, and at the first new command of a worker the
+// workflow moved to. A run whose span this worker does not hold falls
+// back to the ids of RunSpanContext, which such a provider does not
+// honour: its attempts' spans point to a span never exported, and its
+// span is emitted at its end. So spans nest always with IDGenerator, and
+// with another provider when one worker process steps the run from start
+// to end (from when it picked the run up, otherwise).
 //
 // Memory: T.open exists only when tracing with such a provider. A span
 // leaves it when its run ends in this worker, or when another run of its
-// instance begins (a start that replaces the instance); runs that never
-// end here (they moved to another process, or a Temporal server ended
-// them without a workflow task) stay until Close, and at most maxLive
+// instance begins (a start that replaces the instance, the next run on
+// Temporal); runs that never end here (they moved to another process, or
+// a Temporal server ended them without a workflow task) stay until Close, and at most maxLive
 // spans are held: runs beyond fall back, warned about once. Close (at the
 // worker's stop) drops the open spans without ending them: ending one
 // would export a run span with a false end and no outcome, and a second
