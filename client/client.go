@@ -1,9 +1,10 @@
 // Package client starts, observes and controls orchestrations on any
 // engine: start, wait, status, list, raise event, terminate, suspend,
-// resume, purge and history export. Application code picks an engine by
-// configuration only; the Client interface is the same on all. Cron and
-// interval schedules that start orchestrations are an upgrade of Client
-// that both engines implement: see SchedulesOf and CreateSchedule.
+// resume, purge, history export, queries and updates. Application code
+// picks an engine by configuration only; the Client interface is the same
+// on all. Cron and interval schedules that start orchestrations are an
+// upgrade of Client that both engines implement: see SchedulesOf and
+// CreateSchedule.
 package client
 
 import (
@@ -153,6 +154,14 @@ type Client interface {
 	// ErrNotFound for an unknown id. What an engine knows of each
 	// attempt is in its documentation (see ActivityAttempt).
 	ActivityAttempts(ctx context.Context, instanceID string) ([]ActivityAttempt, error)
+	// QueryRaw calls the query handler name of a running instance with
+	// an encoded argument and returns the encoded result. Prefer the
+	// typed Query.
+	QueryRaw(ctx context.Context, instanceID, name string, arg []byte) ([]byte, error)
+	// UpdateRaw sends the update name with an encoded argument and
+	// returns the handler's encoded result once it is recorded. Prefer
+	// the typed Update.
+	UpdateRaw(ctx context.Context, instanceID, name string, arg []byte) ([]byte, error)
 	// Codec is the payload codec of the engine.
 	Codec() codec.Codec
 }

@@ -167,3 +167,16 @@ func (e *Engine) ExportHistory(ctx context.Context, id string, w io.Writer) erro
 func (e *Engine) ActivityAttempts(ctx context.Context, id string) ([]client.ActivityAttempt, error) {
 	return e.e.ActivityAttempts(ctx, id)
 }
+
+// QueryRaw implements client.Client: the worker answers from the live
+// instance, so a client needs the worker's process (else an error
+// matching client.ErrNotRunning says so).
+func (e *Engine) QueryRaw(ctx context.Context, id, name string, arg []byte) ([]byte, error) {
+	return e.e.QueryRaw(ctx, id, name, arg)
+}
+
+// UpdateRaw implements client.Client: like QueryRaw, it needs the
+// worker's process.
+func (e *Engine) UpdateRaw(ctx context.Context, id, name string, arg []byte) ([]byte, error) {
+	return e.e.UpdateRaw(ctx, id, name, arg)
+}

@@ -177,6 +177,12 @@ type Context interface {
 	GetVersion(changeID string, minSupported, maxSupported int) int
 	NewUUID() string
 	SetCustomStatus(data []byte)
+	// SetQueryHandler registers (or, with nil, removes) the query handler
+	// of that name.
+	SetQueryHandler(name string, h QueryHandler)
+	// SetUpdateHandler registers (or, with a nil Handle, removes) the
+	// update handler of that name.
+	SetUpdateHandler(name string, h UpdateHandler)
 
 	// Go starts fn as a new coroutine of the orchestration.
 	Go(fn func(Context))

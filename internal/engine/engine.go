@@ -60,7 +60,10 @@ type Engine struct {
 	proc     *processor
 	sched    *scheduler // the running worker's (scheduler.go)
 	watchers map[string][]chan struct{}
-	closed   bool
+	// updates are the updates clients of this process wait for, by
+	// update id (see handlers.go).
+	updates map[string]*updateWaiter
+	closed  bool
 	// stopWorker stops the running worker and releases its lock.
 	stopWorker func(context.Context) error
 }
@@ -205,6 +208,7 @@ func (e *Engine) watch(id string) (<-chan struct{}, func()) {
 }
 
 func (e *Engine) notifyDone(ids []string) {
+	e.endUpdates(ids)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.sched != nil {

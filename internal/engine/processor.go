@@ -156,6 +156,7 @@ type processor struct {
 	warnedNames sync.Map
 
 	startCh chan *startRequest
+	queryCh chan *queryRequest
 	acc     *pending // applied, waiting for the committer
 	// pollAfterCommit defers a poll of the inbox until the batch being
 	// committed has been acted on.
@@ -199,6 +200,7 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 
 		commitReq:  make(chan *pending, 1),
 		startCh:    make(chan *startRequest, 1024),
+		queryCh:    make(chan *queryRequest),
 		commitDone: make(chan error, 1),
 		ctx:        context.WithoutCancel(ctx),
 	}
@@ -292,6 +294,9 @@ func (p *processor) run() {
 			comps = append(comps, c)
 		case r := <-p.startCh:
 			starts = append(starts, r)
+		case r := <-p.queryCh:
+			p.query(r)
+			tokens = 1
 		case err := <-p.commitDone:
 			p.committed(err)
 			tokens = 1 // the commit, done once its effects (timers) are set

@@ -104,6 +104,7 @@ func (b *batch) step(g *group) {
 	}
 	res := l.x.Apply(g.events(l, b.now))
 	p.beginRun(l) // before its events: for its attempts and children
+	b.updatesOfStep(g.id, &res)
 	b.retryState(l, &s, g.comps, res.Done)
 	l.pins++
 	b.pinned = append(b.pinned, l)
@@ -262,6 +263,7 @@ func (g *group) starts() bool {
 // not exist or has ended: clients refuse those, so these raced with the
 // end of the run.
 func (b *batch) dropped(g *group) {
+	b.droppedUpdates(g)
 	for _, m := range g.msgs {
 		if m.Event.Type == replay.EventRaised {
 			b.p.log.Warn("embedded: an event arrived after its instance ended; it is dropped",
@@ -305,6 +307,8 @@ func (b *batch) interpret(l *live, s *store.Step, u *store.Update, ev *replay.Ev
 	case replay.OrchestrationCompleted, replay.OrchestrationFailed, replay.OrchestrationTerminated:
 		b.end(l, s, u, ev)
 		b.runEnded(l, ev, u.Failure)
+	case replay.UpdateCompleted:
+		b.updateCompleted(l.id, ev)
 	case replay.OrchestrationContinuedAsNew:
 		b.runEnded(l, ev, nil)
 		b.continueAsNew(l, s, u, ev, unapplied)

@@ -23,15 +23,18 @@ type coreCtx struct {
 
 var _ core.Context = (*coreCtx)(nil)
 
-func (c *coreCtx) Info() core.Info          { return c.x.info }
-func (c *coreCtx) Codec() codec.Codec       { return c.x.opts.Codec }
-func (c *coreCtx) Limits() codec.Limits     { return c.x.opts.Limits }
-func (c *coreCtx) Now() time.Time           { return c.x.now }
-func (c *coreCtx) IsReplaying() bool        { return c.x.replaying }
-func (c *coreCtx) Logger() *slog.Logger     { return c.x.log }
-func (c *coreCtx) Canceled() bool           { return c.x.canceled }
-func (c *coreCtx) Cancelable() bool         { return c.cancelable }
-func (c *coreCtx) SetCustomStatus(b []byte) { c.x.customStatus, c.x.statusChanged = b, true }
+func (c *coreCtx) Info() core.Info      { return c.x.info }
+func (c *coreCtx) Codec() codec.Codec   { return c.x.opts.Codec }
+func (c *coreCtx) Limits() codec.Limits { return c.x.opts.Limits }
+func (c *coreCtx) Now() time.Time       { return c.x.now }
+func (c *coreCtx) IsReplaying() bool    { return c.x.replaying }
+func (c *coreCtx) Logger() *slog.Logger { return c.x.log }
+func (c *coreCtx) Canceled() bool       { return c.x.canceled }
+func (c *coreCtx) Cancelable() bool     { return c.cancelable }
+func (c *coreCtx) SetCustomStatus(b []byte) {
+	c.x.readOnly("set the custom status")
+	c.x.customStatus, c.x.statusChanged = b, true
+}
 
 func (c *coreCtx) WithoutCancel() core.Context {
 	cp := *c
@@ -63,6 +66,7 @@ func (c *coreCtx) NewTimer(d time.Duration) core.Future {
 }
 
 func (c *coreCtx) WaitEvent(name string, timeout time.Duration) core.Future {
+	c.x.readOnly("wait for an event")
 	q := c.x.queue(name)
 	if payload, ok := q.pop(); ok {
 		return &promise{ready: true, data: payload}
@@ -115,6 +119,7 @@ func safeCall(fn func() ([]byte, error)) (data []byte, err error) {
 
 func (c *coreCtx) GetVersion(changeID string, minSupported, maxSupported int) int {
 	x := c.x
+	x.readOnly("mark a version")
 	v, ok := x.versions[changeID]
 	if !ok {
 		if rv, rok := x.recordedVersions[changeID]; rok {
@@ -139,6 +144,7 @@ func (c *coreCtx) GetVersion(changeID string, minSupported, maxSupported int) in
 // generation and a counter: deterministic, unique per call.
 func (c *coreCtx) NewUUID() string {
 	x := c.x
+	x.readOnly("draw a UUID")
 	x.uuids++
 	h := sha1.Sum(fmt.Appendf(nil, "%s/%d/%d", x.info.InstanceID, x.info.Generation, x.uuids))
 	h[6] = (h[6] & 0x0f) | 0x50
@@ -147,6 +153,7 @@ func (c *coreCtx) NewUUID() string {
 }
 
 func (c *coreCtx) Go(fn func(core.Context)) {
+	c.x.readOnly("start a coroutine")
 	co := c.x.sched.spawn(nil)
 	child := &coreCtx{x: c.x, co: co, cancelable: c.cancelable}
 	co.fn = func() { fn(child) }
@@ -155,6 +162,7 @@ func (c *coreCtx) Go(fn func(core.Context)) {
 func (c *coreCtx) NewPromise() core.Promise { return &promise{} }
 
 func (c *coreCtx) Wait(ws ...core.Waitable) (int, error) {
+	c.x.readOnly("wait")
 	i := c.x.sched.wait(c.co, ws, c.cancelable, func() bool { return c.x.canceled })
 	if i < 0 {
 		return -1, core.ErrCanceled

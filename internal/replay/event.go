@@ -30,6 +30,9 @@ const (
 	SubOrchestrationCompleted EventType = "SubOrchestrationCompleted"
 	SubOrchestrationFailed    EventType = "SubOrchestrationFailed"
 	TerminationRequested      EventType = "TerminationRequested"
+	// UpdateAccepted is an update request that passed its validator: the
+	// handler runs from here, as a coroutine of the orchestration.
+	UpdateAccepted EventType = "UpdateAccepted"
 	// outgoing
 	ActivityScheduled           EventType = "ActivityScheduled"
 	TimerCreated                EventType = "TimerCreated"
@@ -40,6 +43,9 @@ const (
 	OrchestrationFailed         EventType = "OrchestrationFailed"
 	OrchestrationContinuedAsNew EventType = "OrchestrationContinuedAsNew"
 	OrchestrationTerminated     EventType = "OrchestrationTerminated"
+	// UpdateCompleted is the result (Payload) or failure of an accepted
+	// update, with its UpdateID.
+	UpdateCompleted EventType = "UpdateCompleted"
 )
 
 // Incoming reports whether t is delivered to the orchestrator rather than
@@ -47,7 +53,7 @@ const (
 func (t EventType) Incoming() bool {
 	switch t {
 	case OrchestrationStarted, ActivityCompleted, ActivityFailed, TimerFired, EventRaised,
-		SubOrchestrationCompleted, SubOrchestrationFailed, TerminationRequested:
+		SubOrchestrationCompleted, SubOrchestrationFailed, TerminationRequested, UpdateAccepted:
 		return true
 	}
 	return false
@@ -106,6 +112,9 @@ type Event struct {
 	Attempts *AttemptLog `json:"attempts,omitempty"`
 	// Version is the version recorded by VersionMarked.
 	Version int `json:"version,omitempty"`
+	// UpdateID identifies an update request (UpdateAccepted,
+	// UpdateCompleted); the caller waits for the completion of that id.
+	UpdateID string `json:"updateId,omitempty"`
 	// Carried are events carried over by continue-as-new.
 	Carried []Event `json:"carried,omitempty"`
 }

@@ -44,6 +44,9 @@ type StepResult struct {
 	// Unapplied are incoming events that came after the run ended; an
 	// engine carries them over to the next run after continue-as-new.
 	Unapplied []Event
+	// Rejected are the UpdateAccepted events of the step that were
+	// refused (no handler, or the validator said no): not in Events.
+	Rejected []Rejection
 }
 
 // Instance is a live orchestration run: its coroutines, pending futures
@@ -79,6 +82,8 @@ type Instance struct {
 
 	customStatus  []byte
 	statusChanged bool
+
+	handlers // queries and updates
 
 	out      []Event
 	done     bool
@@ -214,8 +219,8 @@ func (x *Instance) Apply(events []Event) StepResult {
 		}
 		x.deliver(&e)
 	}
-	res := StepResult{Events: x.out, Done: x.done, CustomStatus: x.customStatus, CustomStatusChanged: x.statusChanged, Unapplied: unapplied}
-	x.out, x.statusChanged = nil, false
+	res := StepResult{Events: x.out, Done: x.done, CustomStatus: x.customStatus, CustomStatusChanged: x.statusChanged, Unapplied: unapplied, Rejected: x.rejected}
+	x.out, x.statusChanged, x.rejected = nil, false, nil
 	return res
 }
 
@@ -274,6 +279,10 @@ func (x *Instance) deliver(e *Event) {
 				f = &core.Failure{Type: core.FailureError, Message: "failed without a reason"}
 			}
 			p.resolve(nil, f)
+		}
+	case UpdateAccepted:
+		if !x.acceptUpdate(e) {
+			return // refused: no trace in history
 		}
 	case EventRaised, TerminationRequested:
 		if e.Type == TerminationRequested && x.canceled {
@@ -335,6 +344,7 @@ func (x *Instance) record(e *Event) {
 // coroutine); live, it returns nil and the caller records the event with
 // issue.
 func (x *Instance) action(typ EventType, name string) (seq int64, rec *Event) {
+	x.readOnly("schedule work (" + string(typ) + ")")
 	x.seq++
 	if !x.replaying {
 		return x.seq, nil
