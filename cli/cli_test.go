@@ -99,6 +99,11 @@ func TestCLIEndToEnd(t *testing.T) {
 		{"event for a finished instance", []string{"--db", db, "raise", "f1", "go"}, ExitError, "is Completed"},
 		{"missing database", []string{"--db", filepath.Join(t.TempDir(), "typo.db"), "list"}, ExitError, "typo.db"},
 		{"failed orchestration", []string{"--db", db, "start", "bench.fanout", `"not a number"`, "--wait", "--timeout", "1m"}, ExitFailed, "DecodeError"},
+		{"query an unknown instance", []string{"--db", db, "query", "nope", "value"}, ExitNotFound, `instance not found: "nope"`},
+		{"update with bad JSON", []string{"--db", db, "update", "f1", "add", "{oops"}, ExitUsage, "not valid JSON"},
+		{"update a finished instance", []string{"--db", db, "update", "f1", "add", "1"}, ExitError, `update "add" of instance "f1": the instance is Completed`},
+		{"query outside the worker's process", []string{"--db", db, "query", "waits", "value"}, ExitError, "no worker runs in this one"},
+		{"update outside the worker's process", []string{"--db", db, "update", "waits", "add", "1"}, ExitError, "no worker runs in this one"},
 		{"purge a running instance", []string{"--db", db, "purge", "f1"}, ExitOK, ""},
 	}
 	for _, tt := range tests {
