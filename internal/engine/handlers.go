@@ -47,6 +47,15 @@ type queryRequest struct {
 type updateWaiter struct {
 	instanceID, name string
 	reply            chan handlerReply
+	answered         func() // nil: none (see SendUpdate)
+}
+
+// answer hands rep over.
+func (w *updateWaiter) answer(rep handlerReply) {
+	if w.answered != nil {
+		w.answered()
+	}
+	w.reply <- rep
 }
 
 // worker returns the processor of this process, nil if none runs.
@@ -131,37 +140,56 @@ func (p *processor) query(r *queryRequest) {
 
 // UpdateRaw implements client.Client.
 func (e *Engine) UpdateRaw(ctx context.Context, id, name string, arg []byte) ([]byte, error) {
+	wait, err := e.SendUpdate(ctx, id, name, arg, nil)
+	if err != nil {
+		return nil, err
+	}
+	return wait(ctx)
+}
+
+// SendUpdate sends the update name with arg to instance id and returns
+// the function that waits for its answer (UpdateRaw is the two in one);
+// the test harness sends from its clock's callbacks and waits elsewhere.
+// The answer is kept until wait takes it; a wait that ends with its ctx
+// gives the answer up. answered, if not nil, is called when the answer
+// is handed over, on the worker's goroutine, before the work that
+// produced it counts as done (the harness's clock waits for its waiter).
+func (e *Engine) SendUpdate(ctx context.Context, id, name string, arg []byte, answered func()) (wait func(context.Context) ([]byte, error), err error) {
 	p, err := e.checkHandlerRequest(ctx, "update", id, name, arg)
 	if err != nil {
 		return nil, err
 	}
 	uid := newID()
-	w := &updateWaiter{instanceID: id, name: name, reply: make(chan handlerReply, 1)}
+	w := &updateWaiter{instanceID: id, name: name, reply: make(chan handlerReply, 1), answered: answered}
 	e.mu.Lock()
 	if e.updates == nil {
 		e.updates = map[string]*updateWaiter{}
 	}
 	e.updates[uid] = w
 	e.mu.Unlock()
-	defer func() {
+	forget := func() {
 		e.mu.Lock()
 		delete(e.updates, uid)
 		e.mu.Unlock()
-	}()
+	}
 	if err := e.send(ctx, id, replay.Event{Type: replay.UpdateAccepted, Name: name, UpdateID: uid, Payload: arg}); err != nil {
+		forget()
 		if errors.Is(err, client.ErrNotRunning) {
 			return nil, handlerr.New(client.ErrNotRunning, id, "update", name, err.Error())
 		}
 		return nil, err
 	}
-	select {
-	case rep := <-w.reply:
-		return rep.data, rep.err
-	case <-p.exited:
-		return nil, fmt.Errorf("embedded: update %q of instance %q: the worker stopped before it was answered (it may still be applied)", name, id)
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return func(ctx context.Context) ([]byte, error) {
+		defer forget()
+		select {
+		case rep := <-w.reply:
+			return rep.data, rep.err
+		case <-p.exited:
+			return nil, fmt.Errorf("embedded: update %q of instance %q: the worker stopped before it was answered (it may still be applied)", name, id)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}, nil
 }
 
 // answerUpdate hands the answer of update uid to its waiter, if it is in
@@ -172,7 +200,7 @@ func (e *Engine) answerUpdate(uid string, rep handlerReply) {
 	delete(e.updates, uid)
 	e.mu.Unlock()
 	if w != nil {
-		w.reply <- rep
+		w.answer(rep)
 	}
 }
 
@@ -190,7 +218,7 @@ func (e *Engine) endUpdates(ids []string) {
 	}
 	for uid, w := range e.updates {
 		if ended[w.instanceID] {
-			w.reply <- handlerReply{err: handlerr.New(client.ErrNotRunning, w.instanceID, "update", w.name, "the instance ended before the update's handler returned")}
+			w.answer(handlerReply{err: handlerr.New(client.ErrNotRunning, w.instanceID, "update", w.name, "the instance ended before the update's handler returned")})
 			delete(e.updates, uid)
 		}
 	}

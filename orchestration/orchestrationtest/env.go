@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,12 @@ type Env struct {
 	// pendingEvents were raised before the root instance existed.
 	pendingEvents []pendingEvent
 	logger        *slog.Logger
+	// handlers are the answers of updates (UpdateAfter) still to hand
+	// over; Run waits for them.
+	handlers sync.WaitGroup
+	// answering counts the update answers handed over whose callback has
+	// not returned: the clock waits for them.
+	answering atomic.Int64
 }
 
 type pendingEvent struct {

@@ -46,6 +46,8 @@ const (
 	OrchestrationFailed         = EventType(replay.OrchestrationFailed)
 	OrchestrationContinuedAsNew = EventType(replay.OrchestrationContinuedAsNew)
 	OrchestrationTerminated     = EventType(replay.OrchestrationTerminated)
+	UpdateAccepted              = EventType(replay.UpdateAccepted)
+	UpdateCompleted             = EventType(replay.UpdateCompleted)
 )
 
 // Event is one history event, for assertions.

@@ -105,6 +105,7 @@ func (e *Env) runRaw(name string, input []byte) (*client.Status, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.handlers.Wait() // the ended instance answered every update
 	e.replayCheck()
 	return st, nil
 }
@@ -115,7 +116,7 @@ func (e *Env) runRaw(name string, input []byte) (*client.Status, error) {
 // waits on its context (for its deadline or cancellation).
 func (e *Env) drive(ctx context.Context) (*client.Status, error) {
 	for advances := 0; ; {
-		quiet := onlyTimeIsLeft(e.eng, e.clock)
+		quiet := onlyTimeIsLeft(e.eng, e.clock) && e.answering.Load() == 0
 		// Read after: a quiet engine has committed all it did.
 		st, err := e.eng.Status(ctx, e.root)
 		if err != nil {
