@@ -183,3 +183,58 @@ func testUpdateAwaitsActivity(t *testing.T, e Engine) {
 	assert.Equal(t, 13, got)
 	assert.Equal(t, 13, stopCounter(ctx, t, c, id))
 }
+
+func registerCounter(w *worker.Worker) {
+	w.RegisterOrchestrators(counterOrch)
+	w.RegisterActivities(double)
+}
+
+// testUpdatesReplay restarts the worker under an instance that took
+// updates: the new worker rebuilds it from history, updates included,
+// and answers from the same state.
+func testUpdatesReplay(t *testing.T, e Engine) {
+	r := redeployer(t, e)
+	ctx, c, id := startCounter(t, e, 5)
+	for _, u := range []struct {
+		name string
+		arg  int
+	}{{"add", 2}, {"add-double", 3}, {"add", 1}} {
+		_, err := client.Update[int](ctx, c, id, u.name, u.arg)
+		require.NoError(t, err)
+	}
+	r.Restart(t, c, registerCounter)
+	eventually(t, "the restarted worker answers queries", func() bool {
+		v, err := client.Query[int](ctx, c, id, "value", struct{}{})
+		return err == nil && v == 14
+	})
+	got, err := client.Update[int](ctx, c, id, "add", 1)
+	require.NoError(t, err)
+	assert.Equal(t, 15, got)
+	assert.Equal(t, 15, stopCounter(ctx, t, c, id))
+}
+
+// testConcurrentUpdates sends updates from several goroutines at once:
+// each is answered with its own result, and none is lost.
+func testConcurrentUpdates(t *testing.T, e Engine) {
+	ctx, c, id := startCounter(t, e, 0)
+	const n = 10
+	results := make(chan int, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			v, err := client.Update[int](ctx, c, id, "add", 1)
+			results <- v
+			errs <- err
+		}()
+	}
+	seen := map[int]bool{}
+	for range n {
+		require.NoError(t, <-errs)
+		seen[<-results] = true
+	}
+	assert.Len(t, seen, n, "every update saw its own count (1 to n)")
+	accepted, completed := updateEvents(exportHistory(ctx, t, c, id))
+	assert.Equal(t, n, accepted)
+	assert.Equal(t, n, completed)
+	assert.Equal(t, n, stopCounter(ctx, t, c, id))
+}

@@ -84,6 +84,8 @@ func Run(t *testing.T, e Engine) {
 		{"ValidatorPanics", testValidatorPanics},
 		{"UpdateBadTargets", testUpdateBadTargets},
 		{"UpdateAwaitsActivity", testUpdateAwaitsActivity},
+		{"UpdatesReplay", testUpdatesReplay},
+		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"Panics", testPanics},
 		{"PayloadErrors", testPayloadErrors},
 		{"UnknownActivity", testUnknownActivity},
