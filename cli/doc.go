@@ -1,6 +1,6 @@
 // Package cli is the CloudButton command line as a library: Main turns a
 // program's own main into the full CLI (start, status, list, wait,
-// history, raise, terminate, suspend, resume, purge, replay, worker,
+// history, raise, query, update, terminate, suspend, resume, purge, replay, worker,
 // functions serve, functions deploy, bench, soak) hosting that program's
 // orchestrators and activities.
 //

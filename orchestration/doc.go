@@ -40,6 +40,19 @@
 //
 //	orchestration.Call("charge"): WithStartToCloseTimeout(-1s): negative
 //
+// # Queries and updates
+//
+// HandleQuery and HandleUpdate register typed handlers that clients call
+// (client.Query, client.Update). A query reads the orchestration's
+// current state and records nothing. An update passes its validator
+// (WithValidator), is recorded in history, runs as a coroutine of the
+// orchestration, and returns its result; a refused one leaves no trace.
+// Query handlers and validators are read-only: scheduling work, waiting
+// or changing state from them is an error to the caller, never a failure
+// of the orchestration. UpdateOption is typed by the update's argument,
+// so a validator of the wrong type does not compile; it follows the
+// module's one option idiom (a func type over unexported settings).
+//
 // # Determinism
 //
 // An orchestration's state is its history: every step it took is recorded,

@@ -70,6 +70,11 @@
 // resolved, and a file with several hard links is refused (SQLite keeps
 // the write-ahead log beside the name it was opened by).
 //
+// Queries and updates (client.Query, client.Update) are answered from the
+// live instance by the worker, so they need the worker's process: from
+// another process they are an error that says so and matches
+// client.ErrNotRunning.
+//
 // # Schedules
 //
 // The engine implements client.Schedules (cron and interval schedules,

@@ -21,7 +21,11 @@
 // (our DefaultVersion 0 is Temporal's -1), SideEffect SideEffect, Now
 // workflow.Now, NewUUID a UUID derived from the run id, the custom status
 // the "custom-status" query (raw codec bytes, for the Temporal CLI), the
-// logger a replay-safe slog.Logger.
+// logger a replay-safe slog.Logger, query handlers SetQueryHandler of the
+// same name, update handlers SetUpdateHandlerWithOptions with the
+// validator (the client's UpdateWorkflow waits for completion; a query to
+// a closed workflow is refused, as on the embedded engine; their errors
+// are the client package's sentinels).
 // Terminate is Temporal cancellation, so the orchestrator can compensate
 // (orchestration.WithoutCancel is a disconnected context).
 //
