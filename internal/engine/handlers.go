@@ -172,7 +172,7 @@ func (e *Engine) SendUpdate(ctx context.Context, id, name string, arg []byte, an
 		delete(e.updates, uid)
 		e.mu.Unlock()
 	}
-	if err := e.send(ctx, id, replay.Event{Type: replay.UpdateAccepted, Name: name, UpdateID: uid, Payload: arg}); err != nil {
+	if err := e.send(ctx, id, replay.Event{Type: replay.UpdateAccepted, Name: name, InstanceID: uid, Payload: arg}); err != nil {
 		forget()
 		if errors.Is(err, client.ErrNotRunning) {
 			return nil, handlerr.New(client.ErrNotRunning, id, "update", name, err.Error())
@@ -232,14 +232,14 @@ func (b *batch) updatesOfStep(id string, res *replay.StepResult) {
 	}
 	for _, ev := range res.Unapplied {
 		if ev.Type == replay.UpdateAccepted {
-			b.p.e.answerUpdate(ev.UpdateID, handlerReply{err: handlerr.New(client.ErrNotRunning, id, "update", ev.Name, "the run ended (or continued as new) before the update was applied; send it again")})
+			b.p.e.answerUpdate(ev.UpdateID(), handlerReply{err: handlerr.New(client.ErrNotRunning, id, "update", ev.Name, "the run ended (or continued as new) before the update was applied; send it again")})
 		}
 	}
 }
 
 // updateCompleted answers the update of ev once its step is committed.
 func (b *batch) updateCompleted(id string, ev *replay.Event) {
-	uid, name, data, f := ev.UpdateID, ev.Name, ev.Payload, ev.Failure
+	uid, name, data, f := ev.UpdateID(), ev.Name, ev.Payload, ev.Failure
 	e := b.p.e
 	b.after = append(b.after, func(committed bool) {
 		switch {
@@ -257,7 +257,7 @@ func (b *batch) updateCompleted(id string, ev *replay.Event) {
 func (b *batch) droppedUpdates(g *group) {
 	for _, m := range g.msgs {
 		if m.Event.Type == replay.UpdateAccepted {
-			b.p.e.answerUpdate(m.Event.UpdateID, handlerReply{err: handlerr.New(client.ErrNotRunning, g.id, "update", m.Event.Name, "the instance ended before the update was applied")})
+			b.p.e.answerUpdate(m.Event.UpdateID(), handlerReply{err: handlerr.New(client.ErrNotRunning, g.id, "update", m.Event.Name, "the instance ended before the update was applied")})
 		}
 	}
 }

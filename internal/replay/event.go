@@ -79,8 +79,10 @@ type Event struct {
 	TaskID int64 `json:"taskId,omitempty"`
 	// Name is the activity, orchestrator, event, or change id.
 	Name string `json:"name,omitempty"`
-	// InstanceID is the child's id (sub-orchestrations) or the instance's
-	// own id (OrchestrationStarted).
+	// InstanceID is the child's id (sub-orchestrations), the instance's
+	// own id (OrchestrationStarted), or the id of an update request
+	// (UpdateAccepted, UpdateCompleted: see UpdateID). One field for the
+	// three keeps every event, copied at every step, its size.
 	InstanceID string `json:"instanceId,omitempty"`
 	// ParentID and ParentTaskID link a child to its parent (Started).
 	ParentID     string `json:"parentId,omitempty"`
@@ -112,9 +114,6 @@ type Event struct {
 	Attempts *AttemptLog `json:"attempts,omitempty"`
 	// Version is the version recorded by VersionMarked.
 	Version int `json:"version,omitempty"`
-	// UpdateID identifies an update request (UpdateAccepted,
-	// UpdateCompleted); the caller waits for the completion of that id.
-	UpdateID string `json:"updateId,omitempty"`
 	// Carried are events carried over by continue-as-new.
 	Carried []Event `json:"carried,omitempty"`
 }
@@ -156,6 +155,15 @@ type AttemptLog struct {
 	// Retried are the attempts before it, each failed and retried, in
 	// order.
 	Retried []AttemptRecord `json:"retried,omitempty"`
+}
+
+// UpdateID is the id of the update request of an UpdateAccepted or
+// UpdateCompleted event (kept in InstanceID), "" for other events.
+func (e *Event) UpdateID() string {
+	if e.Type == UpdateAccepted || e.Type == UpdateCompleted {
+		return e.InstanceID
+	}
+	return ""
 }
 
 // StartedAt is when the attempt that produced the activity result e

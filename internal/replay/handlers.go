@@ -124,7 +124,7 @@ func (x *Instance) acceptUpdate(e *Event) bool {
 	h, ok := x.updates[e.Name]
 	if !x.replaying {
 		reject := func(kind error, msg string) bool {
-			x.rejected = append(x.rejected, Rejection{UpdateID: e.UpdateID,
+			x.rejected = append(x.rejected, Rejection{UpdateID: e.UpdateID(),
 				Err: &core.HandlerError{Kind: kind, What: "update", Name: e.Name, Message: msg}})
 			return false
 		}
@@ -144,13 +144,13 @@ func (x *Instance) acceptUpdate(e *Event) bool {
 	x.record(e)
 	co := x.sched.spawn(nil)
 	ctx := &coreCtx{x: x, co: co, cancelable: true}
-	id, name, arg := e.UpdateID, e.Name, e.Payload
+	id, name, arg := e.UpdateID(), e.Name, e.Payload
 	co.fn = func() {
 		out, err := h.Handle(ctx, arg)
 		if x.sched.broken.Load() || x.done {
 			return
 		}
-		done := &Event{Type: UpdateCompleted, UpdateID: id, Name: name}
+		done := &Event{Type: UpdateCompleted, InstanceID: id, Name: name}
 		if err != nil {
 			done.Failure = failerr.From(err)
 		} else {

@@ -49,7 +49,7 @@ func tally(register bool) *orchestration.Orchestrator[int, int] {
 
 func update(id, name string, arg int) replay.Event {
 	b, _ := json.Marshal(arg)
-	return replay.Event{Type: replay.UpdateAccepted, UpdateID: id, Name: name, Payload: b, Time: t0}
+	return replay.Event{Type: replay.UpdateAccepted, InstanceID: id, Name: name, Payload: b, Time: t0}
 }
 
 func query(t *testing.T, x *replay.Instance, name string) (int, error) {
@@ -75,7 +75,7 @@ func TestUpdatesReplayDeterministically(t *testing.T) {
 	history = append(history, res.Events...)
 	var scheduled replay.Event
 	for _, e := range res.Events {
-		assert.NotEqual(t, "u2", e.UpdateID, "a rejected update leaves no trace")
+		assert.NotEqual(t, "u2", e.UpdateID(), "a rejected update leaves no trace")
 		if e.Type == replay.ActivityScheduled {
 			scheduled = e
 		}
@@ -84,7 +84,7 @@ func TestUpdatesReplayDeterministically(t *testing.T) {
 	res = x.Apply([]replay.Event{{Type: replay.ActivityCompleted, TaskID: scheduled.TaskID, Payload: []byte(`10`), Time: t0}})
 	history = append(history, res.Events...)
 	require.Equal(t, replay.UpdateCompleted, res.Events[len(res.Events)-1].Type)
-	assert.Equal(t, "u3", res.Events[len(res.Events)-1].UpdateID)
+	assert.Equal(t, "u3", res.Events[len(res.Events)-1].UpdateID())
 	assert.Equal(t, `13`, string(res.Events[len(res.Events)-1].Payload))
 	v, err := query(t, x, "value")
 	require.NoError(t, err)

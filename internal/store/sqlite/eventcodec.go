@@ -86,7 +86,6 @@ func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
 		b = append(b, `,"version":`...)
 		b = strconv.AppendInt(b, int64(e.Version), 10)
 	}
-	b = appendString(b, "updateId", e.UpdateID)
 	if len(e.Carried) > 0 {
 		if b, err = appendJSON(b, "carried", e.Carried); err != nil {
 			return nil, err

@@ -33,8 +33,8 @@ func TestAppendEventRoundTrips(t *testing.T) {
 			Attempts: &replay.AttemptLog{Retried: []replay.AttemptRecord{{Attempt: 1, Failure: &core.Failure{Type: "T", Message: "m"}}}}},
 		{Index: 17, Type: replay.ActivityCompleted, Time: at, TaskID: 10, Attempt: 1, Attempts: &replay.AttemptLog{StartedAt: at}},
 		{Index: 14, Type: replay.EventRaised, Time: at, Name: "bell\a vt\v esc\x1b del\x7f tag\U000E0001 nul\x00 \u2028", InstanceID: "\x01x"},
-		{Index: 18, Type: replay.UpdateAccepted, Time: at, Name: "add", UpdateID: "u-1", Payload: []byte(`3`)},
-		{Index: 19, Type: replay.UpdateCompleted, Time: at, Name: "add", UpdateID: "u-1", Failure: &core.Failure{Type: "E", Message: "m"}},
+		{Index: 18, Type: replay.UpdateAccepted, Time: at, Name: "add", InstanceID: "u-1", Payload: []byte(`3`)},
+		{Index: 19, Type: replay.UpdateCompleted, Time: at, Name: "add", InstanceID: "u-1", Failure: &core.Failure{Type: "E", Message: "m"}},
 		{Index: 13, Type: replay.OrchestrationContinuedAsNew, Time: at, Payload: []byte(`1`),
 			Carried: []replay.Event{{Type: replay.EventRaised, Name: "e", Payload: []byte(`true`), Time: at}}},
 	}
