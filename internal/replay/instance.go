@@ -344,7 +344,9 @@ func (x *Instance) record(e *Event) {
 // coroutine); live, it returns nil and the caller records the event with
 // issue.
 func (x *Instance) action(typ EventType, name string) (seq int64, rec *Event) {
-	x.readOnly("schedule work (" + string(typ) + ")")
+	if x.reading != "" { // (not built on every action: it allocates)
+		x.readOnly("schedule work (" + string(typ) + ")")
+	}
 	x.seq++
 	if !x.replaying {
 		return x.seq, nil
