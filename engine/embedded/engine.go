@@ -29,6 +29,11 @@ const (
 // worker on the same database file.
 var ErrWorkerRunning = sqlite.ErrWorkerRunning
 
+// ErrNoWorkerHere is the error of a query or an update sent from a
+// process where no worker runs on the file: the worker's process answers
+// them, from the live instance. It matches client.ErrNotRunning too.
+var ErrNoWorkerHere = engine.ErrNoWorkerHere
+
 // Options configures an embedded engine. The zero value is usable.
 type Options struct {
 	// Durability of commits (default ProcessCrash).
