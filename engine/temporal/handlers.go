@@ -33,10 +33,12 @@ const updateRejectedType = "cloudbutton.UpdateRejected"
 const queryFailedPrefix = "cloudbutton query failed: "
 
 func (c *tctx) SetQueryHandler(name string, h core.QueryHandler) {
-	if h == nil {
-		h = func([]byte) ([]byte, error) {
-			return nil, &core.HandlerError{Kind: core.ErrUnknownHandler, What: "query", Name: name}
+	if h == nil { // Temporal cannot remove a handler: it answers as for none
+		unknown := errors.New("unknown queryType " + name)
+		if err := workflow.SetQueryHandler(c.coro, name, func([]byte) ([]byte, error) { return nil, unknown }); err != nil {
+			c.st.logger.Error("temporal: removing a query handler", "query", name, "err", err)
 		}
+		return
 	}
 	err := workflow.SetQueryHandler(c.coro, name, func(arg []byte) (out []byte, err error) {
 		defer func() {
@@ -57,11 +59,6 @@ func (c *tctx) SetQueryHandler(name string, h core.QueryHandler) {
 
 func (c *tctx) SetUpdateHandler(name string, h core.UpdateHandler) {
 	st, cancelable := c.st, c.cancelable
-	if h.Handle == nil {
-		h.Validate = func([]byte) error {
-			return &core.HandlerError{Kind: core.ErrUnknownHandler, What: "update", Name: name}
-		}
-	}
 	err := workflow.SetUpdateHandlerWithOptions(c.coro, name,
 		func(wc workflow.Context, arg []byte) ([]byte, error) {
 			out, err := h.Handle(st.newContext(wc, cancelable), arg)
@@ -76,7 +73,10 @@ func (c *tctx) SetUpdateHandler(name string, h core.UpdateHandler) {
 					err = sdktemporal.NewNonRetryableApplicationError(fmt.Sprintf("validator panicked: %v", r), updateRejectedType, nil)
 				}
 			}()
-			if h.Validate == nil {
+			switch {
+			case h.Handle == nil: // removed: Temporal cannot, it answers as for none
+				return errors.New("unknown update " + name)
+			case h.Validate == nil:
 				return nil
 			}
 			if err := h.Validate(arg); err != nil {
