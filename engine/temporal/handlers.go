@@ -29,6 +29,10 @@ import (
 // refusal, so that the client tells it from a handler's failure.
 const updateRejectedType = "cloudbutton.UpdateRejected"
 
+// acceptedUpdateCompletedWorkflow is the application error type of an
+// update whose workflow completed before its handler returned.
+const acceptedUpdateCompletedWorkflow = "AcceptedUpdateCompletedWorkflow"
+
 // queryFailedPrefix marks the message of a query handler's failure.
 const queryFailedPrefix = "cloudbutton query failed: "
 
@@ -156,6 +160,8 @@ func (e *Engine) handlerError(ctx context.Context, err error, id, what, name str
 		return handlerr.New(client.ErrUpdateRejected, id, what, name, app.Message())
 	case strings.Contains(msg, "unknown update "+name) || strings.Contains(msg, "unknown queryType "+name):
 		return handlerr.New(client.ErrUnknownHandler, id, what, name, "")
+	case errors.As(err, &app) && app.Type() == acceptedUpdateCompletedWorkflow:
+		return handlerr.New(client.ErrNotRunning, id, what, name, "the instance ended before the update's handler returned")
 	case errors.As(err, &app):
 		return handlerr.UpdateFailed(id, name, failureFromError(err))
 	case errors.As(err, &qf):

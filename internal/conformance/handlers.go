@@ -46,6 +46,9 @@ var counterOrch = orchestration.New("counter", func(ctx orchestration.Context, s
 			n += v
 			return n, nil
 		}),
+		orchestration.HandleUpdate(ctx, "waits", func(ctx orchestration.Context, _ int) (int, error) {
+			return orchestration.WaitEvent[int](ctx, "never", 0).Await(ctx)
+		}),
 		orchestration.HandleUpdate(ctx, "fails", func(orchestration.Context, int) (int, error) {
 			return 0, errors.New("handler said no")
 		}),
@@ -237,4 +240,23 @@ func testConcurrentUpdates(t *testing.T, e Engine) {
 	assert.Equal(t, n, accepted)
 	assert.Equal(t, n, completed)
 	assert.Equal(t, n, stopCounter(ctx, t, c, id))
+}
+
+// testUpdateOutlivedByItsInstance: an accepted update whose handler has
+// not returned when the instance ends is answered ErrNotRunning.
+func testUpdateOutlivedByItsInstance(t *testing.T, e Engine) {
+	ctx, c, id := startCounter(t, e, 5)
+	errs := make(chan error, 1)
+	go func() {
+		_, err := client.Update[int](ctx, c, id, "waits", 0)
+		errs <- err
+	}()
+	eventually(t, "the update is accepted", func() bool {
+		accepted, _ := updateEvents(exportHistory(ctx, t, c, id))
+		return accepted == 1
+	})
+	assert.Equal(t, 5, stopCounter(ctx, t, c, id))
+	err := <-errs
+	require.ErrorIs(t, err, client.ErrNotRunning)
+	assert.Contains(t, err.Error(), id)
 }

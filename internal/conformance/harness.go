@@ -86,6 +86,7 @@ func Run(t *testing.T, e Engine) {
 		{"UpdateAwaitsActivity", testUpdateAwaitsActivity},
 		{"UpdatesReplay", testUpdatesReplay},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"UpdateOutlivedByItsInstance", testUpdateOutlivedByItsInstance},
 		{"Panics", testPanics},
 		{"PayloadErrors", testPayloadErrors},
 		{"UnknownActivity", testUnknownActivity},
