@@ -173,6 +173,12 @@ type Options struct {
 	// MeterProvider, when set, receives the worker's metrics (see package
 	// telemetry). Nil: no metrics, at no cost.
 	MeterProvider metric.MeterProvider
+	// KeyLimits bound the activity calls that name a key
+	// (orchestration.WithKey): in flight and per second, over all
+	// instances (see KeyLimit). Start refuses invalid ones with
+	// ErrInvalidLimit. On Temporal, see the engine/temporal package doc
+	// for what is global and what is per worker.
+	KeyLimits []KeyLimit
 }
 
 // Defaults of Options, the same on every engine.
@@ -250,6 +256,9 @@ func (w *Worker) Start(ctx context.Context) error {
 	defer w.mu.Unlock()
 	if w.stop != nil {
 		return errors.New("worker: already started")
+	}
+	if err := validateLimits(w.opts.KeyLimits); err != nil {
+		return err
 	}
 	w.reg.freeze()
 	stop, err := w.eng.StartWorker(ctx, w.reg, w.opts.withDefaults())

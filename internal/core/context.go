@@ -116,6 +116,9 @@ type ActivityOptions struct {
 	StartToClose time.Duration `json:"startToClose,omitempty"`
 	// HeartbeatTimeout fails an attempt that stops heartbeating.
 	HeartbeatTimeout time.Duration `json:"heartbeatTimeout,omitempty"`
+	// Key names what the call's attempts count against in the worker's
+	// per-key limits (a downstream dependency, a tenant); empty: none.
+	Key string `json:"key,omitempty"`
 }
 
 // SubOptions are the options of a sub-orchestration call.

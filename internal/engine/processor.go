@@ -37,6 +37,8 @@ type task struct {
 	// stopped; its policy decides what follows. canceled: its run was
 	// terminated before it started.
 	interrupted, canceled bool
+	// keySlot: the attempt holds a slot of its key's limit (keys.go).
+	keySlot bool
 	// log is the task's retry history: nil for a first attempt.
 	log *retryLog
 }

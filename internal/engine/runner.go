@@ -54,6 +54,7 @@ type runner struct {
 	held     map[string]bool
 	parked   map[string][]task
 	canceled map[string]cancelMark
+	keys     *keyLimits // nil: no key limits
 	pool     sync.WaitGroup // pool goroutines
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -93,6 +94,7 @@ func newRunner(p *processor, inv faas.Invoker, opts worker.Options) *runner {
 	r := &runner{p: p, clock: p.e.clock, invoker: inv, inProcess: inProcess, metered: billing.Reports(inv), defTimeout: def,
 		timers: map[Timer]task{}, running: map[string]map[*attemptRun]struct{}{},
 		held: map[string]bool{}, parked: map[string][]task{}, canceled: map[string]cancelMark{}}
+	r.keys = newKeyLimits(opts.KeyLimits)
 	r.cond = sync.NewCond(&r.mu)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.pool.Add(n)
@@ -137,10 +139,25 @@ func (r *runner) submit(ts ...task) {
 			r.timers[tm] = t
 			continue
 		}
+		if r.limited(t) {
+			continue // it waits for room under its key's limit
+		}
 		r.queue = append(r.queue, t)
 		r.p.work.add(1)
 		r.cond.Signal()
 	}
+}
+
+// requeue queues a parked task again, under its key's limit if any.
+// Called with r.mu held.
+func (r *runner) requeue(t task) {
+	t.keySlot = false // given back when it was parked
+	if r.limited(t) {
+		return
+	}
+	r.queue = append(r.queue, t)
+	r.p.work.add(1)
+	r.cond.Signal()
 }
 
 // report hands outcomes to the processor without blocking the caller
@@ -172,6 +189,7 @@ func (r *runner) loop() {
 		r.queue[0] = task{}
 		r.queue = r.queue[1:]
 		if r.held[t.instanceID] {
+			r.freeSlot(&t)
 			r.parked[t.instanceID] = append(r.parked[t.instanceID], t)
 			r.mu.Unlock()
 			r.p.work.done(1) // it waits for the termination to be applied
@@ -187,6 +205,9 @@ func (r *runner) loop() {
 		case !t.marked && !r.mark(t):
 		default:
 			r.attempt(t)
+		}
+		if t.keySlot {
+			r.keyDone(&t)
 		}
 		r.p.work.done(1)
 	}
@@ -428,13 +449,14 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 			out = append(out, r.canceledCompletion(t, time.Time{}))
 		}
 	}
+	for _, t := range r.cancelKeyed(id, m) {
+		out = append(out, r.canceledCompletion(t, time.Time{}))
+	}
 	for _, t := range r.parked[id] {
 		if m.covers(&t) {
 			out = append(out, r.canceledCompletion(t, time.Time{}))
 		} else {
-			r.queue = append(r.queue, t)
-			r.p.work.add(1)
-			r.cond.Signal()
+			r.requeue(t)
 		}
 	}
 	delete(r.parked, id)
@@ -455,9 +477,7 @@ func (r *runner) unhold(id string) {
 	defer r.mu.Unlock()
 	delete(r.held, id)
 	for _, t := range r.parked[id] {
-		r.queue = append(r.queue, t)
-		r.p.work.add(1)
-		r.cond.Signal()
+		r.requeue(t)
 	}
 	delete(r.parked, id)
 }
@@ -485,6 +505,7 @@ func (r *runner) reset() {
 		tm.Stop()
 	}
 	clear(r.timers)
+	r.dropKeyed()
 	clear(r.parked)
 	clear(r.held)
 	clear(r.canceled)
@@ -507,6 +528,7 @@ func (r *runner) shutdown(ctx context.Context) {
 		tm.Stop()
 	}
 	r.timers = nil
+	r.dropKeyed()
 	r.cond.Broadcast()
 	r.mu.Unlock()
 	finished := make(chan struct{})

@@ -115,7 +115,7 @@ func (r *runner) invoke(ctx context.Context, t *task, req faas.Request) ([]byte,
 func (r *runner) pending() int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := len(r.queue) + len(r.timers)
+	n := len(r.queue) + len(r.timers) + r.waitingKeyed()
 	for _, ts := range r.parked {
 		n += len(ts)
 	}

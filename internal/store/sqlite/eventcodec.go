@@ -95,7 +95,7 @@ func appendEvent(b []byte, e *replay.Event) ([]byte, error) {
 }
 
 func zeroOptions(o *core.ActivityOptions) bool {
-	return o.Retry == nil && o.StartToClose == 0 && o.HeartbeatTimeout == 0
+	return o.Retry == nil && o.StartToClose == 0 && o.HeartbeatTimeout == 0 && o.Key == ""
 }
 
 func appendString(b []byte, key, s string) []byte {
