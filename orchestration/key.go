@@ -29,4 +29,3 @@ func WithKey(key string) CallOption {
 	}
 	return func(s *callSettings) error { s.act.Key = key; return nil }
 }
-

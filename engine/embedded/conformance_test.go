@@ -2,6 +2,7 @@ package embedded_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -63,6 +64,18 @@ func (conformanceEngine) Restart(t *testing.T, c client.Client, register func(w 
 	require.True(t, ok, "Restart: the client was not returned by Start")
 	require.NoError(t, v.(*worker.Worker).Stop(context.Background()))
 	startConformanceWorker(t, eng, worker.Options{}, register)
+}
+
+func (conformanceEngine) RestartWithOptions(t *testing.T, c client.Client, opts worker.Options, register func(w *worker.Worker)) {
+	eng := c.(*embedded.Engine)
+	v, ok := conformanceWorkers.LoadAndDelete(eng)
+	require.True(t, ok, "RestartWithOptions: the client was not returned by Start")
+	now, cancel := context.WithCancel(context.Background())
+	cancel() // at once: attempts in flight are cancelled
+	if err := v.(*worker.Worker).Stop(now); !errors.Is(err, context.Canceled) {
+		require.NoError(t, err)
+	}
+	startConformanceWorker(t, eng, opts, register)
 }
 
 // AddWorker restarts: one worker runs per database file.

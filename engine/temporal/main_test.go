@@ -144,6 +144,9 @@ func (conformanceEngine) Unsupported(f conformance.Feature) string {
 	if f == conformance.FeatureEveryAttempt {
 		return "Temporal keeps only an activity's last attempt and the failure of the one before"
 	}
+	if f == conformance.FeatureKeyLimits {
+		return "key limits are not mapped onto Temporal yet (per-key task queues: see the engine/temporal package doc)"
+	}
 	return ""
 }
 

@@ -121,6 +121,7 @@ func Run(t *testing.T, e Engine) {
 		{"ScheduleBadInput", testScheduleBadInput},
 	}
 	cases = append(cases, attemptCases...)
+	cases = append(cases, limitCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })
 	}

@@ -54,7 +54,7 @@ type runner struct {
 	held     map[string]bool
 	parked   map[string][]task
 	canceled map[string]cancelMark
-	keys     *keyLimits // nil: no key limits
+	keys     *keyLimits     // nil: no key limits
 	pool     sync.WaitGroup // pool goroutines
 	ctx      context.Context
 	cancel   context.CancelFunc

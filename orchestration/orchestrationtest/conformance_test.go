@@ -2,6 +2,7 @@ package orchestrationtest
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"testing"
@@ -24,8 +25,9 @@ import (
 type harnessEngine struct{}
 
 var (
-	_ conformance.Redeployer     = harnessEngine{}
-	_ conformance.OptionsStarter = harnessEngine{}
+	_ conformance.Redeployer       = harnessEngine{}
+	_ conformance.OptionsStarter   = harnessEngine{}
+	_ conformance.OptionsRestarter = harnessEngine{}
 )
 
 type harnessServer struct {
@@ -113,6 +115,21 @@ func (harnessEngine) Restart(t *testing.T, c client.Client, register func(w *wor
 	s.mu.Unlock()
 	require.NoError(t, w.Stop(context.Background()))
 	s.startWorker(t, worker.Options{}, register)
+}
+
+func (harnessEngine) RestartWithOptions(t *testing.T, c client.Client, opts worker.Options, register func(w *worker.Worker)) {
+	v, ok := harnessServers.Load(c.(*engine.Engine))
+	require.True(t, ok, "RestartWithOptions: the client was not returned by Start")
+	s := v.(*harnessServer)
+	s.mu.Lock()
+	w := s.w
+	s.mu.Unlock()
+	now, cancel := context.WithCancel(context.Background())
+	cancel() // at once: attempts in flight are cancelled
+	if err := w.Stop(now); !errors.Is(err, context.Canceled) {
+		require.NoError(t, err)
+	}
+	s.startWorker(t, opts, register)
 }
 
 // AddWorker restarts: one worker runs per store.
