@@ -20,6 +20,7 @@ var errNothingToHost = errors.New("nothing to host: this program registers no or
 
 func newWorkerCmd(cfg *engineConfig, r Registrations) *cobra.Command {
 	var concurrency int
+	var keyLimits []string
 	var inv invokerConfig
 	cmd := &cobra.Command{
 		Use:   "worker",
@@ -36,11 +37,16 @@ the other standard OTEL_* variables apply.
 ` + r.describe(),
 		Example: `  cloudbutton worker --db app.db
   cloudbutton worker --engine temporal --address 127.0.0.1:7233 --task-queue cloudbutton
+  cloudbutton worker --db app.db --key-limit api.stripe.com=10,5/s --key-limit 'tenant-*=2'
   cloudbutton worker --db app.db --invoker lambda --lambda-endpoint http://127.0.0.1:9001 --lambda-function activities`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(r.Orchestrators) == 0 && len(r.Activities) == 0 {
 				return withCode(ExitUsage, errNothingToHost)
+			}
+			limits, err := parseKeyLimits(keyLimits)
+			if err != nil {
+				return withCode(ExitUsage, err)
 			}
 			return withEngine(cmd, cfg, true, func(ctx context.Context, e engine) error {
 				log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
@@ -49,7 +55,7 @@ the other standard OTEL_* variables apply.
 					return err
 				}
 				opts, stopTelemetry, err := withTelemetry(ctx, os.Getenv,
-					worker.Options{MaxConcurrentActivities: concurrency, Logger: log, Invoker: invoker})
+					worker.Options{MaxConcurrentActivities: concurrency, Logger: log, Invoker: invoker, KeyLimits: limits})
 				if err != nil {
 					return err
 				}
@@ -62,6 +68,9 @@ the other standard OTEL_* variables apply.
 				w.RegisterOrchestrators(r.Orchestrators...)
 				w.RegisterActivities(r.Activities...)
 				if err := w.Start(ctx); err != nil {
+					if errors.Is(err, worker.ErrInvalidLimit) {
+						return withCode(ExitUsage, err)
+					}
 					return err
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "worker running on %s (orchestrators: %s; activities: %s); Ctrl-C to stop\n",
@@ -72,8 +81,24 @@ the other standard OTEL_* variables apply.
 		},
 	}
 	cmd.Flags().IntVar(&concurrency, "concurrency", 256, "activities running at once")
+	cmd.Flags().StringArrayVar(&keyLimits, "key-limit", nil,
+		"limit of the activity calls naming a key (orchestration.WithKey), repeatable: KEY=N[,R/s][,burst=B] "+
+			"(N in flight, R started per second); KEY may end in * (a prefix) or be * (every other key)")
 	inv.addFlags(cmd.Flags())
 	return cmd
+}
+
+// parseKeyLimits reads the --key-limit flags.
+func parseKeyLimits(specs []string) ([]worker.KeyLimit, error) {
+	var out []worker.KeyLimit
+	for _, s := range specs {
+		l, err := worker.ParseKeyLimit(s)
+		if err != nil {
+			return nil, fmt.Errorf("--key-limit: %w", err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
 }
 
 // describe lists the registered names, for help texts.

@@ -20,6 +20,7 @@ FUZZMINIMIZETIME="${FUZZMINIMIZETIME:-5s}"
 # package target: every Fuzz function of the module, in dependency order.
 targets=(
   "./internal/rawjson FuzzStable"
+  "./internal/keylimit FuzzParse"
   "./codec FuzzJSONCodec"
   "./internal/schedule FuzzCompile"
   "./internal/replay FuzzPayloadJSON"
