@@ -23,7 +23,8 @@
 // # Options
 //
 // Calls take variadic options: CallOption (WithRetry,
-// WithStartToCloseTimeout, WithHeartbeatTimeout) for activities,
+// WithStartToCloseTimeout, WithHeartbeatTimeout, WithKey: the key of the
+// worker's per-key limits) for activities,
 // SubOption (WithInstanceID) for sub-orchestrations, ContinueAsNewOption
 // (KeepUnprocessedEvents) for ContinueAsNew. They apply in order, a later
 // one overriding an earlier one. WithCallOptions sets default call options

@@ -133,3 +133,29 @@ func ExampleWithCallOptions() {
 	fmt.Println(out, err)
 	// Output: ["page of a" "page of b" "page of c"]; a single attempt fails: true <nil>
 }
+
+// Name the downstream dependency of each call, and its tenant, so that
+// the worker's per-key limits (worker.Options.KeyLimits) bound them over
+// all instances: here at most one charge at a time.
+func ExampleWithKey() {
+	charge := activity.New("charge", func(ctx context.Context, cents int) (string, error) {
+		return fmt.Sprintf("charged %d", cents), nil
+	})
+	pay := orchestration.New("pay", func(ctx orchestration.Context, cents []int) ([]string, error) {
+		ctx = orchestration.WithCallOptions(ctx, orchestration.WithKey("api.stripe.com"))
+		fs := make([]orchestration.Future[string], len(cents))
+		for i, c := range cents {
+			fs[i] = orchestration.Call(ctx, charge, c)
+		}
+		return orchestration.All(ctx, fs...).Await(ctx)
+	})
+
+	env := orchestrationtest.New(nil)
+	defer env.Close()
+	orchestrationtest.MockActivity(env, charge, func(ctx context.Context, cents int) (string, error) {
+		return fmt.Sprintf("charged %d", cents), nil
+	})
+	out, err := orchestrationtest.Run(env, pay, []int{100, 250})
+	fmt.Println(out, err)
+	// Output: [charged 100 charged 250] <nil>
+}

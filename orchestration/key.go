@@ -15,9 +15,8 @@ const maxKeyLen = 256
 // it. An empty key, one that is not valid UTF-8 or one over 256 bytes is
 // an error.
 //
-// On Temporal a keyed call runs on the task queue of its key (see the
-// engine/temporal package doc): its rate is enforced by the server over
-// all workers, its in-flight bound per worker.
+// Limits are enforced on the embedded engine (and the harness); on
+// Temporal they are not mapped yet (see the engine/temporal package doc).
 func WithKey(key string) CallOption {
 	switch {
 	case key == "":

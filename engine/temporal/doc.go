@@ -9,6 +9,18 @@
 //	err = w.Start(ctx)
 //	id, err := client.Start(ctx, eng, WordCount, job)
 //
+// # Per-key limits
+//
+// Not mapped yet: a worker given worker.Options.KeyLimits is refused with
+// ErrUnsupported, and a call's orchestration.WithKey is recorded but
+// limits nothing. The mapping planned is a task queue per limited key
+// ("<queue>/key/<key>"), polled by workers whose
+// TaskQueueActivitiesPerSecond is the key's rate (enforced by the server
+// over all workers, as here) and whose MaxConcurrentActivityExecutionSize
+// is its in-flight bound (enforced per worker, so N workers allow N times
+// the bound), and without round robin between workflows (Temporal's task
+// queues are served about in order of arrival).
+//
 // # Mapping
 //
 // Each orchestrator is a Temporal workflow of the same name; its

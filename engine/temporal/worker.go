@@ -28,6 +28,11 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 	if reg == nil {
 		return nil, fmt.Errorf("temporal: StartWorker: nil registry")
 	}
+	if len(opts.KeyLimits) > 0 {
+		// Refused rather than ignored: a limit the worker says it
+		// enforces and does not would overload the dependency it guards.
+		return nil, fmt.Errorf("%w: worker.Options.KeyLimits (per-key limits run on the embedded engine; see the package doc)", ErrUnsupported)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
