@@ -65,6 +65,11 @@ type StartOptions struct {
 	Reuse ReusePolicy
 	// StartAt delays the start (a scheduled start); zero means now.
 	StartAt time.Time
+	// DedupKey, when set, deduplicates the start (WithDedup) or, with
+	// Debounce, debounces it (WithDebounce) over DedupWindow.
+	DedupKey    string
+	DedupWindow time.Duration
+	Debounce    bool
 }
 
 // Failure describes why an instance failed.

@@ -48,5 +48,11 @@ func WithStartAt(t time.Time) StartOption {
 	if t.IsZero() {
 		return invalidStart("WithStartAt(%s): zero time; omit the option to start now", t.Format(time.RFC3339))
 	}
-	return func(s *startSettings) error { s.opts.StartAt = t; return nil }
+	return func(s *startSettings) error {
+		if s.opts.Debounce {
+			return errDebounceAndStartAt
+		}
+		s.opts.StartAt = t
+		return nil
+	}
 }

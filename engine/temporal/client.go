@@ -37,6 +37,11 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	if name == "" {
 		return "", fmt.Errorf("temporal: start: empty orchestrator name")
 	}
+	if opts.DedupKey != "" {
+		// Refused rather than ignored: a start the caller deduplicates
+		// must not run twice (see the package doc).
+		return "", fmt.Errorf("%w: deduplicated and debounced starts (client.WithDedup, client.WithDebounce)", ErrUnsupported)
+	}
 	if err := e.checkName(name); err != nil {
 		return "", err
 	}

@@ -21,6 +21,16 @@
 // the bound), and without round robin between workflows (Temporal's task
 // queues are served about in order of arrival).
 //
+// # Deduplicated and debounced starts
+//
+// Not mapped yet: a start with client.WithDedup or client.WithDebounce
+// is refused with ErrUnsupported. The mapping planned: a deduplicated
+// start is the workflow id "dedup/<key>" with WorkflowIDConflictPolicy
+// UseExisting, which deduplicates while the run is open and not for a
+// window after it closed (Temporal's reuse policies know no window); a
+// debounced start is a signal-with-start of a debouncer workflow per
+// key that keeps the last input and starts the run when its timer fires.
+//
 // # Mapping
 //
 // Each orchestrator is a Temporal workflow of the same name; its

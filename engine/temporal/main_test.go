@@ -145,7 +145,7 @@ func (conformanceEngine) Unsupported(f conformance.Feature) string {
 		return "Temporal keeps only an activity's last attempt and the failure of the one before"
 	}
 	if f == conformance.FeatureKeyLimits {
-		return "key limits are not mapped onto Temporal yet (per-key task queues: see the engine/temporal package doc)"
+		return "key limits are not mapped onto Temporal yet: a worker with KeyLimits is refused (see the engine/temporal package doc)"
 	}
 	return ""
 }

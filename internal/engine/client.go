@@ -72,6 +72,9 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	if err := validText("instance id", opts.InstanceID); err != nil {
 		return "", err
 	}
+	if err := checkStartKey(opts); err != nil {
+		return "", err
+	}
 	hosted, names, err := e.hosted(ctx, name)
 	if err != nil {
 		return "", err
@@ -109,7 +112,13 @@ func (e *Engine) StartRaw(ctx context.Context, name string, input []byte, opts c
 	if opts.StartAt.After(now) {
 		at = opts.StartAt.UTC()
 	}
+	if opts.Debounce {
+		at = now.Add(opts.DedupWindow)
+	}
 	inst, start := e.newInstance(ctx, id, name, input, generation, hosted, now, at)
+	if opts.DedupKey != "" {
+		return e.startKeyed(ctx, inst, start, replace, opts, now)
+	}
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()

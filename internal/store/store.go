@@ -153,6 +153,24 @@ type Filter struct {
 	Limit         int
 }
 
+// StartKey is the key of a deduplicated or debounced start. While an
+// entry holds the key (until Expires, and while its instance exists):
+//
+//   - a deduplicated start creates nothing and returns the holder;
+//   - a debounced start, if the holder has not started yet (Pending, its
+//     start message not visible at Now), replaces the holder's input and
+//     start message with its own (its payload and visibility time), moves
+//     Expires, and returns the holder; if the holder has started, it
+//     creates inst, which holds the key from then on.
+//
+// A free key is taken by inst, until Expires.
+type StartKey struct {
+	Key      string
+	Now      time.Time
+	Expires  time.Time
+	Debounce bool
+}
+
 // Store is durable storage for the embedded engine. Implementations are
 // safe for concurrent use; several processes may use one store, but only
 // one worker (see LockWorker).
@@ -161,6 +179,10 @@ type Store interface {
 	// exists: replace it when replace is true (its history and
 	// messages are deleted), else ErrAlreadyExists.
 	CreateInstance(ctx context.Context, inst Instance, start Message, replace bool) error
+	// CreateKeyed is CreateInstance under a start key, in one
+	// transaction; see StartKey. It returns the id of the instance that
+	// holds the key afterwards: inst's, or the holder's (nothing created).
+	CreateKeyed(ctx context.Context, inst Instance, start Message, replace bool, key StartKey) (string, error)
 	// Instance returns an instance; ErrNotFound if absent.
 	Instance(ctx context.Context, id string) (*Instance, error)
 	// List returns instances matching f, newest first.

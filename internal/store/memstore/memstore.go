@@ -32,6 +32,8 @@ type Store struct {
 	quarantined map[string]bool
 	// schedules are kept by schedule.go.
 	schedules map[string]*store.Schedule
+	// startKeys are the keys of deduplicated and debounced starts.
+	startKeys map[string]startKey
 	locked    bool
 	closed    bool
 	now       func() time.Time
@@ -71,6 +73,11 @@ func (s *Store) CreateInstance(_ context.Context, inst store.Instance, start sto
 		return err
 	}
 	defer s.mu.Unlock()
+	return s.create(inst, start, replace)
+}
+
+// create is CreateInstance with s.mu held.
+func (s *Store) create(inst store.Instance, start store.Message, replace bool) error {
 	if _, ok := s.instances[inst.ID]; ok {
 		if !replace {
 			return fmt.Errorf("%w: %q", store.ErrAlreadyExists, inst.ID)

@@ -51,15 +51,23 @@ func encodeFailure(f *core.Failure) any {
 
 // CreateInstance implements store.Store.
 func (s *Store) CreateInstance(ctx context.Context, inst store.Instance, start store.Message, replace bool) error {
-	ev, err := encodeEvent(&start.Event)
-	if err != nil {
-		return err
-	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.createTx(ctx, tx, inst, start, replace); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// createTx is CreateInstance within tx.
+func (s *Store) createTx(ctx context.Context, tx *sql.Tx, inst store.Instance, start store.Message, replace bool) error {
+	ev, err := encodeEvent(&start.Event)
+	if err != nil {
+		return err
+	}
 	var exists int
 	err = tx.QueryRowContext(ctx, `SELECT 1 FROM instances WHERE id = ?`, inst.ID).Scan(&exists)
 	switch {
@@ -78,7 +86,7 @@ func (s *Store) CreateInstance(ctx context.Context, inst store.Instance, start s
 	if _, err := tx.StmtContext(ctx, s.stmts.insertMsg).ExecContext(ctx, inst.ID, ev, nanos(start.VisibleAt)); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
-	return tx.Commit()
+	return nil
 }
 
 func insertInstance(ctx context.Context, st *sql.Stmt, inst *store.Instance) error {
