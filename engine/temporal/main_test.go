@@ -144,6 +144,9 @@ func (conformanceEngine) Unsupported(f conformance.Feature) string {
 	if f == conformance.FeatureEveryAttempt {
 		return "Temporal keeps only an activity's last attempt and the failure of the one before"
 	}
+	if f == conformance.FeatureStartKeys {
+		return "deduplicated and debounced starts are not mapped onto Temporal yet: they are refused with ErrUnsupported (see the engine/temporal package doc)"
+	}
 	if f == conformance.FeatureKeyLimits {
 		return "key limits are not mapped onto Temporal yet: a worker with KeyLimits is refused (see the engine/temporal package doc)"
 	}

@@ -122,6 +122,7 @@ func Run(t *testing.T, e Engine) {
 	}
 	cases = append(cases, attemptCases...)
 	cases = append(cases, limitCases...)
+	cases = append(cases, startKeyCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })
 	}
