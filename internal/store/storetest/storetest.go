@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotHostedInstancesAreBlocked", testBlocked},
 		{"UsageAddsUpWithTheCommit", testUsage},
 		{"Schedules", testSchedules},
+		{"StartKeys", testStartKeys},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
