@@ -40,9 +40,9 @@ func jsonArg(what, s string) ([]byte, error) {
 }
 
 func newStartCmd(cfg *engineConfig) *cobra.Command {
-	var id, reuse string
+	var id, reuse, dedup, debounce string
 	var wait, anyName bool
-	var timeout time.Duration
+	var timeout, dedupWindow, debounceWindow time.Duration
 	cmd := &cobra.Command{
 		Use:   "start NAME [INPUT-JSON | @FILE | -]",
 		Short: "Start an orchestration",
@@ -52,7 +52,9 @@ The input is inline JSON, @FILE or --input-file FILE (for inputs over the
 128 KiB an argument may hold), or - for stdin.`,
 		Example: `  cloudbutton start order '{"item":"book"}' --id order-1
   cloudbutton start fanout 100 --wait
-  cloudbutton start order --input-file order.json`,
+  cloudbutton start order --input-file order.json
+  cloudbutton start charge '{"order":7}' --dedup order-7 --dedup-window 1h    # the same instance for an hour
+  cloudbutton start reindex '"tenant-3"' --debounce tenant-3 --debounce-window 30s # one run, 30 s after the last start`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			input, err := jsonInput(cmd, "INPUT-JSON", args, 1, "input-file")
@@ -63,9 +65,14 @@ The input is inline JSON, @FILE or --input-file FILE (for inputs over the
 			if err != nil {
 				return err
 			}
+			opts, err := startKeyOptions(dedup, dedupWindow, debounce, debounceWindow)
+			if err != nil {
+				return err
+			}
+			opts.InstanceID, opts.Reuse = id, policy
 			cfg.checkNames = !anyName
 			return withEngine(cmd, cfg, true, func(ctx context.Context, e engine) error {
-				iid, err := e.StartRaw(ctx, args[0], input, client.StartOptions{InstanceID: id, Reuse: policy})
+				iid, err := e.StartRaw(ctx, args[0], input, opts)
 				if err != nil {
 					return err
 				}
@@ -83,7 +90,32 @@ The input is inline JSON, @FILE or --input-file FILE (for inputs over the
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the result and print it")
 	cmd.Flags().Var(nonNegative{&timeout}, "timeout", "with --wait: give up after this long (exit 5)")
 	cmd.Flags().String("input-file", "", "read the input JSON from this file")
+	cmd.Flags().StringVar(&dedup, "dedup", "", "deduplication key: within --dedup-window of the first start with it, print that instance's id and create nothing")
+	cmd.Flags().DurationVar(&dedupWindow, "dedup-window", 0, "with --dedup: how long the key holds")
+	cmd.Flags().StringVar(&debounce, "debounce", "", "debounce key: starts with it within --debounce-window of each other give one run, with the last input")
+	cmd.Flags().DurationVar(&debounceWindow, "debounce-window", 0, "with --debounce: the run starts this long after the last start")
 	return cmd
+}
+
+// startKeyOptions reads --dedup and --debounce with their windows.
+func startKeyOptions(dedup string, dedupWindow time.Duration, debounce string, debounceWindow time.Duration) (client.StartOptions, error) {
+	var opts []client.StartOption
+	switch {
+	case dedup == "" && dedupWindow != 0:
+		return client.StartOptions{}, withCode(ExitUsage, errors.New("--dedup-window without --dedup KEY"))
+	case debounce == "" && debounceWindow != 0:
+		return client.StartOptions{}, withCode(ExitUsage, errors.New("--debounce-window without --debounce KEY"))
+	case dedup != "":
+		opts = append(opts, client.WithDedup(dedup, dedupWindow))
+	}
+	if debounce != "" {
+		opts = append(opts, client.WithDebounce(debounce, debounceWindow))
+	}
+	o, err := client.NewStartOptions(opts...)
+	if err != nil {
+		return client.StartOptions{}, withCode(ExitUsage, err)
+	}
+	return o, nil
 }
 
 func reusePolicy(s string) (client.ReusePolicy, error) {

@@ -3,6 +3,8 @@ package client
 import (
 	"fmt"
 	"time"
+
+	"github.com/cloudbutton/cloudbutton/internal/option"
 )
 
 // StartOption configures Start. Options apply in order, a later one
@@ -55,4 +57,14 @@ func WithStartAt(t time.Time) StartOption {
 		s.opts.StartAt = t
 		return nil
 	}
+}
+
+// NewStartOptions applies opts to the StartOptions of StartRaw, with the
+// checks Start makes: for callers of StartRaw (the CLI, an HTTP API).
+func NewStartOptions(opts ...StartOption) (StartOptions, error) {
+	var s startSettings
+	if err := option.Apply(&s, opts); err != nil {
+		return StartOptions{}, err
+	}
+	return s.opts, nil
 }
