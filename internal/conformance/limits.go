@@ -37,6 +37,7 @@ var limitCases = []struct {
 	{"KeyLimitFairness", testKeyLimitFairness},
 	{"KeyLimitRate", testKeyLimitRate},
 	{"KeyLimitSurvivesRestart", testKeyLimitRestart},
+	{"KeyLimitAfterTerminate", testKeyLimitTerminate},
 }
 
 // klGate is a key's test state: its activities count who is in flight,
@@ -257,4 +258,30 @@ func testKeyLimitRestart(t *testing.T, e Engine) {
 	require.NoError(t, err)
 	assert.Equal(t, client.StatusCompleted, st.RuntimeStatus)
 	assert.LessOrEqual(t, g.most.Load(), int64(2), "the most attempts of the key in flight at once")
+}
+
+// testKeyLimitTerminate: terminating an instance whose attempts hold and
+// wait for a key's slots gives the slots back: the next instance on the
+// key runs.
+func testKeyLimitTerminate(t *testing.T, e Engine) {
+	key := klKey(t)
+	c := klStart(t, e, worker.KeyLimit{Key: key, MaxInFlight: 1})
+	ctx := testContext(t)
+	g := klGateFor(key)
+	a, err := client.Start(ctx, c, klFanOut, klJob{Key: key, Tag: "a", N: 5, Gated: true})
+	require.NoError(t, err)
+	eventually(t, "the first attempt runs", func() bool { return g.started() == 1 })
+	require.NoError(t, c.Terminate(ctx, a, "stop"))
+	st, err := c.Wait(ctx, a)
+	require.NoError(t, err)
+	require.Equal(t, client.StatusTerminated, st.RuntimeStatus)
+	eventually(t, "the cancelled attempt ends", func() bool { return g.inFlight.Load() == 0 })
+	b, err := client.Start(ctx, c, klFanOut, klJob{Key: key, Tag: "b", N: 2, Gated: true})
+	require.NoError(t, err)
+	g.release <- struct{}{}
+	g.release <- struct{}{}
+	st, err = c.Wait(ctx, b)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusCompleted, st.RuntimeStatus, "%+v", st.Failure)
+	assert.Equal(t, int64(1), g.most.Load())
 }

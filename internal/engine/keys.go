@@ -169,6 +169,21 @@ func (r *runner) freeSlot(t *task) {
 	r.pumpKey(ks)
 }
 
+// dropQueuedSlots gives back the slots of the attempts in the runner's
+// queue, which reset forgets (without moving waiting ones: they are
+// forgotten too). Called with r.mu held.
+func (r *runner) dropQueuedSlots() {
+	if r.keys == nil {
+		return
+	}
+	for i := range r.queue {
+		if t := &r.queue[i]; t.keySlot {
+			t.keySlot = false
+			r.keys.keys[taskKey(t)].inFlight--
+		}
+	}
+}
+
 // cancelKeyed takes the waiting attempts of instance id that m covers
 // out of their keys' queues. Called with r.mu held.
 func (r *runner) cancelKeyed(id string, m cancelMark) []task {

@@ -431,9 +431,13 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 	r.mu.Lock()
 	r.canceled[id] = m
 	kept := r.queue[:0]
+	var freed []task // removed holding a key's slot
 	for _, t := range r.queue {
 		if t.instanceID == id && m.covers(&t) {
 			out = append(out, r.canceledCompletion(t, time.Time{}))
+			if t.keySlot {
+				freed = append(freed, t)
+			}
 		} else {
 			kept = append(kept, t)
 		}
@@ -467,6 +471,11 @@ func (r *runner) cancelInstance(id string, generation int, maxTask int64) {
 			out = append(out, r.canceledCompletion(run.t, run.started))
 		}
 	}
+	// The slots of removed attempts go to the next waiting ones (this
+	// instance's covered ones are out of the keys' queues by now).
+	for i := range freed {
+		r.freeSlot(&freed[i])
+	}
 	r.mu.Unlock()
 	r.report(out)
 }
@@ -499,6 +508,7 @@ func (r *runner) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.p.work.done(len(r.queue))
+	r.dropQueuedSlots()
 	clear(r.queue)
 	r.queue = r.queue[:0]
 	for tm := range r.timers {
