@@ -131,8 +131,10 @@ func testDebounce(t *testing.T, e Engine) {
 
 // testStartKeysBadInput: empty keys, windows that are not positive and
 // contradictory options are refused before anything is created.
+//
+// It runs on every engine: the options refuse them before the engine.
 func testStartKeysBadInput(t *testing.T, e Engine) {
-	c := skStart(t, e)
+	c := e.Start(t, func(w *worker.Worker) { w.RegisterOrchestrators(skEcho) })
 	ctx := testContext(t)
 	cases := []struct {
 		opts []client.StartOption
@@ -150,7 +152,7 @@ func testStartKeysBadInput(t *testing.T, e Engine) {
 		assert.Contains(t, err.Error(), tc.want)
 		assert.False(t, errors.Is(err, client.ErrAlreadyExists))
 	}
-	list, err := c.List(ctx, client.Filter{})
+	list, err := c.List(ctx, client.Filter{Name: skEcho.Name()})
 	require.NoError(t, err)
 	assert.Empty(t, list, "nothing created")
 }
