@@ -240,3 +240,10 @@ type Store interface {
 func QuarantineReason(reason string) string {
 	return "quarantined, a row of it is corrupt: " + reason
 }
+
+// WorkerProber is implemented by stores that can tell whether a worker
+// holds their worker lock (LockWorker), in this process or another,
+// without taking it from one that starts meanwhile.
+type WorkerProber interface {
+	WorkerRunning() (bool, error)
+}

@@ -39,7 +39,10 @@ type Store struct {
 	now       func() time.Time
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.WorkerProber = (*Store)(nil)
+)
 
 // New returns an empty store whose commits read the time from now (nil:
 // time.Now), as the harness's virtual clock.
@@ -424,6 +427,15 @@ func (s *Store) Registered(context.Context) ([]string, error) {
 	}
 	defer s.mu.Unlock()
 	return slices.Clone(s.registered), nil
+}
+
+// WorkerRunning implements store.WorkerProber.
+func (s *Store) WorkerRunning() (bool, error) {
+	if err := s.lock(); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	return s.locked, nil
 }
 
 // LockWorker implements store.Store: one worker per store.

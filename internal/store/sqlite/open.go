@@ -52,7 +52,10 @@ type Store struct {
 	getInstance *sql.Stmt
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.WorkerProber = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the store at path, applies migrations,
 // and checks the file. A file that is not a SQLite database, is corrupt, or
