@@ -72,7 +72,7 @@ func (c *coreCtx) WaitEvent(name string, timeout time.Duration) core.Future {
 		return &promise{ready: true, data: payload}
 	}
 	p := &promise{}
-	q.waiters = append(q.waiters, p)
+	q.waiters, q.since = append(q.waiters, p), append(q.since, c.x.now)
 	if timeout > 0 {
 		t := c.NewTimer(timeout).(*promise)
 		t.onDone = func() {

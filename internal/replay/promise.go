@@ -1,6 +1,10 @@
 package replay
 
-import "github.com/cloudbutton/cloudbutton/internal/core"
+import (
+	"time"
+
+	"github.com/cloudbutton/cloudbutton/internal/core"
+)
 
 // promise is the engine-level future of one action (or a settable one).
 type promise struct {
@@ -58,12 +62,14 @@ type eventQueue struct {
 	name    string
 	buf     []buffered
 	waiters []*promise
+	// since holds, for each of waiters, when the code began the wait.
+	since []time.Time
 }
 
 func (q *eventQueue) push(payload []byte, arrival int64) {
 	for len(q.waiters) > 0 {
 		w := q.waiters[0]
-		q.waiters = q.waiters[1:]
+		q.waiters, q.since = q.waiters[1:], q.since[1:]
 		if !w.ready { // not timed out
 			w.resolve(payload, nil)
 			return
