@@ -37,6 +37,9 @@ type ActivityAttempt struct {
 	Name string `json:"name"`
 	// Attempt counts from 1.
 	Attempt int `json:"attempt"`
+	// MaxAttempts is the call's retry policy's bound on its attempts; 0
+	// when it has none (one attempt, or unbounded) or it is not known.
+	MaxAttempts int `json:"maxAttempts,omitempty"`
 	// ScheduledAt is when this attempt became due: the call's schedule
 	// time for attempt 1, the retry's due time after. Zero: not known
 	// (see the engine's documentation).

@@ -83,6 +83,9 @@ func attemptsOf(hist []replay.Event, rows map[int64]store.Attempt, live map[int6
 			continue
 		}
 		call := client.ActivityAttempt{TaskID: s.TaskID, Name: s.Name, Attempt: 1, ScheduledAt: s.Time}
+		if s.Options != nil && s.Options.Retry != nil && s.Options.Retry.MaxAttempts > 1 {
+			call.MaxAttempts = s.Options.Retry.MaxAttempts
+		}
 		if r := results[s.TaskID]; r != nil {
 			out, call = appendRetried(out, call, r.Retried())
 			call.Attempt = max(r.Attempt, call.Attempt)

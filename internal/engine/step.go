@@ -105,6 +105,7 @@ func (b *batch) step(g *group) {
 	res := l.x.Apply(g.events(l, b.now))
 	p.beginRun(l) // before its events: for its attempts and children
 	b.updatesOfStep(g.id, &res)
+	p.noteEventWaits(l, res.Done)
 	b.retryState(l, &s, g.comps, res.Done)
 	l.pins++
 	b.pinned = append(b.pinned, l)
