@@ -86,3 +86,12 @@ func (ce conformanceEngine) AddWorker(t *testing.T, c client.Client, register fu
 func (conformanceEngine) Unsupported(conformance.Feature) string { return "" }
 
 func TestConformance(t *testing.T) { conformance.Run(t, conformanceEngine{}) }
+
+var _ conformance.WorkerStopper = conformanceEngine{}
+
+// StopWorker stops the file's worker (and releases its lock).
+func (conformanceEngine) StopWorker(t *testing.T, c client.Client) {
+	v, ok := conformanceWorkers.LoadAndDelete(c.(*embedded.Engine))
+	require.True(t, ok, "StopWorker: the client was not returned by Start")
+	require.NoError(t, v.(*worker.Worker).Stop(context.Background()))
+}

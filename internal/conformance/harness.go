@@ -123,6 +123,7 @@ func Run(t *testing.T, e Engine) {
 	cases = append(cases, attemptCases...)
 	cases = append(cases, limitCases...)
 	cases = append(cases, startKeyCases...)
+	cases = append(cases, explainCases...)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, e) })
 	}

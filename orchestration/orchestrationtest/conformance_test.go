@@ -146,3 +146,16 @@ func (harnessEngine) Unsupported(f conformance.Feature) string {
 
 // TestConformance runs the engines' behavioural suite on the harness.
 func TestConformance(t *testing.T) { conformance.Run(t, harnessEngine{}) }
+
+var _ conformance.WorkerStopper = harnessEngine{}
+
+// StopWorker stops the harness's worker (Cleanup's Stop is then a no-op).
+func (harnessEngine) StopWorker(t *testing.T, c client.Client) {
+	v, ok := harnessServers.Load(c.(*engine.Engine))
+	require.True(t, ok, "StopWorker: the client was not returned by Start")
+	s := v.(*harnessServer)
+	s.mu.Lock()
+	w := s.w
+	s.mu.Unlock()
+	require.NoError(t, w.Stop(context.Background()))
+}
