@@ -134,11 +134,20 @@ func newStatusCmd(cfg *engineConfig) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status ID",
-		Short: "Show an instance's status, output, custom status, progress and billed usage",
-		Args:  exactArgs(1),
+		Short: "Show an instance's status, output, custom status, progress and billed usage, and why a live one is not moving",
+		Long: `Show an instance's status, output, custom status, progress and billed
+usage. For a live instance it says what it waits on (client.Explain): an
+event, an activity's next attempt and its last failure, a timer, a
+sub-orchestration (and what that one waits on), a worker, a worker that
+knows its orchestrator, or a Resume. --json adds it as "explanation".`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withEngine(cmd, cfg, false, func(ctx context.Context, e engine) error {
 				st, err := e.Status(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				x, err := explainLive(ctx, e, st)
 				if err != nil {
 					return err
 				}
@@ -146,9 +155,13 @@ func newStatusCmd(cfg *engineConfig) *cobra.Command {
 					m := statusJSON(st)
 					// null: the engine cannot tell (see client.Status).
 					m["subOrchestrationUsage"], m["totalUsage"] = st.SubOrchestrationUsage, st.TotalUsage()
+					if x != nil {
+						m["explanation"] = x
+					}
 					return printJSON(cmd.OutOrStdout(), m)
 				}
 				printStatus(cmd.OutOrStdout(), st)
+				printExplanation(cmd.OutOrStdout(), x)
 				return nil
 			})
 		},
