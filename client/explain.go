@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -114,9 +115,6 @@ func explain(ctx context.Context, c Client, id string, depth int) (*Explanation,
 		x.Summary = strings.ToLower(string(st.RuntimeStatus))
 		return x, nil
 	}
-	if st.RuntimeStatus == StatusSuspended {
-		x.Waits = append(x.Waits, Wait{Kind: WaitSuspended, Since: st.UpdatedAt})
-	}
 	attempts, err := c.ActivityAttempts(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("client.Explain(%q): %w", id, err)
@@ -130,7 +128,7 @@ func explain(ctx context.Context, c Client, id string, depth int) (*Explanation,
 		}
 		for _, w := range more {
 			switch w.Kind {
-			case WaitWorker, WaitUnknownName, WaitBlocked:
+			case WaitSuspended, WaitWorker, WaitUnknownName, WaitBlocked:
 				engine = append(engine, w)
 			default:
 				code = append(code, w)
@@ -140,6 +138,11 @@ func explain(ctx context.Context, c Client, id string, depth int) (*Explanation,
 	if st.Blocked != "" && !slices.ContainsFunc(engine, func(w Wait) bool { return w.Kind == WaitUnknownName || w.Kind == WaitBlocked }) {
 		engine = append(engine, Wait{Kind: WaitBlocked, Reason: st.Blocked})
 	}
+	if st.RuntimeStatus == StatusSuspended && !slices.ContainsFunc(engine, func(w Wait) bool { return w.Kind == WaitSuspended }) {
+		// The engine does not say more: since its last change.
+		engine = append(engine, Wait{Kind: WaitSuspended, Since: st.UpdatedAt})
+	}
+	slices.SortStableFunc(engine, func(a, b Wait) int { return cmp.Compare(engineOrder(a.Kind), engineOrder(b.Kind)) })
 	x.Waits = append(x.Waits, engine...)
 	slices.SortStableFunc(code, func(a, b Wait) int { return a.Since.Compare(b.Since) })
 	x.Waits = append(x.Waits, code...)
@@ -161,6 +164,11 @@ func explain(ctx context.Context, c Client, id string, depth int) (*Explanation,
 	}
 	x.Summary = x.summary()
 	return x, nil
+}
+
+// engineOrder is the order of what stops the engine in an Explanation.
+func engineOrder(k WaitKind) int {
+	return slices.Index([]WaitKind{WaitSuspended, WaitWorker, WaitUnknownName, WaitBlocked}, k)
 }
 
 // activityWaits are the calls whose last attempt has no outcome yet:

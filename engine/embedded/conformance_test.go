@@ -83,7 +83,12 @@ func (ce conformanceEngine) AddWorker(t *testing.T, c client.Client, register fu
 	ce.Restart(t, c, register)
 }
 
-func (conformanceEngine) Unsupported(conformance.Feature) string { return "" }
+func (conformanceEngine) Unsupported(f conformance.Feature) string {
+	if f == conformance.FeatureSuspendReason {
+		return "the embedded store keeps no suspend reason"
+	}
+	return ""
+}
 
 func TestConformance(t *testing.T) { conformance.Run(t, conformanceEngine{}) }
 

@@ -123,6 +123,9 @@ func (e *Engine) runAttempts(ctx context.Context, id, runID string, pending []*w
 		_, seq := parseActivityID(s.GetActivityId(), id)
 		call := client.ActivityAttempt{TaskID: seq, Name: s.GetActivityType().GetName(), Attempt: 1,
 			ScheduledAt: timeOf(c.scheduled.GetEventTime())}
+		if n := int(s.GetRetryPolicy().GetMaximumAttempts()); n > 1 {
+			call.MaxAttempts = n
+		}
 		if c.closed != nil {
 			out = appendClosed(out, call, c)
 			continue

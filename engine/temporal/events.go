@@ -23,6 +23,7 @@ type eventQueue struct {
 type eventWaiter struct {
 	p      *promise
 	cancel workflow.CancelFunc // stops the timeout timer, if any
+	since  time.Time           // when the code began the wait (workflow time)
 }
 
 // queue returns the queue of name, starting the coroutine that receives
@@ -100,7 +101,7 @@ func (c *tctx) WaitEvent(name string, timeout time.Duration) core.Future {
 		p.Resolve(data, nil)
 		return p
 	}
-	w := &eventWaiter{p: p}
+	w := &eventWaiter{p: p, since: workflow.Now(st.root)}
 	q.waiters = append(q.waiters, w)
 	if timeout > 0 {
 		if !st.legacy {

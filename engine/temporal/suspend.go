@@ -50,6 +50,9 @@ type controlRequest struct {
 type suspendState struct {
 	Suspended bool   `json:"suspended"`
 	Reason    string `json:"reason,omitempty"`
+	// Since is when the run took the request (workflow time); zero in
+	// memos of older builds.
+	Since time.Time `json:"since,omitzero"`
 }
 
 // watchControl starts the coroutine that applies control signals to the
@@ -75,7 +78,7 @@ func (st *wfState) watchControl(wctx workflow.Context) {
 				continue
 			}
 			st.suspended = want
-			if err := workflow.UpsertMemo(c, map[string]any{suspendMemo: suspendState{Suspended: want, Reason: req.Reason}}); err != nil {
+			if err := workflow.UpsertMemo(c, map[string]any{suspendMemo: suspendState{Suspended: want, Reason: req.Reason, Since: workflow.Now(c)}}); err != nil {
 				st.logger.Warn("cannot record the suspension in the memo", "error", err)
 			}
 		}

@@ -164,10 +164,13 @@ type statusSnapshot struct {
 	// Usage is the billed compute of the activity outcomes the run read,
 	// earlier runs' included; absent from snapshots of older builds.
 	Usage *billing.Usage `json:"usage,omitempty"`
+	// Events are the code's waits for external events no signal has
+	// answered (Explain); absent from snapshots of older builds.
+	Events []eventWaitSnapshot `json:"events,omitempty"`
 }
 
 func (st *wfState) snapshot() statusSnapshot {
-	s := statusSnapshot{CustomStatus: st.customStatus, Total: len(st.acts), Usage: st.usageSnapshot()}
+	s := statusSnapshot{CustomStatus: st.customStatus, Total: len(st.acts), Usage: st.usageSnapshot(), Events: st.eventWaits()}
 	for _, f := range st.acts {
 		switch f := f.(type) {
 		case *tfuture:

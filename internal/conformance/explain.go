@@ -20,6 +20,10 @@ import (
 // for (on Temporal the workflow's code state is not visible to clients).
 const FeatureExplainEvents Feature = "explain-events"
 
+// FeatureSuspendReason: Explain gives the reason passed to Suspend (the
+// embedded store does not keep it).
+const FeatureSuspendReason Feature = "suspend-reason"
+
 // WorkerStopper is implemented by engines whose worker the suite can stop
 // while instances live; cases that need it are skipped on engines without
 // it.
@@ -233,6 +237,12 @@ func testExplainSuspended(t *testing.T, e Engine) {
 	assert.Equal(t, client.WaitSuspended, x.Waits[0].Kind, "the suspension comes first: %+v", x.Waits)
 	assert.False(t, w.Since.IsZero())
 	assert.Contains(t, w.Summary, "suspended since ")
+	if why := e.Unsupported(FeatureSuspendReason); why != "" {
+		t.Logf("the reason not checked: %s", why)
+	} else {
+		assert.Equal(t, "maintenance", w.Reason)
+		assert.Contains(t, w.Summary, ": maintenance")
+	}
 	require.NoError(t, c.Resume(ctx, id, "back"))
 	require.NoError(t, client.RaiseEvent(ctx, c, id, "finish", "out"))
 	_, err = client.Result(ctx, c, idle, id)

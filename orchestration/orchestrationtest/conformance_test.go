@@ -138,8 +138,11 @@ func (h harnessEngine) AddWorker(t *testing.T, c client.Client, register func(w 
 }
 
 func (harnessEngine) Unsupported(f conformance.Feature) string {
-	if f == conformance.FeatureWallClock {
+	switch f {
+	case conformance.FeatureWallClock:
 		return "the harness's time is virtual: it jumps to the next timer when the engine waits only for time"
+	case conformance.FeatureSuspendReason:
+		return "the embedded store keeps no suspend reason"
 	}
 	return ""
 }
