@@ -66,6 +66,10 @@ type Engine struct {
 	closed  bool
 	// stopWorker stops the running worker and releases its lock.
 	stopWorker func(context.Context) error
+	// eventWaits holds, by instance id, the unanswered waits for
+	// external events of the instances this process's worker stepped
+	// ([]replay.EventWait), for Explain; a worker's start empties it.
+	eventWaits sync.Map
 }
 
 var (
@@ -150,6 +154,7 @@ func (e *Engine) StartWorker(ctx context.Context, reg *worker.Registry, opts wor
 		return nil, err
 	}
 	e.reg, e.proc = reg, p
+	e.eventWaits.Clear()
 	go p.run()
 	sched := newScheduler(ctx, e, p.work, p.log)
 	e.sched = sched

@@ -20,16 +20,16 @@ func (p *processor) noteEventWaits(l *live, done bool) {
 		waits = l.x.EventWaits()
 	}
 	if len(waits) == 0 {
-		p.eventWaits.Delete(l.id)
+		p.e.eventWaits.Delete(l.id)
 		return
 	}
-	p.eventWaits.Store(l.id, waits)
+	p.e.eventWaits.Store(l.id, waits)
 }
 
 // ExplainWaits implements client.Explainer. The run's pending timers and
 // sub-orchestrations are read from its history (created, not fired or
 // ended); its waits for external events, which history does not record,
-// from the live instance when the worker runs in this process (from
+// from the live instance, as this process's worker last stepped it (from
 // another process they are not known: the wait is WaitUnknown when
 // nothing else is pending). Whether a worker runs at all is the worker
 // lock's answer (see store.WorkerProber).
@@ -42,7 +42,7 @@ func (e *Engine) ExplainWaits(ctx context.Context, id string) ([]client.Wait, er
 		return nil, nil
 	}
 	var out []client.Wait
-	running, where, err := e.workerRunning()
+	running, here, where, err := e.workerRunning()
 	if err != nil {
 		return nil, fmt.Errorf("embedded: explain %q: %w", id, err)
 	}
@@ -57,17 +57,20 @@ func (e *Engine) ExplainWaits(ctx context.Context, id string) ([]client.Wait, er
 		return nil, err
 	}
 	code := pendingWaits(hist)
-	e.mu.Lock()
-	p := e.proc
-	e.mu.Unlock()
-	switch {
-	case p != nil:
-		if v, ok := p.eventWaits.Load(id); ok {
+	known := false
+	if here || !running {
+		// This process's worker runs, or no worker does: the one of
+		// this process was the last to step the instance, if it stepped
+		// it (a worker of another process that ran in between is
+		// not seen).
+		var v any
+		if v, known = e.eventWaits.Load(id); known {
 			for _, w := range v.([]replay.EventWait) {
 				code = append(code, client.Wait{Kind: client.WaitEvent, Name: w.Name, Since: w.Since})
 			}
 		}
-	case len(code) == 0 && in.Status != store.StatusPending && !hasActivityPending(hist):
+	}
+	if !known && len(code) == 0 && in.Status != store.StatusPending && !hasActivityPending(hist) {
 		code = append(code, client.Wait{Kind: client.WaitUnknown,
 			Reason: "probably an external event: which one only the worker's process can tell"})
 	}
@@ -117,19 +120,19 @@ func hasActivityPending(hist []replay.Event) bool {
 }
 
 // workerRunning reports whether a worker runs on the engine's store, in
-// this process or another, and names the store.
-func (e *Engine) workerRunning() (bool, string, error) {
+// this process (here) or another, and names the store.
+func (e *Engine) workerRunning() (running, here bool, where string, err error) {
 	e.mu.Lock()
 	p := e.proc
 	e.mu.Unlock()
 	if p != nil {
-		return true, "", nil
+		return true, true, "", nil
 	}
-	where := "database " + e.name()
+	where = "database " + e.name()
 	prober, ok := e.store.(store.WorkerProber)
 	if !ok {
-		return true, "", nil // cannot tell: assume one runs
+		return true, false, "", nil // cannot tell: assume one runs
 	}
-	running, err := prober.WorkerRunning()
-	return running, where, err
+	running, err = prober.WorkerRunning()
+	return running, false, where, err
 }

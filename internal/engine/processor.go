@@ -156,9 +156,6 @@ type processor struct {
 	// warnedNames are the orchestrator names not hosted here that were
 	// logged.
 	warnedNames sync.Map
-	// eventWaits holds, by instance id, the live instances' unanswered
-	// waits for external events ([]replay.EventWait), for Explain.
-	eventWaits sync.Map
 
 	startCh chan *startRequest
 	queryCh chan *queryRequest
