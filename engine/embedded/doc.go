@@ -60,6 +60,18 @@
 // Running). Histories written before this release list each call's last
 // attempt only, without its start.
 //
+// # Explain
+//
+// client.Explain reads the run's pending timers and sub-orchestrations
+// from its history, its activity calls from ActivityAttempts, and
+// whether a worker runs from the worker lock (a shared lock on
+// "<db>-worker.alive" that the worker holds for its life; the probe never
+// makes a starting worker fail). The code's waits for external events
+// are not in history: the worker's process knows them (and keeps them
+// after its worker stopped, until a worker starts); another process sees
+// an instance waiting on nothing history records as WaitUnknown. The
+// reason given to Suspend is not kept.
+//
 // # Processes
 //
 // One worker per database file: a second worker process on the same file

@@ -193,6 +193,18 @@
 // before it closed is listed Scheduled. A client needs no worker for any
 // of it.
 //
+// # Explain
+//
+// client.Explain reads the suspension (time and reason) from the memo,
+// whether a worker runs from DescribeTaskQueue (a poller seen in the last
+// two minutes: a stopped worker is noticed only once its poller is that
+// old), an unknown workflow type from the failing workflow task, pending
+// children from DescribeWorkflowExecution (not the batches of a large
+// fan-out), timers started and not fired from history, activity calls
+// from ActivityAttempts (MaxAttempts from the retry policy), and the
+// waits for external events from the status query, which a worker
+// answers: without a worker they are not listed.
+//
 // # Testing
 //
 // ReplayHistory and ReplayHistoryFile replay a Temporal history (as
