@@ -220,7 +220,8 @@ func (w Wait) String() string {
 		if !w.Running && !w.Until.IsZero() {
 			fmt.Fprintf(&b, ", next try at %s", stamp(w.Until))
 		} else if !w.Running {
-			b.WriteString(", not started")
+			b.WriteString(" scheduled") // or running unseen: see ActivityAttempts
+			since(&b, w.Since)
 		}
 	case WaitTimer:
 		fmt.Fprintf(&b, "a timer due at %s", stamp(w.Until))
