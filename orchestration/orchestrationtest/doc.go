@@ -41,5 +41,7 @@
 //
 // A run that waits for something nobody delivers (an event never raised,
 // a sub-orchestration whose orchestrator is not registered) returns
-// ErrStuck, naming the instances that wait and why.
+// ErrStuck, naming the instances that wait and why: what client.Explain
+// says of the root, such as "expense-1": waiting for the event "approval"
+// since 2026-12-01T12:00:00Z.
 package orchestrationtest

@@ -144,7 +144,7 @@ func (e *Env) drive(ctx context.Context) (*client.Status, error) {
 }
 
 // whyStuck describes the instances that wait for a worker that hosts them,
-// or else suggests the usual cause.
+// or else says what the root waits on (client.Explain).
 func (e *Env) whyStuck(ctx context.Context) string {
 	ins, err := e.st.List(ctx, store.Filter{Statuses: []string{store.StatusPending, store.StatusRunning}})
 	if err != nil {
@@ -157,7 +157,11 @@ func (e *Env) whyStuck(ctx context.Context) string {
 		}
 	}
 	if len(why) == 0 {
-		return "an event that is never raised?"
+		x, err := client.Explain(ctx, e.eng, e.root)
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprintf("%q: %s", e.root, x.Summary)
 	}
 	return strings.Join(why, "; ")
 }
