@@ -171,6 +171,10 @@ func (s *Store) List(ctx context.Context, f store.Filter) ([]*store.Instance, er
 	if f.ParentID != "" {
 		where, args = append(where, "parent_id = ?"), append(args, f.ParentID)
 	}
+	if k := f.After; k != nil {
+		at := nanos(k.CreatedAt)
+		where, args = append(where, "(created_at < ? OR (created_at = ? AND id > ?))"), append(args, at, at, k.ID)
+	}
 	q := `SELECT ` + instanceCols + ` FROM instances`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
