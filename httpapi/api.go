@@ -82,6 +82,17 @@ var routes = []route{
 	{http.MethodGet, "/openapi.json", (*api).openAPI},
 }
 
+// Routes returns the operations the API serves, as "METHOD /path" with
+// paths under Prefix and in the OpenAPI document's form
+// ("GET /instances/{id}").
+func Routes() []string {
+	out := make([]string, len(routes))
+	for i, rt := range routes {
+		out[i] = rt.method + " " + rt.path
+	}
+	return out
+}
+
 // New returns the HTTP management API of c: JSON under Prefix (/api/v1),
 // described by the OpenAPI document at /api/v1/openapi.json (see the
 // package doc). The handler refuses cross-origin browser requests that
