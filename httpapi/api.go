@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cloudbutton/cloudbutton/client"
 	"github.com/cloudbutton/cloudbutton/internal/errkind"
@@ -160,7 +161,10 @@ func (a *api) handle(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, a.opts.MaxBodyBytes)
 		w.Header().Set("Cache-Control", "no-store")
-		err := h(a, w, r)
+		err := validPath(r)
+		if err == nil {
+			err = h(a, w, r)
+		}
 		if err == nil {
 			return
 		}
@@ -174,6 +178,17 @@ func (a *api) handle(h handlerFunc) http.Handler {
 		}
 		WriteProblem(w, p)
 	})
+}
+
+// validPath refuses path values that are not valid UTF-8 (%FF): no
+// engine can store them as ids or names.
+func validPath(r *http.Request) error {
+	for _, k := range [...]string{"id", "name"} {
+		if v := r.PathValue(k); !utf8.ValidString(v) {
+			return badField(k, "%s %q is not valid UTF-8", k, v)
+		}
+	}
+	return nil
 }
 
 // writeJSON answers v as JSON with status.

@@ -37,6 +37,7 @@ targets=(
   "./faas/functionhost FuzzInvokeAPI"
   "./faas/functionhost FuzzRuntimeAPI"
   "./faas/functionhost FuzzCodePackage"
+  "./httpapi FuzzAPI"
   "./cli FuzzCLIJSONArguments"
 )
 
