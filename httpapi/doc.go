@@ -68,7 +68,7 @@
 //	                     payload over the engine's limit
 //	405 method-not-allowed  e.g. GET on an action; Allow lists the methods
 //	403 forbidden        a cross-origin browser request that would change state
-//	501 unsupported      the engine lacks the feature (Temporal: suspend, resume), with the reason
+//	501 unsupported      the engine lacks the feature (errors.ErrUnsupported), with its reason
 //	503 unavailable      the engine is closed
 //	500 internal         anything else (logged)
 //

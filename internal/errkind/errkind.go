@@ -24,7 +24,7 @@ const (
 	UnknownName               // client.ErrUnknownName: no orchestrator registered under the name
 	BadInput                  // a malformed request: bad JSON, a bad page token, a bad parameter, client.ErrInvalidSchedule
 	TooLarge                  // codec.ErrPayloadTooLarge, or a request body over its limit
-	Unsupported               // errors.ErrUnsupported: the engine lacks the feature (Temporal: suspend)
+	Unsupported               // errors.ErrUnsupported: the engine lacks the feature
 	Unavailable               // client.ErrEngineClosed
 	Failed                    // *client.InstanceError: the orchestration ended Failed or Terminated
 	Timeout                   // context.DeadlineExceeded: a deadline passed first

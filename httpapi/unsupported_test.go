@@ -1,0 +1,42 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/engine/temporal"
+	"github.com/cloudbutton/cloudbutton/httpapi"
+)
+
+// lacking is an engine without suspend and resume, as the Temporal engine
+// was: they return temporal.ErrUnsupported with its reason.
+type lacking struct{ client.Client }
+
+func (lacking) Suspend(_ context.Context, id, _ string) error {
+	return fmt.Errorf("suspend %q: %w (no suspend on this engine)", id, temporal.ErrUnsupported)
+}
+
+func (lacking) Resume(_ context.Context, id, _ string) error {
+	return fmt.Errorf("resume %q: %w (no resume on this engine)", id, temporal.ErrUnsupported)
+}
+
+// TestUnsupportedIs501 checks that a feature an engine lacks is 501 with
+// the engine's reason.
+func TestUnsupportedIs501(t *testing.T) {
+	e := newEnv(t, "embedded", lacking{openEmbedded(t)}, httpapi.Options{Logger: quiet()})
+	_, acc := e.start(t, forever.Name(), "lacking", struct{}{})
+	for _, link := range []string{acc.Links.Suspend, acc.Links.Resume} {
+		r := e.do(t, http.MethodPost, link, "")
+		require.Equal(t, http.StatusNotImplemented, r.status, "%s", r.body)
+		p := r.problem(t)
+		assert.Equal(t, httpapi.ProblemTypePrefix+"unsupported", p.Type)
+		assert.Contains(t, p.Detail, "unsupported on the Temporal engine")
+		assert.Contains(t, p.Detail, "no ")
+	}
+}
