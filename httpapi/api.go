@@ -170,9 +170,8 @@ func (a *api) handle(h handlerFunc) http.Handler {
 		}
 		p := ProblemFor(err, r.URL.Path)
 		switch {
-		case p.Status == 499:
-			a.log.Debug("httpapi: client went away", "method", r.Method, "path", r.URL.Path, "err", err)
-			return
+		case r.Context().Err() != nil:
+			a.log.Debug("httpapi: request cancelled", "method", r.Method, "path", r.URL.Path, "err", err)
 		case p.Status >= 500 && p.Status != http.StatusNotImplemented:
 			a.log.Error("httpapi: request failed", "method", r.Method, "path", r.URL.Path, "status", p.Status, "err", err)
 		}

@@ -69,7 +69,7 @@
 //	405 method-not-allowed  e.g. GET on an action; Allow lists the methods
 //	403 forbidden        a cross-origin browser request that would change state
 //	501 unsupported      the engine lacks the feature (errors.ErrUnsupported), with its reason
-//	503 unavailable      the engine is closed
+//	503 unavailable      the engine is closed, or the server is stopping (a cancelled request)
 //	500 internal         anything else (logged)
 //
 // # Security

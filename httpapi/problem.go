@@ -46,7 +46,7 @@ var statuses = map[errkind.Kind]int{
 	errkind.Unavailable:   http.StatusServiceUnavailable,
 	errkind.Failed:        http.StatusConflict,
 	errkind.Timeout:       http.StatusGatewayTimeout,
-	errkind.Canceled:      499, // the client went away: nobody reads it
+	errkind.Canceled:      http.StatusServiceUnavailable, // the client went away, or the server is stopping
 }
 
 // fieldError is a bad-input error about one field or parameter.
@@ -85,9 +85,6 @@ func ProblemFor(err error, path string) *Problem {
 	var tl *tooLarge
 	if errors.As(err, &tl) {
 		p.Limit = tl.limit
-	}
-	if p.Title == "" {
-		p.Title = "Client Closed Request"
 	}
 	return p
 }

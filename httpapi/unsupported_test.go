@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,4 +40,19 @@ func TestUnsupportedIs501(t *testing.T) {
 		assert.Contains(t, p.Detail, "unsupported on the Temporal engine")
 		assert.Contains(t, p.Detail, "no ")
 	}
+}
+
+// TestCancelledWaitIs503 checks a long-poll whose request is cancelled
+// (the client went away, or the server is stopping) is answered 503.
+func TestCancelledWaitIs503(t *testing.T) {
+	c := openEmbedded(t)
+	_, err := c.StartRaw(context.Background(), forever.Name(), []byte("{}"), client.StartOptions{InstanceID: "w"})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	httpapi.New(c, httpapi.Options{Logger: quiet()}).ServeHTTP(rec,
+		httptest.NewRequestWithContext(ctx, "GET", "/api/v1/instances/w/wait?timeout=5m", nil))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "%s", rec.Body)
+	assert.Contains(t, rec.Body.String(), httpapi.ProblemTypePrefix+"canceled")
 }
