@@ -38,6 +38,7 @@ targets=(
   "./faas/functionhost FuzzRuntimeAPI"
   "./faas/functionhost FuzzCodePackage"
   "./httpapi FuzzAPI"
+  "./server FuzzAuth"
   "./cli FuzzCLIJSONArguments"
 )
 

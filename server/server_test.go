@@ -27,7 +27,7 @@ const token = "s3cret-token"
 // returns its URL and an HTTP client that follows no redirects.
 func serve(t *testing.T, opts server.Options) (string, *http.Client) {
 	t.Helper()
-	quiet := slog.New(slog.DiscardHandler)
+	quiet := newQuiet()
 	eng, err := embedded.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), embedded.Options{Logger: quiet})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, eng.Close()) })
@@ -39,6 +39,8 @@ func serve(t *testing.T, opts server.Options) (string, *http.Client) {
 	return srv.URL, &http.Client{Transport: tr, Timeout: time.Minute,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
+
+func newQuiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 type answer struct {
 	status int
