@@ -51,6 +51,9 @@ with a worker, and stops it all on Ctrl-C; its data goes with it.
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if !cmd.Flags().Changed("token") {
+				token = os.Getenv("CLOUDBUTTON_TOKEN") // not the flag's default: --help would print it
+			}
 			tok, err := serveToken(addr, token)
 			if err != nil {
 				return err
@@ -110,7 +113,7 @@ with a worker, and stops it all on Ctrl-C; its data goes with it.
 	}
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:8233", "listen address (not loopback: a token is required)")
-	f.StringVar(&token, "token", os.Getenv("CLOUDBUTTON_TOKEN"), "bearer token every request needs (env CLOUDBUTTON_TOKEN; generated for a non-loopback --addr)")
+	f.StringVar(&token, "token", "", "bearer token every request needs (env CLOUDBUTTON_TOKEN; generated for a non-loopback --addr)")
 	f.BoolVar(&withWorker, "worker", false, "also run a worker for this program's registrations")
 	f.StringVar(&temporalDev, "temporal", "", `"dev": start a Temporal dev server and serve it, with a worker`)
 	wf.addFlags(f) // the worker's

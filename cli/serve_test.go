@@ -193,6 +193,14 @@ func TestServeWithAToken(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code, "%s", body)
 	assert.Equal(t, ExitOK, s.stop())
 	s.stopped(t)
+
+	t.Setenv("CLOUDBUTTON_TOKEN", "fr0m-env")
+	s = runServe(t, benchRegs, "--db", db, "--addr", "127.0.0.1:0")
+	assert.Equal(t, "fr0m-env", s.token, "CLOUDBUTTON_TOKEN")
+	code, body = s.do(t, "GET", "/api/v1/instances", "")
+	assert.Equal(t, http.StatusOK, code, "%s", body)
+	_, out, _ := cli(t, "serve", "--help")
+	assert.NotContains(t, out, "fr0m-env", "--help does not print the token")
 }
 
 func TestServeToken(t *testing.T) {
