@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -55,4 +56,20 @@ func TestCancelledWaitIs503(t *testing.T) {
 		httptest.NewRequestWithContext(ctx, "GET", "/api/v1/instances/w/wait?timeout=5m", nil))
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "%s", rec.Body)
 	assert.Contains(t, rec.Body.String(), httpapi.ProblemTypePrefix+"canceled")
+}
+
+// TestIDsArePathEscaped checks that ids with slashes, spaces and
+// non-ASCII characters round-trip through the links.
+func TestIDsArePathEscaped(t *testing.T) {
+	e := newEnv(t, "embedded", openEmbedded(t), httpapi.Options{Logger: quiet()})
+	for _, id := range []string{"a/b", "with space", "ünï/cødé?#%"} {
+		_, acc := e.start(t, echo.Name(), id, order{Item: "x"})
+		assert.Equal(t, id, acc.InstanceID)
+		in := e.wait(t, url.PathEscape(id))
+		assert.Equal(t, id, in.InstanceID)
+		r := e.do(t, http.MethodGet, acc.Links.History, "")
+		assert.Equal(t, http.StatusOK, r.status, "%s: %s", acc.Links.History, r.body)
+		r = e.do(t, http.MethodDelete, acc.Links.Purge, "")
+		assert.Equal(t, http.StatusNoContent, r.status, "%s: %s", acc.Links.Purge, r.body)
+	}
 }
