@@ -3,6 +3,7 @@ module github.com/cloudbutton/cloudbutton
 go 1.26.0
 
 require (
+	github.com/getkin/kin-openapi v0.153.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc v1.47.0
 	go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp v1.47.0
@@ -28,6 +29,12 @@ require (
 )
 
 require github.com/robfig/cron/v3 v3.0.1
+
+require (
+	github.com/go-openapi/jsonpointer v1.0.0 // indirect
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
+	go.yaml.in/yaml/v4 v4.0.0 // indirect
+)
 
 require (
 	github.com/aws/aws-lambda-go v1.55.1

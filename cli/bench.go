@@ -67,8 +67,7 @@ the recommended local settings; --temporal HOST:PORT uses a running one.`,
 			if temporalAddr != "" {
 				addr := temporalAddr
 				if addr == "dev" {
-					fmt.Fprintln(cmd.ErrOrStderr(), "starting a Temporal dev server...")
-					srv, err := devserver.Start(ctx, devserver.Options{})
+					srv, err := startDevServer(ctx, cmd)
 					if err != nil {
 						return err
 					}
@@ -94,6 +93,14 @@ the recommended local settings; --temporal HOST:PORT uses a running one.`,
 	cmd.Flags().StringVar(&only, "workload", "", "only workloads whose name contains this")
 	cmd.Flags().StringVar(&temporalAddr, "temporal", "", `also run on Temporal: "dev" (start a dev server) or HOST:PORT`)
 	return cmd
+}
+
+// startDevServer starts a Temporal dev server with the recommended local
+// settings (see internal/devserver), for bench --temporal dev and serve
+// --temporal dev; the caller stops it.
+func startDevServer(ctx context.Context, cmd *cobra.Command) (*devserver.Server, error) {
+	fmt.Fprintln(cmd.ErrOrStderr(), "starting a Temporal dev server...")
+	return devserver.Start(ctx, devserver.Options{})
 }
 
 func benchEngine(ctx context.Context, cmd *cobra.Command, name string, eng worker.Engine, c client.Client, ws []bench.Workload, runs int) ([]bench.Result, error) {

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cloudbutton/cloudbutton/activity"
-	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/internal/errkind"
 	"github.com/cloudbutton/cloudbutton/orchestration"
 )
 
@@ -85,12 +85,23 @@ func RunWithStdin(ctx context.Context, r Registrations, args []string, stdin io.
 	}
 	fmt.Fprintln(root.ErrOrStderr(), "Error:", err)
 	var ce *codeError
-	switch {
-	case errors.As(err, &ce):
+	if errors.As(err, &ce) {
 		return ce.code
-	case errors.Is(err, client.ErrNotFound), errors.Is(err, client.ErrScheduleNotFound):
+	}
+	return exitCode(errkind.Of(err))
+}
+
+// exitCode is the exit code of an error of kind k: the same kinds as the
+// HTTP API's statuses (internal/errkind decides which error is which).
+func exitCode(k errkind.Kind) int {
+	switch k {
+	case errkind.NotFound:
 		return ExitNotFound
-	case errors.Is(err, client.ErrInvalidSchedule):
+	case errkind.Failed:
+		return ExitFailed
+	case errkind.Timeout:
+		return ExitTimeout
+	case errkind.BadInput:
 		return ExitUsage
 	}
 	return ExitError
@@ -125,7 +136,7 @@ Exit codes: 0 success, 1 error, 2 bad usage, 3 instance not found,
 	root.AddCommand(
 		newStartCmd(cfg), newStatusCmd(cfg), newListCmd(cfg), newWaitCmd(cfg), newHistoryCmd(cfg),
 		newRaiseCmd(cfg), newQueryCmd(cfg), newUpdateCmd(cfg), newTerminateCmd(cfg), newSuspendCmd(cfg), newResumeCmd(cfg), newPurgeCmd(cfg),
-		newReplayCmd(r), newWorkerCmd(cfg, r), newBenchCmd(), newSoakCmd(), newFunctionsCmd(r),
+		newReplayCmd(r), newWorkerCmd(cfg, r), newServeCmd(cfg, r), newBenchCmd(), newSoakCmd(), newFunctionsCmd(r),
 		newScheduleCmd(cfg),
 	)
 	return root

@@ -1,8 +1,8 @@
 // Package cli is the CloudButton command line as a library: Main turns a
 // program's own main into the full CLI (start, status, list, wait,
 // history, raise, query, update, terminate, suspend, resume, purge, replay, worker,
-// functions serve, functions deploy, bench, soak) hosting that program's
-// orchestrators and activities.
+// serve, functions serve, functions deploy, bench, soak) hosting that
+// program's orchestrators and activities.
 //
 //	func main() {
 //		cli.Main(cli.Registrations{
@@ -23,6 +23,8 @@
 //     needs at least one of them (an activity-only worker is fine, on
 //     Temporal say); with neither it refuses to start, naming what is
 //     missing, with exit code 2.
+//   - serve --worker (and serve --temporal dev) hosts them too, beside the
+//     HTTP API and the dashboard (package server).
 //   - replay checks an exported history against the current code of
 //     Orchestrators; with none it refuses, with exit code 2.
 //   - functions serve runs its in-process functions (activity:,
@@ -51,6 +53,15 @@
 // exits 1 on any failure, naming each failing instance. The test of
 // internal/soak runs a short soak (50 kills) in CI.
 //
+// # Serve
+//
+// serve runs package server for the engine: the HTTP API under /api/v1
+// and the dashboard at /, on 127.0.0.1:8233 by default, until
+// interrupted, and prints its URL. A non-loopback --addr needs a token
+// (--token, or a generated one, printed in the URL). --worker adds a
+// worker; --temporal dev starts a Temporal dev server with the recommended
+// settings, serves it with a worker, and stops it all on interrupt.
+//
 // # Exit codes
 //
 // Run returns, and Main exits with: ExitOK (0) on success; ExitError (1)
@@ -59,7 +70,8 @@
 // --timeout, nothing registered for worker or replay, an invalid schedule);
 // ExitNotFound (3) when the instance or schedule does not exist; ExitFailed (4) when the orchestration
 // ended Failed or Terminated (wait, start --wait); ExitTimeout (5) when
-// --timeout passed first.
+// --timeout passed first. The HTTP API's problem types mean the same
+// (internal/errkind decides both).
 //
 // # JSON arguments
 //

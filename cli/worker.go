@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cloudbutton/cloudbutton/worker"
 )
@@ -19,9 +20,7 @@ var errNothingToHost = errors.New("nothing to host: this program registers no or
 	"(build your own CLI with cli.Main(cli.Registrations{Orchestrators: ..., Activities: ...}), see package cli)")
 
 func newWorkerCmd(cfg *engineConfig, r Registrations) *cobra.Command {
-	var concurrency int
-	var keyLimits []string
-	var inv invokerConfig
+	var wf workerFlags
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a worker for the orchestrators and activities this program registers",
@@ -44,48 +43,85 @@ the other standard OTEL_* variables apply.
 			if len(r.Orchestrators) == 0 && len(r.Activities) == 0 {
 				return withCode(ExitUsage, errNothingToHost)
 			}
-			limits, err := parseKeyLimits(keyLimits)
-			if err != nil {
-				return withCode(ExitUsage, err)
+			if err := wf.check(); err != nil {
+				return err
 			}
 			return withEngine(cmd, cfg, true, func(ctx context.Context, e engine) error {
-				log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-				invoker, err := inv.invoker(ctx)
+				stop, err := wf.start(ctx, cmd, e, r)
 				if err != nil {
-					return err
-				}
-				opts, stopTelemetry, err := withTelemetry(ctx, os.Getenv,
-					worker.Options{MaxConcurrentActivities: concurrency, Logger: log, Invoker: invoker, KeyLimits: limits})
-				if err != nil {
-					return err
-				}
-				defer func() {
-					if err := stopTelemetry(context.Background()); err != nil {
-						log.Warn("telemetry: flushing the exporters", "err", err)
-					}
-				}()
-				w := worker.New(e, opts)
-				w.RegisterOrchestrators(r.Orchestrators...)
-				w.RegisterActivities(r.Activities...)
-				if err := w.Start(ctx); err != nil {
-					if errors.Is(err, worker.ErrInvalidLimit) {
-						return withCode(ExitUsage, err)
-					}
 					return err
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "worker running on %s (orchestrators: %s; activities: %s); Ctrl-C to stop\n",
 					cfg.describe(), names(r.orchestratorNames()), names(r.activityNames()))
 				<-ctx.Done()
-				return w.Stop(context.Background())
+				return stop(context.Background())
 			})
 		},
 	}
-	cmd.Flags().IntVar(&concurrency, "concurrency", 256, "activities running at once")
-	cmd.Flags().StringArrayVar(&keyLimits, "key-limit", nil,
+	wf.addFlags(cmd.Flags())
+	return cmd
+}
+
+// workerFlags configure a worker: the worker command's, and serve
+// --worker's.
+type workerFlags struct {
+	concurrency int
+	keyLimits   []string
+	limits      []worker.KeyLimit // parsed by check
+	inv         invokerConfig
+}
+
+func (wf *workerFlags) addFlags(f *pflag.FlagSet) {
+	f.IntVar(&wf.concurrency, "concurrency", 256, "activities running at once")
+	f.StringArrayVar(&wf.keyLimits, "key-limit", nil,
 		"limit of the activity calls naming a key (orchestration.WithKey), repeatable: KEY=N[,R/s][,burst=B] "+
 			"(N in flight, R started per second); KEY may end in * (a prefix) or be * (every other key)")
-	inv.addFlags(cmd.Flags())
-	return cmd
+	wf.inv.addFlags(f)
+}
+
+// check parses the flags that can be wrong before the engine opens.
+func (wf *workerFlags) check() error {
+	limits, err := parseKeyLimits(wf.keyLimits)
+	if err != nil {
+		return withCode(ExitUsage, err)
+	}
+	wf.limits = limits
+	return nil
+}
+
+// start starts a worker on e for r's registrations, logging to the
+// command's stderr, with telemetry as the OTEL_* environment says (see
+// withTelemetry). stop stops the worker, then flushes the telemetry.
+func (wf *workerFlags) start(ctx context.Context, cmd *cobra.Command, e engine, r Registrations) (stop func(context.Context) error, err error) {
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	invoker, err := wf.inv.invoker(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts, stopTelemetry, err := withTelemetry(ctx, os.Getenv,
+		worker.Options{MaxConcurrentActivities: wf.concurrency, Logger: log, Invoker: invoker, KeyLimits: wf.limits})
+	if err != nil {
+		return nil, err
+	}
+	flush := func() {
+		if err := stopTelemetry(context.Background()); err != nil {
+			log.Warn("telemetry: flushing the exporters", "err", err)
+		}
+	}
+	w := worker.New(e, opts)
+	w.RegisterOrchestrators(r.Orchestrators...)
+	w.RegisterActivities(r.Activities...)
+	if err := w.Start(ctx); err != nil {
+		flush()
+		if errors.Is(err, worker.ErrInvalidLimit) {
+			return nil, withCode(ExitUsage, err)
+		}
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		defer flush()
+		return w.Stop(ctx)
+	}, nil
 }
 
 // parseKeyLimits reads the --key-limit flags.

@@ -41,6 +41,9 @@ var (
 	ErrUnknownName   = errors.New("client: no orchestrator registered under that name")
 	ErrNotRunning    = errors.New("client: instance is not running")
 	ErrEngineClosed  = errors.New("client: engine closed")
+	// ErrBadPageToken is a Filter.PageToken that no page of this engine
+	// returned (malformed, truncated, or another engine's).
+	ErrBadPageToken = errors.New("client: malformed page token")
 )
 
 // ReusePolicy says what Start does when the instance id is taken.
@@ -118,13 +121,34 @@ type Status struct {
 	SubOrchestrationUsage *Usage `json:"subOrchestrationUsage,omitempty"`
 }
 
-// Filter selects instances for List; zero fields match everything.
+// Filter selects instances for List and ListPage; zero fields match
+// everything.
 type Filter struct {
 	Name          string
 	Statuses      []RuntimeStatus
 	CreatedAfter  time.Time
 	CreatedBefore time.Time
-	Limit         int
+	// Limit bounds the number of instances: List returns at most Limit
+	// (0: all), ListPage pages of at most Limit (0: DefaultPageSize).
+	Limit int
+	// PageToken continues a listing after the page that returned it as
+	// Page.NextPageToken; empty starts at the beginning. Tokens are opaque
+	// (URL-safe text) and valid only on the engine that issued them, with
+	// the same filter; a malformed one is an error matching
+	// ErrBadPageToken.
+	PageToken string
+}
+
+// DefaultPageSize is the page size of ListPage when Filter.Limit is 0.
+const DefaultPageSize = 100
+
+// Page is one page of a listing (ListPage).
+type Page struct {
+	// Instances are the page's instances, in the engine's list order.
+	Instances []*Status
+	// NextPageToken continues the listing (Filter.PageToken); empty on
+	// the last page.
+	NextPageToken string
 }
 
 // Client controls orchestrations on one engine. Implementations are safe
@@ -137,8 +161,16 @@ type Client interface {
 	Status(ctx context.Context, instanceID string) (*Status, error)
 	// Wait blocks until the instance is terminal (or ctx ends).
 	Wait(ctx context.Context, instanceID string) (*Status, error)
-	// List returns instances matching f, newest first.
+	// List returns instances matching f, newest first, from f.PageToken
+	// on: at most f.Limit of them, or all.
 	List(ctx context.Context, f Filter) ([]*Status, error)
+	// ListPage returns one page of the instances matching f, from
+	// f.PageToken on, and the token of the next page. Paging through a
+	// listing sees every instance that exists throughout, once. The
+	// embedded engine pages newest first (keyset paging on creation time
+	// and id); Temporal pages in its visibility order (running instances
+	// first, then by close time, newest first).
+	ListPage(ctx context.Context, f Filter) (*Page, error)
 	// RaiseEventRaw delivers an external event with an encoded payload.
 	RaiseEventRaw(ctx context.Context, instanceID, name string, payload []byte) error
 	// Terminate cancels the instance and its sub-orchestrations: waits in

@@ -37,6 +37,8 @@ targets=(
   "./faas/functionhost FuzzInvokeAPI"
   "./faas/functionhost FuzzRuntimeAPI"
   "./faas/functionhost FuzzCodePackage"
+  "./httpapi FuzzAPI"
+  "./server FuzzAuth"
   "./cli FuzzCLIJSONArguments"
 )
 

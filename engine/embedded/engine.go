@@ -133,6 +133,13 @@ func (e *Engine) List(ctx context.Context, f client.Filter) ([]*client.Status, e
 	return e.e.List(ctx, f)
 }
 
+// ListPage implements client.Client: newest first, with keyset paging
+// (the token is the last instance's creation time and id), so instances
+// created or purged between pages neither repeat nor shift a listing.
+func (e *Engine) ListPage(ctx context.Context, f client.Filter) (*client.Page, error) {
+	return e.e.ListPage(ctx, f)
+}
+
 // RaiseEventRaw implements client.Client. An event for an unknown or
 // finished instance is an error (ErrNotFound, ErrNotRunning).
 func (e *Engine) RaiseEventRaw(ctx context.Context, id, name string, payload []byte) error {

@@ -2,8 +2,11 @@ package temporal
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"slices"
 	"sort"
@@ -311,39 +314,15 @@ func isTransient(err error) bool {
 // List implements client.Client over Temporal visibility. Batch workflows
 // of large fan-outs are left out.
 func (e *Engine) List(ctx context.Context, f client.Filter) ([]*client.Status, error) {
-	if err := e.checkOpen(); err != nil {
+	q, token, none, err := e.listQuery(f)
+	if err != nil || none {
 		return nil, err
 	}
-	q := []string{fmt.Sprintf("WorkflowType != '%s'", BatchWorkflowName)}
-	if f.Name != "" {
-		q = append(q, fmt.Sprintf("WorkflowType = '%s'", strings.ReplaceAll(f.Name, "'", "\\'")))
-	}
-	if len(f.Statuses) > 0 {
-		var ors []string
-		for _, s := range f.Statuses {
-			for _, ts := range visibilityStatuses(s) {
-				ors = append(ors, fmt.Sprintf("ExecutionStatus = '%s'", ts))
-			}
-		}
-		if len(ors) == 0 {
-			return nil, nil
-		}
-		q = append(q, "("+strings.Join(ors, " OR ")+")")
-	}
-	if !f.CreatedAfter.IsZero() {
-		q = append(q, fmt.Sprintf("StartTime > '%s'", f.CreatedAfter.UTC().Format(time.RFC3339Nano)))
-	}
-	if !f.CreatedBefore.IsZero() {
-		q = append(q, fmt.Sprintf("StartTime < '%s'", f.CreatedBefore.UTC().Format(time.RFC3339Nano)))
-	}
 	var out []*client.Status
-	var token []byte
 	for {
-		resp, err := e.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Namespace: e.opts.Namespace, Query: strings.Join(q, " AND "), NextPageToken: token,
-		})
+		resp, err := e.listWorkflows(ctx, q, token, 0)
 		if err != nil {
-			return nil, fmt.Errorf("temporal: list: %w", err)
+			return nil, err
 		}
 		for _, info := range resp.GetExecutions() {
 			if st := statusFromInfo(info); listed(f.Statuses, st.RuntimeStatus) {
@@ -370,6 +349,107 @@ func listed(want []client.RuntimeStatus, s client.RuntimeStatus) bool {
 		return true
 	}
 	return s == client.StatusRunning && slices.Contains(want, client.StatusPending)
+}
+
+// ListPage implements client.Client with Temporal's visibility paging: a
+// page is one ListWorkflowExecutions call of PageSize f.Limit, in
+// Temporal's order (running first, then by close time, newest first), and
+// the page token is Temporal's NextPageToken (base64url, prefixed "t1.").
+func (e *Engine) ListPage(ctx context.Context, f client.Filter) (*client.Page, error) {
+	if f.Limit <= 0 {
+		f.Limit = client.DefaultPageSize
+	}
+	q, token, none, err := e.listQuery(f)
+	if err != nil || none {
+		return &client.Page{}, err
+	}
+	resp, err := e.listWorkflows(ctx, q, token, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	page := &client.Page{}
+	for _, info := range resp.GetExecutions() {
+		if st := statusFromInfo(info); listed(f.Statuses, st.RuntimeStatus) {
+			page.Instances = append(page.Instances, st)
+		}
+	}
+	if next := resp.GetNextPageToken(); len(next) > 0 {
+		page.NextPageToken = encodePageToken(next)
+	}
+	return page, nil
+}
+
+// pageTokenPrefix marks the Temporal engine's page tokens (version 1).
+const pageTokenPrefix = "t1."
+
+// encodePageToken returns "t1." and the base64url of Temporal's token and
+// its CRC-32: the server answers a token it cannot read with an internal
+// error that the SDK retries until the deadline, so a truncated or
+// altered token must be caught here.
+func encodePageToken(next []byte) string {
+	raw := binary.BigEndian.AppendUint32(slices.Clip(next), crc32.ChecksumIEEE(next))
+	return pageTokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodePageToken(tok string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(tok, pageTokenPrefix)
+	raw, err := base64.RawURLEncoding.DecodeString(rest)
+	if !ok || err != nil || len(raw) <= 4 || crc32.ChecksumIEEE(raw[:len(raw)-4]) != binary.BigEndian.Uint32(raw[len(raw)-4:]) {
+		return nil, fmt.Errorf("temporal: list: %w: %.40q is not a page token of the Temporal engine (truncated or altered?)", client.ErrBadPageToken, tok)
+	}
+	return raw[:len(raw)-4], nil
+}
+
+// listQuery returns f as a visibility query and its decoded page token;
+// none is set when no status of f exists on Temporal.
+func (e *Engine) listQuery(f client.Filter) (q string, token []byte, none bool, err error) {
+	if err := e.checkOpen(); err != nil {
+		return "", nil, false, err
+	}
+	if f.PageToken != "" {
+		if token, err = decodePageToken(f.PageToken); err != nil {
+			return "", nil, false, err
+		}
+	}
+	qs := []string{fmt.Sprintf("WorkflowType != '%s'", BatchWorkflowName)}
+	if f.Name != "" {
+		qs = append(qs, fmt.Sprintf("WorkflowType = '%s'", strings.ReplaceAll(f.Name, "'", "\\'")))
+	}
+	if len(f.Statuses) > 0 {
+		var ors []string
+		for _, s := range f.Statuses {
+			for _, ts := range visibilityStatuses(s) {
+				ors = append(ors, fmt.Sprintf("ExecutionStatus = '%s'", ts))
+			}
+		}
+		if len(ors) == 0 {
+			return "", nil, true, nil
+		}
+		qs = append(qs, "("+strings.Join(ors, " OR ")+")")
+	}
+	if !f.CreatedAfter.IsZero() {
+		qs = append(qs, fmt.Sprintf("StartTime > '%s'", f.CreatedAfter.UTC().Format(time.RFC3339Nano)))
+	}
+	if !f.CreatedBefore.IsZero() {
+		qs = append(qs, fmt.Sprintf("StartTime < '%s'", f.CreatedBefore.UTC().Format(time.RFC3339Nano)))
+	}
+	return strings.Join(qs, " AND "), token, false, nil
+}
+
+// listWorkflows is one visibility call; a token the server refuses as
+// invalid is ErrBadPageToken.
+func (e *Engine) listWorkflows(ctx context.Context, q string, token []byte, size int) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	resp, err := e.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Namespace: e.opts.Namespace, Query: q, NextPageToken: token, PageSize: int32(size),
+	})
+	var invalid *serviceerror.InvalidArgument
+	switch {
+	case err != nil && len(token) > 0 && errors.As(err, &invalid):
+		return nil, fmt.Errorf("temporal: list: %w: %v", client.ErrBadPageToken, err)
+	case err != nil:
+		return nil, fmt.Errorf("temporal: list: %w", err)
+	}
+	return resp, nil
 }
 
 func visibilityStatuses(s client.RuntimeStatus) []string {
@@ -445,7 +525,7 @@ func (e *Engine) Purge(ctx context.Context, instanceID string) error {
 		return err
 	}
 	if !st.RuntimeStatus.Terminal() {
-		return fmt.Errorf("temporal: purge %q: it is %s; terminate it first", instanceID, st.RuntimeStatus)
+		return fmt.Errorf("temporal: purge %q: %w: it is %s; terminate it first", instanceID, client.ErrNotRunning, st.RuntimeStatus)
 	}
 	_, err = e.tc.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{
 		Namespace:         e.opts.Namespace,

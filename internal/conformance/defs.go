@@ -305,6 +305,12 @@ var idle = orchestration.New("idle", func(ctx orchestration.Context, in string) 
 	return in + v, err
 })
 
+// paged waits for an event, so that it stays in place while a listing
+// pages over it.
+var paged = orchestration.New("paged", func(ctx orchestration.Context, in string) (string, error) {
+	return orchestration.WaitEvent[string](ctx, "finish", 0).Await(ctx)
+})
+
 // childForever waits for an event that never comes; terminating its
 // parent must end it too.
 var childForever = orchestration.New("child-forever", func(ctx orchestration.Context, _ struct{}) (string, error) {

@@ -119,6 +119,7 @@ func Run(t *testing.T, e Engine) {
 		{"ScheduleBackfill", testScheduleBackfill},
 		{"ScheduleDelete", testScheduleDelete},
 		{"ScheduleBadInput", testScheduleBadInput},
+		{"ListPaging", testListPaging},
 	}
 	cases = append(cases, attemptCases...)
 	cases = append(cases, limitCases...)

@@ -264,23 +264,6 @@ func (e *Engine) rewatch(id string, stop func()) (<-chan struct{}, func()) {
 	return e.watch(id)
 }
 
-// List implements client.Client.
-func (e *Engine) List(ctx context.Context, f client.Filter) ([]*client.Status, error) {
-	sf := store.Filter{Name: f.Name, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore, Limit: f.Limit}
-	for _, s := range f.Statuses {
-		sf.Statuses = append(sf.Statuses, string(s))
-	}
-	ins, err := e.store.List(ctx, sf)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*client.Status, len(ins))
-	for i, in := range ins {
-		out[i] = toStatus(in)
-	}
-	return out, nil
-}
-
 // RaiseEventRaw implements client.Client. An event for an unknown or
 // finished instance is an error (ErrNotFound, ErrNotRunning).
 func (e *Engine) RaiseEventRaw(ctx context.Context, id, name string, payload []byte) error {

@@ -151,6 +151,15 @@ type Filter struct {
 	CreatedBefore time.Time
 	ParentID      string
 	Limit         int
+	// After starts the listing after this position in List's order
+	// (created_at descending, then id ascending): keyset paging.
+	After *ListKey
+}
+
+// ListKey is an instance's position in List's order.
+type ListKey struct {
+	CreatedAt time.Time
+	ID        string
 }
 
 // StartKey is the key of a deduplicated or debounced start. While an
@@ -185,7 +194,8 @@ type Store interface {
 	CreateKeyed(ctx context.Context, inst Instance, start Message, replace bool, key StartKey) (string, error)
 	// Instance returns an instance; ErrNotFound if absent.
 	Instance(ctx context.Context, id string) (*Instance, error)
-	// List returns instances matching f, newest first.
+	// List returns instances matching f, newest first (created_at
+	// descending, then id ascending).
 	List(ctx context.Context, f Filter) ([]*Instance, error)
 	// History returns an instance's history (current run), in order.
 	History(ctx context.Context, id string) ([]replay.Event, error)

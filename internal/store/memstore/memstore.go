@@ -133,7 +133,8 @@ func (s *Store) List(_ context.Context, f store.Filter) ([]*store.Instance, erro
 			len(f.Statuses) > 0 && !slices.Contains(f.Statuses, in.Status),
 			!f.CreatedAfter.IsZero() && !in.CreatedAt.After(f.CreatedAfter),
 			!f.CreatedBefore.IsZero() && !in.CreatedAt.Before(f.CreatedBefore),
-			f.ParentID != "" && in.ParentID != f.ParentID:
+			f.ParentID != "" && in.ParentID != f.ParentID,
+			f.After != nil && !listedAfter(in, f.After):
 			continue
 		}
 		out = append(out, copyInstance(in))
@@ -148,6 +149,14 @@ func (s *Store) List(_ context.Context, f store.Filter) ([]*store.Instance, erro
 		out = out[:f.Limit]
 	}
 	return out, nil
+}
+
+// listedAfter reports whether in comes after k in List's order.
+func listedAfter(in *store.Instance, k *store.ListKey) bool {
+	if c := in.CreatedAt.Compare(k.CreatedAt); c != 0 {
+		return c < 0
+	}
+	return in.ID > k.ID
 }
 
 // History implements store.Store.

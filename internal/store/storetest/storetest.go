@@ -231,6 +231,39 @@ func testList(t *testing.T, s store.Store) {
 	none, err := s.List(ctx, store.Filter{Statuses: []string{store.StatusCompleted}})
 	require.NoError(t, err)
 	assert.Empty(t, none)
+
+	// Keyset paging: after (created_at, id) in the list order; "d" and
+	// "e" share a creation time, ordered by id.
+	for _, id := range []string{"e", "d"} {
+		inst := store.Instance{ID: id, Name: "orch", Status: store.StatusPending, CreatedAt: t0.Add(time.Minute), UpdatedAt: t0}
+		require.NoError(t, s.CreateInstance(ctx, inst, store.Message{InstanceID: id, Event: replay.Event{Type: replay.OrchestrationStarted}}, false))
+	}
+	var ids []string
+	var after *store.ListKey
+	for {
+		page, err := s.List(ctx, store.Filter{Limit: 2, After: after})
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		for _, in := range page {
+			ids = append(ids, in.ID)
+		}
+		last := page[len(page)-1]
+		after = &store.ListKey{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	assert.Equal(t, []string{"c", "b", "d", "e", "a"}, ids, "pages of 2 in list order")
+	rest, err := s.List(ctx, store.Filter{After: &store.ListKey{CreatedAt: t0.Add(time.Minute), ID: "b"}, Name: "orch"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"d", "e", "a"}, instanceIDs(rest), "after a key, with a filter")
+}
+
+func instanceIDs(ins []*store.Instance) []string {
+	ids := make([]string, len(ins))
+	for i, in := range ins {
+		ids[i] = in.ID
+	}
+	return ids
 }
 
 func testSetStatus(t *testing.T, s store.Store) {
