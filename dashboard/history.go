@@ -87,7 +87,7 @@ func embeddedView(h replay.History) historyView {
 	if len(h.Events) > 0 {
 		v.run = h.Events[0].Time
 	}
-	pending := map[int64]int{} // task id -> index in v.attempts
+	pending := map[int64]int{}  // task id -> index in v.attempts
 	names := map[int64]string{} // task id -> activity or child name
 	for i := range h.Events {
 		e := &h.Events[i]
