@@ -28,9 +28,14 @@ require (
 	go.opentelemetry.io/proto/otlp v1.11.0 // indirect
 )
 
-require github.com/robfig/cron/v3 v3.0.1
+require (
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
+	github.com/robfig/cron/v3 v3.0.1
+)
 
 require (
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/go-openapi/jsonpointer v1.0.0 // indirect
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3 // indirect
 	go.yaml.in/yaml/v4 v4.0.0 // indirect

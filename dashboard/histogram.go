@@ -58,13 +58,13 @@ func mapJob(name string, children []childLink, attempts []attempt) (acts []strin
 	}
 	switch {
 	case strings.HasPrefix(name, analyticsMap):
-		acts, roles, why = []string{strings.TrimPrefix(name, analyticsMap)}, []string{"map"}, "a sub-orchestration of analytics.Map"
+		acts, roles, why = []string{strings.TrimPrefix(name, analyticsMap)}, []string{"map"}, "A sub-orchestration of analytics.Map"
 	case strings.HasPrefix(name, analyticsMapReduceBy):
 		addPair(strings.TrimPrefix(name, analyticsMapReduceBy))
-		why = "a sub-orchestration of analytics.MapReduceByKey"
+		why = "A sub-orchestration of analytics.MapReduceByKey"
 	case strings.HasPrefix(name, analyticsMapReduce):
 		addPair(strings.TrimPrefix(name, analyticsMapReduce))
-		why = "a sub-orchestration of analytics.MapReduce"
+		why = "A sub-orchestration of analytics.MapReduce"
 	}
 	if why == "" {
 		for _, c := range children {
@@ -78,7 +78,7 @@ func mapJob(name string, children []childLink, attempts []attempt) (acts []strin
 			default:
 				continue
 			}
-			why = "it runs analytics sub-orchestrations (" + c.Name + ")"
+			why = "A Map/MapReduce job: it runs analytics sub-orchestrations (" + c.Name + ")"
 			break
 		}
 	}
@@ -92,9 +92,9 @@ func mapJob(name string, children []childLink, attempts []attempt) (acts []strin
 	if why == "" && top != "" {
 		switch {
 		case present(analyticsPartition):
-			why = "it partitions its input with " + analyticsPartition
+			why = "A Map/MapReduce job: it partitions its input with " + analyticsPartition
 		case counts[top] >= fanOutMin:
-			why = fmt.Sprintf("a fan-out of %d attempts of %q", counts[top], top)
+			why = fmt.Sprintf("A fan-out: %d attempts of %q", counts[top], top)
 		default:
 			return nil, nil, ""
 		}

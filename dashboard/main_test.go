@@ -99,14 +99,18 @@ func testCtx(t testing.TB) context.Context {
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // openEmbedded opens an embedded engine on a new file with a worker
-// hosting the test workloads, both stopped in t.Cleanup.
-func openEmbedded(t testing.TB) *embedded.Engine {
+// hosting the test workloads and what register adds, both stopped in
+// t.Cleanup.
+func openEmbedded(t testing.TB, register ...func(*worker.Worker)) *embedded.Engine {
 	t.Helper()
 	ctx := context.Background()
 	eng, err := embedded.Open(ctx, filepath.Join(t.TempDir(), "app.db"), embedded.Options{Logger: quietLogger()})
 	require.NoError(t, err)
 	w := worker.New(eng, worker.Options{Logger: quietLogger()})
 	registerAll(w)
+	for _, r := range register {
+		r(w)
+	}
 	require.NoError(t, w.Start(ctx))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
