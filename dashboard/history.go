@@ -44,6 +44,10 @@ type historyRow struct {
 	Child    string // a sub-orchestration's instance id
 	ChildURL string // its page, set for the rows shown
 	Class    string // failed, completed or empty
+
+	// the event, for fillDetail: one of the two
+	event *exportedEvent
+	attrs map[string]json.RawMessage
 }
 
 // childLink is a sub-orchestration the instance started.
@@ -57,46 +61,110 @@ const maxDetail = 300
 // decodeHistory decodes an export of either engine: the embedded
 // engine's cloudbutton.history/v1, or Temporal's JSON (protojson of a
 // history), whose events it renders generically. Anything else is an
-// error naming what was read.
+// error naming what was read. The rows' details are left to fillDetail,
+// for the rows a page shows.
 func decodeHistory(data []byte) (historyView, error) {
-	var head struct {
-		Format string          `json:"format"`
-		Events json.RawMessage `json:"events"`
+	format, err := sniffFormat(data)
+	if err != nil {
+		return historyView{}, err
 	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return historyView{}, fmt.Errorf("dashboard: history is not a JSON object: %w", err)
-	}
-	switch {
-	case head.Format == replay.HistoryFormat:
-		h, err := replay.ReadHistory(bytes.NewReader(data))
-		if err != nil {
-			return historyView{}, fmt.Errorf("dashboard: %w", err)
+	switch format {
+	case replay.HistoryFormat:
+		var h exportedHistory
+		if err := json.Unmarshal(data, &h); err != nil {
+			return historyView{}, fmt.Errorf("dashboard: reading the history: %w", err)
+		}
+		if len(h.Events) == 0 || h.Events[0].Type != replay.OrchestrationStarted {
+			return historyView{}, fmt.Errorf("dashboard: history of %q does not begin with %s", clip(h.InstanceID, 60), replay.OrchestrationStarted)
 		}
 		return embeddedView(h), nil
-	case head.Format == "" && len(head.Events) > 0:
-		return temporalView(head.Events)
-	case head.Format != "":
-		return historyView{}, fmt.Errorf("dashboard: history format %q is not known", clip(head.Format, 60))
+	case "":
+		var h struct {
+			Events []map[string]json.RawMessage `json:"events"`
+		}
+		if err := json.Unmarshal(data, &h); err != nil {
+			return historyView{}, fmt.Errorf("dashboard: reading the Temporal history: %w", err)
+		}
+		if len(h.Events) == 0 {
+			return historyView{}, errors.New("dashboard: history has no events")
+		}
+		return temporalView(h.Events)
 	}
-	return historyView{}, errors.New("dashboard: history has no events")
+	return historyView{}, fmt.Errorf("dashboard: history format %q is not known", clip(format, 60))
+}
+
+// sniffFormat reads the "format" of an export without decoding the rest:
+// the embedded engine writes it first. Temporal's JSON has none ("").
+func sniffFormat(data []byte) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", fmt.Errorf("dashboard: history is not a JSON object (it starts with %q)", clip(string(data[:min(len(data), 20)]), 20))
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return "", fmt.Errorf("dashboard: history is not a JSON object: %w", err)
+		}
+		if key == "format" {
+			var f string
+			if err := dec.Decode(&f); err != nil {
+				return "", fmt.Errorf("dashboard: history format: %w", err)
+			}
+			return f, nil
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", fmt.Errorf("dashboard: history is not a JSON object: %w", err)
+		}
+		if key == "events" { // Temporal's first key: it has no format
+			return "", nil
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return "", fmt.Errorf("dashboard: history is not a JSON object: %w", err)
+	}
+	return "", nil
+}
+
+// exportedHistory is the part of a cloudbutton.history/v1 export the page
+// shows: replay.History with payloads left raw (a page shows a few).
+type exportedHistory struct {
+	InstanceID string          `json:"instanceId"`
+	Name       string          `json:"name"`
+	Events     []exportedEvent `json:"events"`
+}
+
+type exportedEvent struct {
+	Index      int64            `json:"index"`
+	Type       replay.EventType `json:"type"`
+	Time       time.Time        `json:"time"`
+	TaskID     int64            `json:"taskId"`
+	Name       string           `json:"name"`
+	InstanceID string           `json:"instanceId"`
+	ParentID   string           `json:"parentId"`
+	Generation int              `json:"generation"`
+	Payload    json.RawMessage  `json:"payload"`
+	Failure    *struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	} `json:"failure"`
+	FireAt  time.Time         `json:"fireAt"`
+	Attempt int               `json:"attempt"`
+	Version int               `json:"version"`
+	Carried []json.RawMessage `json:"carried"`
 }
 
 // embeddedView renders a cloudbutton.history/v1 export.
-func embeddedView(h replay.History) historyView {
+func embeddedView(h exportedHistory) historyView {
 	v := historyView{Format: formatEmbedded, Rows: make([]historyRow, 0, len(h.Events))}
-	if len(h.Events) > 0 {
-		v.run = h.Events[0].Time
-	}
+	v.run = h.Events[0].Time
 	pending := map[int64]int{}  // task id -> index in v.attempts
 	names := map[int64]string{} // task id -> activity or child name
 	for i := range h.Events {
 		e := &h.Events[i]
-		row := historyRow{Index: e.Index, Time: e.Time, Offset: e.Time.Sub(v.run), Type: string(e.Type), Name: e.Name}
+		row := historyRow{Index: e.Index, Time: e.Time, Offset: e.Time.Sub(v.run), Type: string(e.Type), Name: e.Name, event: e}
 		if e.TaskID > 0 {
 			row.Task = strconv.FormatInt(e.TaskID, 10)
-		}
-		row.Detail = embeddedDetail(e)
-		if e.TaskID > 0 {
 			if e.Type.Incoming() {
 				if row.Name == "" {
 					row.Name = names[e.TaskID]
@@ -139,7 +207,17 @@ func embeddedView(h replay.History) historyView {
 	return v
 }
 
-func embeddedDetail(e *replay.Event) string {
+// fillDetail sets the row's detail column from its event.
+func (r *historyRow) fillDetail() {
+	switch {
+	case r.event != nil:
+		r.Detail = embeddedDetail(r.event)
+	case r.attrs != nil:
+		r.Detail = temporalDetail(r.attrs)
+	}
+}
+
+func embeddedDetail(e *exportedEvent) string {
 	var parts []string
 	if e.Type == replay.SubOrchestrationScheduled || e.Type == replay.SubOrchestrationCompleted || e.Type == replay.SubOrchestrationFailed {
 		if e.InstanceID != "" {
@@ -167,7 +245,11 @@ func embeddedDetail(e *replay.Event) string {
 	if e.Failure != nil {
 		parts = append(parts, e.Failure.Type+": "+e.Failure.Message)
 	} else if len(e.Payload) > 0 {
-		parts = append(parts, clip(string(e.Payload), maxDetail))
+		p := e.Payload
+		if c := compactJSON(p); c != nil {
+			p = c
+		}
+		parts = append(parts, clip(string(p), maxDetail))
 	}
 	return clip(strings.Join(parts, "; "), maxDetail)
 }
@@ -183,11 +265,7 @@ type temporalEvent struct {
 
 // temporalView renders Temporal's JSON generically: type, time and the
 // event's attributes (payloads decoded when they are JSON).
-func temporalView(raw json.RawMessage) (historyView, error) {
-	var evs []map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &evs); err != nil {
-		return historyView{}, fmt.Errorf("dashboard: Temporal history events: %w", err)
-	}
+func temporalView(evs []map[string]json.RawMessage) (historyView, error) {
 	v := historyView{Format: formatTemporal, Rows: make([]historyRow, 0, len(evs))}
 	scheduled := map[string]int{} // scheduled event id -> index in v.attempts
 	for i, m := range evs {
@@ -238,7 +316,7 @@ func temporalView(raw json.RawMessage) (historyView, error) {
 		} else if e.Type == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED" {
 			row.Class = "completed"
 		}
-		row.Detail = temporalDetail(e.Attrs)
+		row.attrs = e.Attrs
 		v.Rows = append(v.Rows, row)
 	}
 	return v, nil

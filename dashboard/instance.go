@@ -107,6 +107,7 @@ func (d *dashboard) fillHistory(body *instancePage, hist historyView, all bool, 
 	}
 	for _, part := range [][]historyRow{body.HistoryHead, body.HistoryTail} {
 		for i := range part {
+			part[i].fillDetail()
 			if part[i].Child != "" {
 				part[i].ChildURL = d.instanceURL(part[i].Child)
 			}

@@ -82,7 +82,7 @@ type timelineView struct {
 	CritSpan   time.Duration
 	P50, P95   time.Duration
 	Max        time.Duration
-	Stragglers int // attempts over twice the median and in the slowest 5%
+	Stragglers int // attempts over twice the median and among the slowest 5%
 }
 
 type criticalStep struct {
@@ -146,9 +146,10 @@ func buildTimeline(attempts []attempt, now time.Time, maxBars int) timelineView 
 	}
 	slices.Sort(durs)
 	v.P50, v.P95, v.Max = quantile(durs, 0.5), quantile(durs, 0.95), durs[len(durs)-1]
-	slow := max(2*v.P50, v.P95)
+	// a straggler ran over twice the median, and is among the slowest 5%
+	slow := max(2*v.P50+1, v.P95)
 	for _, d := range durs {
-		if d > slow && d > 0 {
+		if d >= slow {
 			v.Stragglers++
 		}
 	}
@@ -377,7 +378,11 @@ func (s *svgBuilder) axis() {
 	step := niceStep(span / 6)
 	y := profileH + axisH - 6
 	s.b = fmt.Appendf(s.b, `<g class="axis"><line x1="%g" x2="%g" y1="%g" y2="%g"/>`, s.x0, svgWidth-4, y+3, y+3)
-	for d := time.Duration(0); d <= span; d += step {
+	for i := range 12 {
+		d := time.Duration(i) * step
+		if d > span || d < 0 {
+			break
+		}
 		x := s.x(s.t0.Add(d))
 		s.b = fmt.Appendf(s.b, `<line class="tick" x1="%.1f" x2="%.1f" y1="%g" y2="%g"/><text x="%.1f" y="%g">+%s</text>`,
 			x, x, y+3, s.height, x+2, y, template.HTMLEscapeString(fmtDuration(d)))
@@ -387,15 +392,14 @@ func (s *svgBuilder) axis() {
 
 // niceStep rounds d up to 1, 2 or 5 times a power of ten (at least 1ms).
 func niceStep(d time.Duration) time.Duration {
-	step := time.Millisecond
-	for {
+	for step := time.Millisecond; step <= math.MaxInt64/10; step *= 10 {
 		for _, m := range []time.Duration{1, 2, 5} {
 			if m*step >= d {
 				return m * step
 			}
 		}
-		step *= 10
 	}
+	return max(d, time.Millisecond)
 }
 
 // row draws one task: a thin wait segment from scheduling to start and a
@@ -437,7 +441,7 @@ func (s *svgBuilder) bar(a *attempt, y float64, retried, critical bool) {
 		s.b = append(s.b, " critical"...)
 	}
 	d := a.duration(s.now)
-	if s.slowD > 0 && d > s.slowD {
+	if s.slowD > 0 && d >= s.slowD {
 		s.b = append(s.b, " straggler"...)
 	}
 	s.b = append(s.b, `" data-task="`...)

@@ -40,6 +40,8 @@ targets=(
   "./httpapi FuzzAPI"
   "./server FuzzAuth"
   "./cli FuzzCLIJSONArguments"
+  "./dashboard FuzzDecodeHistory"
+  "./dashboard FuzzForms"
 )
 
 # A new target must be listed above: compare with the sources.
