@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,9 +26,20 @@ import (
 	"github.com/cloudbutton/cloudbutton/worker"
 )
 
-// TestMain fails the run if goroutines outlive the tests: every engine,
-// worker, server and browser the tests start must be stopped.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain stops the Temporal dev server if a test started one, and
+// fails the run if goroutines outlive the tests: every engine, worker,
+// server and browser the tests start must be stopped.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopDevServer()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // The workloads of the tests.
 var (
