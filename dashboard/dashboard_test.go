@@ -3,6 +3,8 @@ package dashboard_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -267,6 +269,24 @@ func TestActions(t *testing.T) {
 	st, err := eng.Status(context.Background(), "a3")
 	require.NoError(t, err)
 	assert.Equal(t, client.StatusSuspended, st.RuntimeStatus, "only the same-origin suspend went through")
+}
+
+// noSuspend is an engine without suspend, as a client may be.
+type noSuspend struct{ client.Client }
+
+func (noSuspend) Suspend(context.Context, string, string) error {
+	return fmt.Errorf("test: no suspend here: %w", errors.ErrUnsupported)
+}
+
+func TestUnsupportedAction(t *testing.T) {
+	eng := openEmbedded(t)
+	ctx := testCtx(t)
+	_, err := client.Start(ctx, eng, approval, "u1", client.WithInstanceID("u1"))
+	require.NoError(t, err)
+	base := serve(t, noSuspend{eng}, dashboard.Options{})
+	r := post(t, base+"/instances/u1/suspend", url.Values{"confirm": {"yes"}})
+	assert.Equal(t, http.StatusNotImplemented, r.Status)
+	assert.Contains(t, r.Body, "no suspend here")
 }
 
 func TestEscapesUserData(t *testing.T) {

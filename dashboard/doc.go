@@ -58,5 +58,5 @@
 //
 // An unknown instance is a 404 page; a bad query or form value a 400 that
 // names the field; an instance in the wrong state for an action a 409; an
-// action the engine does not support (suspend on Temporal) a 501.
+// action the engine does not support (errors.ErrUnsupported) a 501.
 package dashboard

@@ -122,9 +122,12 @@ func TestPagesTemporal(t *testing.T) {
 	t.Run("unknown instance", func(t *testing.T) {
 		assert.Equal(t, 404, get(t, base+"/instances/t-nope").Status)
 	})
-	t.Run("suspend is not supported", func(t *testing.T) {
-		r := post(t, base+"/instances/t-waits/suspend", url.Values{"confirm": {"yes"}})
-		assert.Equal(t, http.StatusNotImplemented, r.Status, r.Body)
+	t.Run("suspend and resume", func(t *testing.T) {
+		require.Equal(t, http.StatusSeeOther, post(t, base+"/instances/t-waits/suspend", url.Values{"confirm": {"yes"}}).Status)
+		waitStatus(t, eng, "t-waits", client.StatusSuspended)
+		assert.Contains(t, get(t, base+"/instances/t-waits").Body, `id="status">Suspended<`)
+		require.Equal(t, http.StatusSeeOther, post(t, base+"/instances/t-waits/resume", url.Values{"confirm": {"yes"}}).Status)
+		waitStatus(t, eng, "t-waits", client.StatusRunning)
 	})
 	t.Run("raise an event", func(t *testing.T) {
 		r := post(t, base+"/instances/t-waits/raise", url.Values{"name": {"approval"}, "payload": {"true"}, "confirm": {"yes"}})
