@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -31,6 +32,8 @@ func TestPagesEmbedded(t *testing.T) {
 	_, err := client.Start(ctx, eng, approval, "order-7", client.WithInstanceID("waits-1"))
 	require.NoError(t, err)
 	waitStatus(t, eng, "waits-1", client.StatusRunning)
+	_, err = client.Start(ctx, eng, approval, "later", client.WithInstanceID("later-1"), client.WithStartAt(time.Now().Add(time.Hour)))
+	require.NoError(t, err)
 	base := serve(t, eng, dashboard.Options{})
 
 	tests := []struct {
@@ -76,6 +79,8 @@ func TestPagesEmbedded(t *testing.T) {
 			contains: []string{`id="parent-link" href="/instances/parent-1"`}},
 		{name: "running instance is live", path: "/instances/waits-1", status: 200,
 			contains: []string{`id="status">Running<`, `data-terminal="false"`, `data-live-url="/instances/waits-1/live.json"`, `&#34;waiting&#34;: &#34;approval&#34;`}},
+		{name: "scheduled start", path: "/instances/later-1", status: 200,
+			contains: []string{`id="status">Pending<`, "0 events", "No activity attempts."}, absent: []string{`class="warn"`}},
 		{name: "asset", path: "/static/dashboard.js", status: 200, contains: []string{"DOMParser"}},
 	}
 	for _, tc := range tests {
@@ -304,4 +309,29 @@ func TestEscapesUserData(t *testing.T) {
 		assert.NotContains(t, r.Body, "<script>alert", p)
 		assert.NotContains(t, r.Body, `alert("x")`, p)
 	}
+}
+
+// TestBasePath mounts the dashboard below the root, as a server that
+// serves other things does.
+func TestBasePath(t *testing.T) {
+	eng := openEmbedded(t)
+	startAndWait(t, eng, parent, 2, "bp-parent")
+	mux := http.NewServeMux()
+	mux.Handle("/dash/", http.StripPrefix("/dash", dashboard.New(eng, dashboard.Options{BasePath: "/dash/", Logger: quietLogger()})))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	r := get(t, srv.URL+"/dash/")
+	require.Equal(t, 200, r.Status, r.Body)
+	assert.Contains(t, r.Body, `href="/dash/instances/bp-parent"`)
+	assert.Contains(t, r.Body, `src="/dash/static/dashboard.js?v=`)
+	assert.Contains(t, r.Body, `data-counts-url="/dash/counts.json?"`)
+	r = get(t, srv.URL+"/dash/instances/bp-parent")
+	require.Equal(t, 200, r.Status, r.Body)
+	assert.Contains(t, r.Body, `<a class="child-link" href="/dash/instances/child-of-parent">`)
+	assert.Contains(t, r.Body, `action="/dash/instances/bp-parent/purge"`)
+	assert.Equal(t, 200, get(t, srv.URL+"/dash/static/dashboard.css").Status)
+	assert.Equal(t, "/dash/instances/bp-parent", get(t, srv.URL+"/dash/"+fmtQuery("id", "bp-parent")).Location)
+	r = post(t, srv.URL+"/dash/instances/bp-parent/purge", url.Values{"confirm": {"yes"}})
+	assert.Equal(t, "/dash/?purged=bp-parent", r.Location)
 }

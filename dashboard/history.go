@@ -74,7 +74,10 @@ func decodeHistory(data []byte) (historyView, error) {
 		if err := json.Unmarshal(data, &h); err != nil {
 			return historyView{}, fmt.Errorf("dashboard: reading the history: %w", err)
 		}
-		if len(h.Events) == 0 || h.Events[0].Type != replay.OrchestrationStarted {
+		if len(h.Events) == 0 { // a scheduled start that has not run yet
+			return historyView{Format: formatEmbedded}, nil
+		}
+		if h.Events[0].Type != replay.OrchestrationStarted {
 			return historyView{}, fmt.Errorf("dashboard: history of %q does not begin with %s", clip(h.InstanceID, 60), replay.OrchestrationStarted)
 		}
 		return embeddedView(h), nil
