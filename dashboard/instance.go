@@ -130,25 +130,10 @@ func (d *dashboard) attempts(_ context.Context, _ string, hist historyView) ([]a
 	return hist.attempts, "From the history: one bar per activity call, its last attempt, from scheduling to its result.", nil
 }
 
-// version changes whenever what a live page shows does: the status, the
-// progress and the attempts' states.
-func version(st *client.Status, attempts []attempt) string {
-	var n [5]int
-	for i := range attempts {
-		switch attempts[i].State {
-		case stateScheduled:
-			n[0]++
-		case stateRunning:
-			n[1]++
-		case stateCompleted:
-			n[2]++
-		case stateFailed:
-			n[3]++
-		default:
-			n[4]++
-		}
-	}
-	return fmt.Sprintf("%s/%d/%d/%d/%d/%v", st.RuntimeStatus, st.UpdatedAt.UnixNano(), st.ActivitiesDone, st.ActivitiesTotal, len(attempts), n)
+// version changes whenever what a live page shows does: the status and
+// the progress (the instance's UpdatedAt moves with every step).
+func version(st *client.Status, _ []attempt) string {
+	return fmt.Sprintf("%s/%d/%d/%d", st.RuntimeStatus, st.UpdatedAt.UnixNano(), st.ActivitiesDone, st.ActivitiesTotal)
 }
 
 // liveJSON is what live.json answers: enough for the page to know whether
@@ -173,12 +158,6 @@ func (d *dashboard) live(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, status, err)
 		return
 	}
-	hist, _ := d.history(ctx, id) // a missing history only loses the attempts' part
-	attempts, _, err := d.attempts(ctx, id, hist)
-	if err != nil {
-		writeJSONError(w, http.StatusBadGateway, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, liveJSON{Status: st.RuntimeStatus, Terminal: st.RuntimeStatus.Terminal(), Version: version(st, attempts),
+	writeJSON(w, http.StatusOK, liveJSON{Status: st.RuntimeStatus, Terminal: st.RuntimeStatus.Terminal(), Version: version(st, nil),
 		ActivitiesDone: st.ActivitiesDone, ActivitiesTotal: st.ActivitiesTotal})
 }

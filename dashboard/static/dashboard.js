@@ -72,16 +72,23 @@
     });
   }
 
+  // A page that is slow to render (a large fan-out) is refreshed less
+  // often: the next poll waits at least four times the last refresh.
+  var delay = interval;
   function poll() {
     getJSON(inst.dataset.liveUrl).then(function (j) {
       if (j.gone) return false; // purged
       setButtons(j.status);
       if (j.version !== inst.dataset.version) {
-        return refresh().then(function () { return !j.terminal; });
+        var t = performance.now();
+        return refresh().then(function () {
+          delay = Math.max(interval, 4 * (performance.now() - t));
+          return !j.terminal;
+        });
       }
       return !j.terminal;
     }).catch(function () { return true; }).then(function (again) {
-      if (again) setTimeout(poll, interval);
+      if (again) setTimeout(poll, delay);
     });
   }
 
