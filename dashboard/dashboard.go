@@ -131,6 +131,7 @@ func New(c client.Client, opts Options) http.Handler {
 	mux.HandleFunc("GET /counts.json", d.counts)
 	mux.HandleFunc("GET /instances/{id}", d.instance)
 	mux.HandleFunc("GET /instances/{id}/live.json", d.live)
+	mux.HandleFunc("GET /instances/{id}/history.json", d.historyJSON)
 	mux.HandleFunc("POST /instances/{id}/{action}", d.action)
 	mux.HandleFunc("GET /instances/{id}/{action}", d.postOnly)
 	static, _ := fs.Sub(staticFS, "static")

@@ -81,6 +81,8 @@ func TestPagesEmbedded(t *testing.T) {
 			contains: []string{`id="status">Running<`, `data-terminal="false"`, `data-live-url="/instances/waits-1/live.json"`, `&#34;waiting&#34;: &#34;approval&#34;`}},
 		{name: "scheduled start", path: "/instances/later-1", status: 200,
 			contains: []string{`id="status">Pending<`, "0 events", "No activity attempts."}, absent: []string{`class="warn"`}},
+		{name: "history export", path: "/instances/fan-20/history.json", status: 200, contains: []string{`"format": "cloudbutton.history/v1"`}},
+		{name: "history export of an unknown instance", path: "/instances/nope/history.json", status: 404},
 		{name: "asset", path: "/static/dashboard.js", status: 200, contains: []string{"DOMParser"}},
 	}
 	for _, tc := range tests {

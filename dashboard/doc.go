@@ -12,7 +12,8 @@
 // status, input, output, custom status and failure (with its stack);
 // actions (raise an event, terminate, suspend, resume, purge); its history
 // as a table (the embedded engine's cloudbutton.history/v1, or Temporal's
-// events rendered generically); links to its parent and its
+// events rendered generically), and the export itself at
+// /instances/{id}/history.json; links to its parent and its
 // sub-orchestrations; and a timeline of every activity attempt.
 //
 // # The timeline

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -122,6 +123,20 @@ func (d *dashboard) history(ctx context.Context, id string) (historyView, error)
 		return historyView{}, fmt.Errorf("exporting the history: %w", err)
 	}
 	return decodeHistory(buf.Bytes())
+}
+
+// historyJSON serves the instance's export as a download: what
+// `cloudbutton history --json` writes, and orchestrationtest replays.
+func (d *dashboard) historyJSON(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var buf bytes.Buffer
+	if err := d.c.ExportHistory(r.Context(), id, &buf); err != nil {
+		d.engineError(w, r, "history of "+strconv.Quote(id), err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": id + ".history.json"}))
+	_, _ = w.Write(buf.Bytes())
 }
 
 // attempts lists the instance's activity attempts, with a note on where
