@@ -109,7 +109,7 @@ func buildHistogram(attempts []attempt, name, role string) *histogramView {
 	var durs []time.Duration
 	for i := range attempts {
 		a := &attempts[i]
-		if a.Name == name && !a.Finished.IsZero() {
+		if a.Name == name && a.timed() && !a.Finished.IsZero() {
 			durs = append(durs, a.Finished.Sub(a.begin()))
 		}
 	}

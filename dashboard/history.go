@@ -310,6 +310,12 @@ func temporalView(evs []map[string]json.RawMessage) (historyView, error) {
 					a.Finished, a.State = e.Time, stateCompleted
 				default:
 					a.Finished, a.State = e.Time, stateFailed
+					switch e.Type {
+					case "EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT":
+						a.State = stateTimedOut
+					case "EVENT_TYPE_ACTIVITY_TASK_CANCELED":
+						a.State = stateCanceled
+					}
 					a.Failure = clip(attrString(e.Attrs, "failure"), maxDetail)
 				}
 			}

@@ -18,25 +18,33 @@ const (
 	stateRunning   attemptState = "running"
 	stateCompleted attemptState = "completed"
 	stateFailed    attemptState = "failed"
+	stateTimedOut  attemptState = "timedout"
 	stateCanceled  attemptState = "canceled"
 )
 
 func (s attemptState) live() bool { return s == stateScheduled || s == stateRunning }
 
-// attempt is one activity attempt on the timeline.
+// failed reports an attempt that ended without a result.
+func (s attemptState) failed() bool {
+	return s == stateFailed || s == stateTimedOut || s == stateCanceled
+}
+
+// attempt is one activity attempt on the timeline. An engine may not
+// know every time (Temporal keeps only a call's last attempt): a zero
+// time is unknown.
 type attempt struct {
 	TaskID    int64
 	Name      string
 	Attempt   int
 	Scheduled time.Time
 	Started   time.Time // zero if not started (or not known)
-	Finished  time.Time // zero while live
+	Finished  time.Time // zero while live (or not known)
 	State     attemptState
 	Failure   string
 }
 
 // begin is when the attempt's bar begins: its start, or its scheduling
-// when the start is not known.
+// when the start is not known; zero when neither is.
 func (a *attempt) begin() time.Time {
 	if a.Started.IsZero() {
 		return a.Scheduled
@@ -44,12 +52,23 @@ func (a *attempt) begin() time.Time {
 	return a.Started
 }
 
-// end is when the attempt finished, or now while it runs.
+// timed reports whether the attempt can be placed on the timeline.
+func (a *attempt) timed() bool { return !a.begin().IsZero() }
+
+// endKnown reports whether the attempt's end is known: it finished at a
+// known time, or it is live (and ends now, for the drawing).
+func (a *attempt) endKnown() bool { return !a.Finished.IsZero() || a.State.live() }
+
+// end is when the attempt finished, now while it is live, or its begin
+// when it finished at a time not known.
 func (a *attempt) end(now time.Time) time.Time {
-	if a.Finished.IsZero() {
+	switch {
+	case !a.Finished.IsZero():
+		return a.Finished
+	case a.State.live():
 		return now
 	}
-	return a.Finished
+	return a.begin()
 }
 
 // duration is how long the attempt ran (or has been running).
@@ -83,6 +102,7 @@ type timelineView struct {
 	P50, P95   time.Duration
 	Max        time.Duration
 	Stragglers int // attempts over twice the median and among the slowest 5%
+	Untimed    int // attempts without a known time, not drawn
 }
 
 type criticalStep struct {
@@ -105,52 +125,64 @@ const (
 // order of first scheduling, one bar per attempt up to maxBars. now is
 // when live attempts are drawn to; the plot leaves room on the right for
 // them to grow in the browser.
-func buildTimeline(attempts []attempt, now time.Time, maxBars int) timelineView {
+func buildTimeline(all []attempt, now time.Time, maxBars int) timelineView {
 	var v timelineView
-	v.Attempts = len(attempts)
+	v.Attempts = len(all)
+	calls := map[int64]int{}
+	attempts := make([]attempt, 0, len(all)) // the ones with times
+	for i := range all {
+		a := &all[i]
+		calls[a.TaskID]++
+		switch {
+		case a.State.live():
+			v.Running++
+		case a.State.failed():
+			v.Failed++
+		}
+		if a.timed() {
+			attempts = append(attempts, *a)
+		}
+	}
+	v.Tasks = len(calls)
+	for _, n := range calls {
+		if n > 1 {
+			v.Retried++
+		}
+	}
+	v.Untimed = len(all) - len(attempts)
 	if len(attempts) == 0 {
 		return v
 	}
 	tasks := groupTasks(attempts, now)
-	v.Tasks = len(tasks)
-	t0, t1 := tasks[0].first, now
-	live := false
-	t1 = time.Time{}
+	t0, t1 := tasks[0].first, time.Time{}
 	for _, t := range tasks {
 		t0 = minTime(t0, t.first)
 		t1 = maxTime(t1, t.last)
-		for _, a := range t.attempts {
-			switch {
-			case a.State.live():
-				v.Running++
-				live = true
-			case a.State == stateFailed:
-				v.Failed++
-			}
-		}
-		if len(t.attempts) > 1 {
-			v.Retried++
-		}
 	}
 	v.Span = t1.Sub(t0)
-	if live { // room to grow until the next refresh
+	if v.Running > 0 { // room to grow until the next refresh
 		t1 = t1.Add(max(v.Span/5, time.Second))
 	}
 	if !t1.After(t0) {
 		t1 = t0.Add(time.Millisecond)
 	}
 	v.Critical, v.CritSpan = markCritical(tasks)
-	durs := make([]time.Duration, len(attempts))
+	durs := make([]time.Duration, 0, len(attempts))
 	for i := range attempts {
-		durs[i] = attempts[i].duration(now)
+		if attempts[i].endKnown() {
+			durs = append(durs, attempts[i].duration(now))
+		}
 	}
 	slices.Sort(durs)
-	v.P50, v.P95, v.Max = quantile(durs, 0.5), quantile(durs, 0.95), durs[len(durs)-1]
-	// a straggler ran over twice the median, and is among the slowest 5%
-	slow := max(2*v.P50+1, v.P95)
-	for _, d := range durs {
-		if d >= slow {
-			v.Stragglers++
+	slow := time.Duration(math.MaxInt64)
+	if len(durs) > 0 {
+		v.P50, v.P95, v.Max = quantile(durs, 0.5), quantile(durs, 0.95), durs[len(durs)-1]
+		// a straggler ran over twice the median, and is among the slowest 5%
+		slow = max(2*v.P50+1, v.P95)
+		for _, d := range durs {
+			if d >= slow {
+				v.Stragglers++
+			}
 		}
 	}
 	v.Aggregated = len(attempts) > maxBars
@@ -185,12 +217,15 @@ func groupTasks(attempts []attempt, now time.Time) []*task {
 		a := &attempts[i]
 		t, ok := byID[a.TaskID]
 		if !ok {
-			t = &task{id: a.TaskID, name: a.Name, first: a.Scheduled}
+			t = &task{id: a.TaskID, name: a.Name, first: a.begin()}
 			byID[a.TaskID] = t
 			tasks = append(tasks, t)
 		}
 		t.attempts = append(t.attempts, a)
-		t.first = minTime(t.first, a.Scheduled)
+		t.first = minTime(t.first, a.begin())
+		if !a.Scheduled.IsZero() {
+			t.first = minTime(t.first, a.Scheduled)
+		}
 		t.last = maxTime(t.last, a.end(now))
 	}
 	for _, t := range tasks {
@@ -466,7 +501,11 @@ func (s *svgBuilder) bar(a *attempt, y float64, retried, critical bool) {
 	if !a.Started.IsZero() && a.Started.After(a.Scheduled) {
 		s.b = fmt.Appendf(s.b, ", waited %s", fmtDuration(a.Started.Sub(a.Scheduled)))
 	}
-	s.b = fmt.Appendf(s.b, ", ran %s (+%s → +%s)", fmtDuration(d), fmtDuration(a.begin().Sub(s.t0)), fmtDuration(a.end(s.now).Sub(s.t0)))
+	if a.endKnown() {
+		s.b = fmt.Appendf(s.b, ", ran %s (+%s → +%s)", fmtDuration(d), fmtDuration(a.begin().Sub(s.t0)), fmtDuration(a.end(s.now).Sub(s.t0)))
+	} else {
+		s.b = fmt.Appendf(s.b, ", from +%s (its end is not known)", fmtDuration(a.begin().Sub(s.t0)))
+	}
 	if a.Failure != "" {
 		s.b = append(s.b, "\n"...)
 		s.esc(clip(a.Failure, 200))
@@ -500,7 +539,7 @@ func (s *svgBuilder) aggregated(tasks []*task, size, maxBars int) int {
 				end = maxTime(end, a.end(s.now))
 				rank := 4
 				switch {
-				case a.State == stateFailed:
+				case a.State.failed():
 					failed, rank = failed+1, 0
 				case a.State.live():
 					live, rank = live+1, 1

@@ -99,6 +99,23 @@ func TestBuildTimeline(t *testing.T) {
 				assert.Contains(t, svg, "&lt;script&gt;&#34;x&#34;&amp;")
 				assert.Equal(t, 1, strings.Count(svg, "</title></rect>"))
 			}},
+		{name: "unknown times, as Temporal reports retried calls",
+			attempts: []attempt{
+				{TaskID: 1, Name: "a", Attempt: 1, Scheduled: at(0), State: stateFailed},                     // the first: scheduled, end not known
+				{TaskID: 1, Name: "a", Attempt: 2, State: stateTimedOut},                                     // between: no times
+				{TaskID: 1, Name: "a", Attempt: 3, Started: at(50), Finished: at(60), State: stateCompleted}, // the last: no schedule
+			},
+			check: func(t *testing.T, v timelineView) {
+				svg := string(v.SVG)
+				assert.Equal(t, 3, v.Attempts)
+				assert.Equal(t, 1, v.Untimed)
+				assert.Equal(t, 2, v.Bars)
+				assert.Equal(t, 2, v.Failed)
+				assert.Equal(t, 1, v.Retried)
+				assert.Equal(t, 10*time.Millisecond, v.P50, "only known durations count")
+				assert.Contains(t, svg, "its end is not known")
+				assert.NotContains(t, svg, "+2562047h", "no span from the zero time")
+			}},
 		{name: "unknown start draws from scheduling",
 			attempts: []attempt{{TaskID: 1, Name: "a", Attempt: 1, Scheduled: at(0), Finished: at(5), State: stateCompleted}},
 			check: func(t *testing.T, v timelineView) {
