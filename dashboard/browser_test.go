@@ -200,6 +200,18 @@ func TestBrowser(t *testing.T) {
 		screenshot(t, ctx, "instance-full", true)
 	})
 
+	t.Run("a large instance's history loads on its own", func(t *testing.T) {
+		small := serve(t, eng, dashboard.Options{MaxHistoryRows: 100})
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(small+"/instances/fan-out-200"),
+			chromedp.WaitVisible(chromedp.CSS(`#history table.events`))))
+		rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#history td.etype').length`))
+		require.NoError(t, err)
+		assert.Equal(t, 100, rows, "the first and last 50 events")
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#timeline rect.bar').length`))
+		require.NoError(t, err)
+		assert.Equal(t, 200, n)
+	})
+
 	t.Run("raise an event from the page", func(t *testing.T) {
 		_, err := client.Start(testCtx(t), eng, approval, "order-9", client.WithInstanceID("order-9"))
 		require.NoError(t, err)

@@ -96,10 +96,10 @@ var staticFS embed.FS
 
 // pages are the parsed templates, one set per page (each defines
 // "content" inside the shared layout).
-var pages = parsePages("list", "instance", "confirm", "error")
+var pages = parsePages("list", "instance", "history", "confirm", "error")
 
 func parsePages(names ...string) map[string]*template.Template {
-	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
 	out := make(map[string]*template.Template, len(names))
 	for _, n := range names {
 		out[n] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+n+".html"))
@@ -132,6 +132,7 @@ func New(c client.Client, opts Options) http.Handler {
 	mux.HandleFunc("GET /instances/{id}", d.instance)
 	mux.HandleFunc("GET /instances/{id}/live.json", d.live)
 	mux.HandleFunc("GET /instances/{id}/history.json", d.historyJSON)
+	mux.HandleFunc("GET /instances/{id}/history", d.historyPage)
 	mux.HandleFunc("POST /instances/{id}/{action}", d.action)
 	mux.HandleFunc("GET /instances/{id}/{action}", d.postOnly)
 	static, _ := fs.Sub(staticFS, "static")

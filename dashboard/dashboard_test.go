@@ -72,7 +72,14 @@ func TestPagesEmbedded(t *testing.T) {
 				assert.Contains(t, body, "20 attempts of 20 calls")
 			}},
 		{name: "failure with stack and retries", path: "/instances/fails-1", status: 200,
-			contains: []string{`id="status">Failed<`, "<strong>Broken</strong>: activity &#34;broken&#34; failed: Broken: cannot fly", "in activity <code>broken</code>", "ActivityFailed", "attempt 3"}},
+			contains: []string{`id="status">Failed<`, "<strong>Broken</strong>: activity &#34;broken&#34; failed: Broken: cannot fly", "in activity <code>broken</code>", "ActivityFailed", "attempt 3"},
+			check: func(t *testing.T, body string) {
+				assert.Equal(t, 4, bars(body), "three attempts of flaky, one of broken")
+				assert.Equal(t, 2, countOf(body, `class="bar a-failed retried`), "flaky's first two attempts")
+				assert.Equal(t, 1, countOf(body, `class="bar a-completed retried`), "flaky's third")
+				assert.Contains(t, body, "not yet", "an attempt's failure is in its tooltip")
+				assert.NotContains(t, body, "From the history:", "the client lists the attempts")
+			}},
 		{name: "parent links to child", path: "/instances/parent-1", status: 200,
 			contains: []string{`<a class="child-link" href="/instances/child-of-parent">child-of-parent</a>`, "SubOrchestrationScheduled"}},
 		{name: "child links to parent", path: "/instances/child-of-parent", status: 200,
@@ -311,6 +318,38 @@ func TestEscapesUserData(t *testing.T) {
 		assert.NotContains(t, r.Body, "<script>alert", p)
 		assert.NotContains(t, r.Body, `alert("x")`, p)
 	}
+}
+
+// TestLazyHistory: an instance with more calls than the history table
+// shows has its history on a page of its own, which its page links to.
+func TestLazyHistory(t *testing.T) {
+	eng := openEmbedded(t)
+	startAndWait(t, eng, fanOut, 30, "lazy-30")
+	startAndWait(t, eng, parent, 30, "lazy-parent")
+	base := serve(t, eng, dashboard.Options{MaxHistoryRows: 20})
+
+	r := get(t, base+"/instances/lazy-30")
+	require.Equal(t, 200, r.Status, r.Body)
+	assert.Equal(t, 30, bars(r.Body))
+	assert.Contains(t, r.Body, `data-lazy="/instances/lazy-30/history"`)
+	assert.Contains(t, r.Body, "30 activity calls: the history loads on its own")
+	assert.NotContains(t, r.Body, "ActivityScheduled", "no history on the page")
+
+	r = get(t, base+"/instances/lazy-30/history")
+	require.Equal(t, 200, r.Status, r.Body)
+	assert.Contains(t, r.Body, `id="history"`)
+	assert.Contains(t, r.Body, "62 events")
+	assert.Equal(t, 20, countOf(r.Body, `<td class="etype">`), "the first and last 10 events")
+	assert.Contains(t, r.Body, `href="/instances/lazy-30/history?history=all"`)
+	assert.Equal(t, 62, countOf(get(t, base+"/instances/lazy-30/history?history=all").Body, `<td class="etype">`))
+	assert.Equal(t, 62, countOf(get(t, base+"/instances/lazy-30?history=all").Body, `<td class="etype">`), "the page itself, whole")
+
+	r = get(t, base+"/instances/lazy-parent")
+	assert.NotContains(t, r.Body, `data-lazy=`, "a small instance: history inline")
+	assert.Contains(t, r.Body, `<a class="child-link" href="/instances/child-of-parent">child-of-parent</a>`)
+	r = get(t, base+"/instances/lazy-parent/history")
+	assert.Contains(t, r.Body, `<a class="child-link" href="/instances/child-of-parent">child-of-parent</a>`)
+	assert.Equal(t, 404, get(t, base+"/instances/nope/history").Status)
 }
 
 // TestBasePath mounts the dashboard below the root, as a server that

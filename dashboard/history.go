@@ -53,6 +53,7 @@ type historyRow struct {
 // childLink is a sub-orchestration the instance started.
 type childLink struct {
 	ID, Name string
+	URL      string // its page, set for the links shown
 }
 
 // maxDetail bounds the detail column of one event.

@@ -24,21 +24,12 @@ type instancePage struct {
 	Output   payloadView
 	Custom   payloadView
 
-	HistoryFormat  string
-	HistoryHead    []historyRow
-	HistoryTail    []historyRow
-	HistoryOmitted int
-	HistoryTotal   int
-	HistoryAllURL  string
-	HistoryErr     string
+	H historyPart
 
 	Timeline     timelineView
 	TimelineNote string
 	Histograms   []*histogramView
 	MapWhy       string
-
-	Children     []childLink
-	ChildrenMore int
 
 	InstanceURL string
 	LiveURL     string
@@ -70,43 +61,79 @@ func (d *dashboard) instance(w http.ResponseWriter, r *http.Request) {
 		Input: viewPayload(st.Input), Output: viewPayload(st.Output), Custom: viewPayload(st.CustomStatus),
 		InstanceURL: d.instanceURL(id), LiveURL: d.instanceURL(id) + "/live.json", Done: doneMessages[r.URL.Query().Get("done")],
 	}
-	hist, herr := d.history(ctx, id)
-	if herr != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		body.HistoryErr = herr.Error()
-		d.opts.Logger.WarnContext(ctx, "dashboard: history", "instance", id, "err", herr)
-	}
-	d.fillHistory(body, hist, r.URL.Query().Get("history") == "all", id)
-	attempts, note, err := d.attempts(ctx, id, hist)
-	if err != nil {
-		d.engineError(w, r, "activity attempts of "+strconv.Quote(id), err)
+	// The attempts first: an instance with more calls than the history
+	// table shows (MaxHistoryRows) has its history loaded on its own
+	// (/instances/{id}/history, by the page's script or a link), so that
+	// its page is not held up by the export of a long history.
+	attempts, aer := d.c.ActivityAttempts(ctx, id)
+	if errors.Is(aer, client.ErrNotFound) {
+		d.fail(w, r, http.StatusNotFound, "Instance "+strconv.Quote(id)+" was purged.")
 		return
 	}
-	body.TimelineNote = note
-	body.Timeline = buildTimeline(attempts, now, d.opts.MaxTimelineBars)
-	body.Histograms, body.MapWhy = histograms(st.Name, hist.Children, attempts)
-	body.Children = hist.Children
-	if len(body.Children) > maxChildrenShown {
-		body.ChildrenMore = len(body.Children) - maxChildrenShown
-		body.Children = body.Children[:maxChildrenShown]
+	all := r.URL.Query().Get("history") == "all"
+	var hist historyView
+	if aer == nil && !all && len(attempts) > d.opts.MaxHistoryRows/2 {
+		body.H = historyPart{Lazy: true, LazyURL: d.instanceURL(id) + "/history", Calls: callCount(attempts)}
+	} else {
+		var herr error
+		if hist, herr = d.history(ctx, id); herr != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			d.opts.Logger.WarnContext(ctx, "dashboard: history", "instance", id, "err", herr)
+		}
+		body.H = d.historyPart(hist, herr, all, id)
 	}
-	body.Version = version(st, attempts)
+	timeline, note := fromClient(attempts), ""
+	if aer != nil { // draw what the history records
+		timeline = hist.attempts
+		note = "From the history: one bar per activity call, its last attempt, from scheduling to its result."
+		if !errors.Is(aer, errors.ErrUnsupported) {
+			note = "The attempts could not be listed (" + aer.Error() + "). " + note
+			d.opts.Logger.WarnContext(ctx, "dashboard: activity attempts", "instance", id, "err", aer)
+		}
+	}
+	body.TimelineNote = note
+	body.Timeline = buildTimeline(timeline, now, d.opts.MaxTimelineBars)
+	body.Histograms, body.MapWhy = histograms(st.Name, hist.Children, timeline)
+	body.Version = version(st)
 	d.render(w, r, http.StatusOK, "instance", d.newPage(id, body))
 }
 
-func (d *dashboard) fillHistory(body *instancePage, hist historyView, all bool, id string) {
-	body.HistoryFormat, body.HistoryTotal = hist.Format, len(hist.Rows)
+// historyPart is the history table and the sub-orchestration links, on
+// an instance's page or a page of their own.
+type historyPart struct {
+	Format       string
+	Head, Tail   []historyRow
+	Omitted      int
+	Total        int
+	AllURL       string
+	ExportURL    string
+	Err          string
+	Children     []childLink
+	ChildrenMore int
+	// Lazy: the history loads from LazyURL (an instance of Calls calls).
+	Lazy    bool
+	LazyURL string
+	Calls   int
+}
+
+// historyPart shows hist: its first and last MaxHistoryRows/2 events
+// unless all, and its first maxChildrenShown children.
+func (d *dashboard) historyPart(hist historyView, err error, all bool, id string) historyPart {
+	h := historyPart{Format: hist.Format, Total: len(hist.Rows), ExportURL: d.instanceURL(id) + "/history.json", Children: hist.Children}
+	if err != nil {
+		h.Err = err.Error()
+	}
 	rows := hist.Rows
 	if n := d.opts.MaxHistoryRows; !all && len(rows) > n {
-		body.HistoryHead, body.HistoryTail = rows[:n/2], rows[len(rows)-n/2:]
-		body.HistoryOmitted = len(rows) - 2*(n/2)
-		body.HistoryAllURL = d.instanceURL(id) + "?history=all#history"
+		h.Head, h.Tail = rows[:n/2], rows[len(rows)-n/2:]
+		h.Omitted = len(rows) - 2*(n/2)
+		h.AllURL = d.instanceURL(id) + "/history?history=all"
 	} else {
-		body.HistoryHead = rows
+		h.Head = rows
 	}
-	for _, part := range [][]historyRow{body.HistoryHead, body.HistoryTail} {
+	for _, part := range [][]historyRow{h.Head, h.Tail} {
 		for i := range part {
 			part[i].fillDetail()
 			if part[i].Child != "" {
@@ -114,6 +141,48 @@ func (d *dashboard) fillHistory(body *instancePage, hist historyView, all bool, 
 			}
 		}
 	}
+	if len(h.Children) > maxChildrenShown {
+		h.ChildrenMore = len(h.Children) - maxChildrenShown
+		h.Children = h.Children[:maxChildrenShown]
+	}
+	for i := range h.Children {
+		h.Children[i].URL = d.instanceURL(h.Children[i].ID)
+	}
+	return h
+}
+
+// historyPage is the body of an instance's history page.
+type historyPage struct {
+	historyPart
+	ID, InstanceURL string
+}
+
+// historyPage shows an instance's history and its sub-orchestrations: the
+// part of its page that a large instance loads on its own.
+func (d *dashboard) historyPage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	hist, err := d.history(r.Context(), id)
+	if err != nil {
+		if errors.Is(err, client.ErrNotFound) {
+			d.fail(w, r, http.StatusNotFound, "There is no instance with id "+strconv.Quote(id)+".")
+			return
+		}
+		d.engineError(w, r, "history of "+strconv.Quote(id), err)
+		return
+	}
+	body := historyPage{historyPart: d.historyPart(hist, nil, r.URL.Query().Get("history") == "all", id), ID: id, InstanceURL: d.instanceURL(id)}
+	d.render(w, r, http.StatusOK, "history", d.newPage("History of "+id, body))
+}
+
+// callCount is the number of activity calls of attempts.
+func callCount(attempts []client.ActivityAttempt) int {
+	n := 0
+	for i := range attempts {
+		if i == 0 || attempts[i].TaskID != attempts[i-1].TaskID {
+			n++
+		}
+	}
+	return n
 }
 
 // history exports and decodes the instance's history.
@@ -139,15 +208,36 @@ func (d *dashboard) historyJSON(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// attempts lists the instance's activity attempts, with a note on where
-// they come from when that limits what the timeline shows.
-func (d *dashboard) attempts(_ context.Context, _ string, hist historyView) ([]attempt, string, error) {
-	return hist.attempts, "From the history: one bar per activity call, its last attempt, from scheduling to its result.", nil
+// attemptStates are the timeline's states of the client's.
+var attemptStates = map[client.AttemptState]attemptState{
+	client.AttemptScheduled: stateScheduled, client.AttemptRunning: stateRunning, client.AttemptCompleted: stateCompleted,
+	client.AttemptFailed: stateFailed, client.AttemptTimedOut: stateTimedOut, client.AttemptCanceled: stateCanceled,
+}
+
+// fromClient converts the client's attempts for the timeline.
+func fromClient(as []client.ActivityAttempt) []attempt {
+	out := make([]attempt, len(as))
+	for i := range as {
+		a := &as[i]
+		st, ok := attemptStates[a.State]
+		if !ok { // a state of a newer engine: an outcome if it says so
+			st = stateCompleted
+			if !a.State.Finished() {
+				st = stateRunning
+			}
+		}
+		out[i] = attempt{TaskID: a.TaskID, Name: a.Name, Attempt: a.Attempt, Scheduled: a.ScheduledAt,
+			Started: a.StartedAt, Finished: a.FinishedAt, State: st}
+		if f := a.Failure; f != nil {
+			out[i].Failure = f.Type + ": " + f.Message
+		}
+	}
+	return out
 }
 
 // version changes whenever what a live page shows does: the status and
 // the progress (the instance's UpdatedAt moves with every step).
-func version(st *client.Status, _ []attempt) string {
+func version(st *client.Status) string {
 	return fmt.Sprintf("%s/%d/%d/%d", st.RuntimeStatus, st.UpdatedAt.UnixNano(), st.ActivitiesDone, st.ActivitiesTotal)
 }
 
@@ -173,6 +263,6 @@ func (d *dashboard) live(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, status, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, liveJSON{Status: st.RuntimeStatus, Terminal: st.RuntimeStatus.Terminal(), Version: version(st, nil),
+	writeJSON(w, http.StatusOK, liveJSON{Status: st.RuntimeStatus, Terminal: st.RuntimeStatus.Terminal(), Version: version(st),
 		ActivitiesDone: st.ActivitiesDone, ActivitiesTotal: st.ActivitiesTotal})
 }

@@ -52,6 +52,23 @@
     });
   }
 
+  // A large instance's history loads on its own, into the elements that
+  // name it (data-lazy).
+  function loadLazy() {
+    var els = document.querySelectorAll('[data-lazy]');
+    if (!els.length) return Promise.resolve();
+    return fetch(els[0].dataset.lazy, { credentials: 'same-origin' }).then(function (r) {
+      if (!r.ok) throw new Error('history: ' + r.status);
+      return r.text();
+    }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, 'text/html');
+      els.forEach(function (el) {
+        var next = doc.getElementById(el.id);
+        if (next) el.replaceWith(document.importNode(next, true));
+      });
+    });
+  }
+
   function refresh() {
     return fetch(location.href, { credentials: 'same-origin' }).then(function (r) {
       if (!r.ok) throw new Error('refresh: ' + r.status);
@@ -69,6 +86,7 @@
       inst.dataset.terminal = fresh.dataset.terminal;
       setButtons(fresh.dataset.status);
       startGrowing();
+      return loadLazy();
     });
   }
 
@@ -114,5 +132,6 @@
 
   setButtons(inst.dataset.status);
   startGrowing();
+  loadLazy().catch(function () {});
   if (inst.dataset.terminal !== 'true') setTimeout(poll, interval);
 })();
