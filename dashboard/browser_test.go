@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,22 +151,45 @@ var crunch = activity.New("crunch", func(ctx context.Context, n int) (int, error
 
 // crunchAll fans out n calls of crunch, at most 64 at a time.
 var crunchAll = orchestration.New("crunch-all", func(ctx orchestration.Context, n int) (int, error) {
+	out, err := orchestration.CallAll(ctx, crunch, items(n), 64).Await(ctx)
+	return len(out), err
+})
+
+// retriedItem tells the items whose first attempt fails.
+func retriedItem(n int) bool { return n%23 == 5 }
+
+// crunchOrFail is crunch whose first attempt fails for the retried items.
+var crunchOrFail = activity.New("crunch-or-fail", func(ctx context.Context, n int) (int, error) {
+	if info, _ := activity.InfoFrom(ctx); info.Attempt == 1 && retriedItem(n) {
+		return 0, activity.NewError("Flaky", fmt.Sprintf("item %d: not this time", n))
+	}
+	return crunch.Run(ctx, n)
+})
+
+// crunchRetried fans out n calls of crunchOrFail, retried.
+var crunchRetried = orchestration.New("crunch-retried", func(ctx orchestration.Context, n int) (int, error) {
+	out, err := orchestration.CallAll(ctx, crunchOrFail, items(n), 64,
+		orchestration.WithRetry(orchestration.RetryPolicy{MaxAttempts: 3, InitialInterval: 20 * time.Millisecond})).Await(ctx)
+	return len(out), err
+})
+
+func items(n int) []int {
 	in := make([]int, n)
 	for i := range in {
 		in[i] = i
 	}
-	out, err := orchestration.CallAll(ctx, crunch, in, 64).Await(ctx)
-	return len(out), err
-})
+	return in
+}
 
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
 	acceptDialogs(t, ctx)
 	eng := openEmbedded(t, func(w *worker.Worker) {
-		w.RegisterOrchestrators(crunchAll)
-		w.RegisterActivities(crunch)
+		w.RegisterOrchestrators(crunchAll, crunchRetried)
+		w.RegisterActivities(crunch, crunchOrFail)
 	})
 	startAndWait(t, eng, crunchAll, 200, "fan-out-200")
+	startAndWait(t, eng, crunchRetried, 200, "retried-200")
 	startAndWait(t, eng, failing, "fly", "fails-1")
 	startAndWait(t, eng, parent, 5, "parent-1")
 	base := serve(t, eng, dashboard.Options{RefreshInterval: 200 * time.Millisecond})
@@ -174,10 +198,10 @@ func TestBrowser(t *testing.T) {
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("instances"))))
 		rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#instances tbody tr[data-instance]').length`))
 		require.NoError(t, err)
-		assert.Equal(t, 4, rows) // fan-out-200, fails-1, parent-1 and its child
+		assert.Equal(t, 5, rows) // fan-out-200, retried-200, fails-1, parent-1 and its child
 		completed, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#counts [data-status="Completed"] .count`)))
 		require.NoError(t, err)
-		assert.Equal(t, "3", completed)
+		assert.Equal(t, "4", completed)
 		screenshot(t, ctx, "list", false)
 	})
 
@@ -192,12 +216,27 @@ func TestBrowser(t *testing.T) {
 		hist, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#histograms rect.hbin').length`))
 		require.NoError(t, err)
 		assert.Positive(t, hist, "a fan-out of 200 calls of one activity gets a histogram")
-		png := screenshot(t, ctx, "instance", false)
+		screenshot(t, ctx, "instance", false)
+		screenshot(t, ctx, "instance-full", true)
+	})
+
+	t.Run("retries in colour", func(t *testing.T) {
+		retried := 0
+		for n := range 200 {
+			if retriedItem(n) {
+				retried++
+			}
+		}
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/instances/retried-200"), chromedp.WaitVisible(chromedp.ID("timeline"))))
+		counts, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`['rect.bar', 'rect.bar.a-failed.retried', 'rect.bar.a-completed.retried']
+			.map(s => document.querySelectorAll('#timeline ' + s).length)`))
+		require.NoError(t, err)
+		assert.Equal(t, []int{200 + retried, retried, retried}, counts, "bars: every attempt; failed first attempts; their retries")
+		png := screenshot(t, ctx, "retried", false)
 		if os.Getenv(envReadmeShot) == "1" {
 			require.NoError(t, os.WriteFile(filepath.Join("..", "docs", "dashboard.png"), png, 0o644))
 			t.Log("wrote ../docs/dashboard.png")
 		}
-		screenshot(t, ctx, "instance-full", true)
 	})
 
 	t.Run("a large instance's history loads on its own", func(t *testing.T) {

@@ -103,13 +103,13 @@ func mapJob(name string, children []childLink, attempts []attempt) (acts []strin
 	return acts, roles, why
 }
 
-// buildHistogram draws the durations of name's finished attempts (start,
-// or scheduling, to finish) in bins; nil with fewer than two.
+// buildHistogram draws the durations of name's completed attempts
+// (start, or scheduling, to finish) in bins; nil with fewer than two.
 func buildHistogram(attempts []attempt, name, role string) *histogramView {
 	var durs []time.Duration
 	for i := range attempts {
 		a := &attempts[i]
-		if a.Name == name && a.timed() && !a.Finished.IsZero() {
+		if a.Name == name && a.State == stateCompleted && a.timed() && !a.Finished.IsZero() {
 			durs = append(durs, a.Finished.Sub(a.begin()))
 		}
 	}

@@ -492,7 +492,11 @@ func (s *svgBuilder) bar(a *attempt, y float64, retried, critical bool) {
 	s.b = append(s.b, `" y="`...)
 	s.num(y + (s.rowH-h)/2)
 	s.b = append(s.b, `" width="`...)
-	s.num(math.Max(0.8, s.x(a.end(s.now))-x))
+	minW := 0.8
+	if a.State.failed() {
+		minW = 3 // a failure that returned at once still shows
+	}
+	s.num(math.Max(minW, s.x(a.end(s.now))-x))
 	s.b = append(s.b, `" height="`...)
 	s.num(h)
 	s.b = append(s.b, `"><title>`...)
