@@ -173,6 +173,24 @@ var crunchRetried = orchestration.New("crunch-retried", func(ctx orchestration.C
 	return len(out), err
 })
 
+// gateOpen releases the calls of gate; TestBrowser makes it before its
+// worker starts.
+var gateOpen chan struct{}
+
+// gate runs until gateOpen is closed.
+var gate = activity.New("gate", func(ctx context.Context, _ struct{}) (string, error) {
+	select {
+	case <-gateOpen:
+		return "through", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+})
+
+var gated = orchestration.New("gated", func(ctx orchestration.Context, _ struct{}) (string, error) {
+	return orchestration.Call(ctx, gate, struct{}{}).Await(ctx)
+})
+
 func items(n int) []int {
 	in := make([]int, n)
 	for i := range in {
@@ -184,9 +202,10 @@ func items(n int) []int {
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
 	acceptDialogs(t, ctx)
+	gateOpen = make(chan struct{})
 	eng := openEmbedded(t, func(w *worker.Worker) {
-		w.RegisterOrchestrators(crunchAll, crunchRetried)
-		w.RegisterActivities(crunch, crunchOrFail)
+		w.RegisterOrchestrators(crunchAll, crunchRetried, gated)
+		w.RegisterActivities(crunch, crunchOrFail, gate)
 	})
 	startAndWait(t, eng, crunchAll, 200, "fan-out-200")
 	startAndWait(t, eng, crunchRetried, 200, "retried-200")
@@ -276,6 +295,24 @@ func TestBrowser(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, client.StatusCompleted, st.RuntimeStatus)
 		screenshot(t, ctx, "raised", false)
+	})
+
+	t.Run("a running attempt grows, then the page shows its end", func(t *testing.T) {
+		_, err := client.Start(testCtx(t), eng, gated, struct{}{}, client.WithInstanceID("gated-1"))
+		require.NoError(t, err)
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"/instances/gated-1"),
+			chromedp.WaitVisible(chromedp.CSS(`#timeline rect.bar.a-running`))))
+		w0, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`+document.querySelector('#timeline rect.bar.a-running').getAttribute('width')`))
+		require.NoError(t, err)
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](
+			`+document.querySelector('#timeline rect.bar.a-running').getAttribute('width') > `+fmt.Sprint(w0),
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(0)))
+		require.NoError(t, err, "the running bar never grew")
+		close(gateOpen)
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](
+			`document.getElementById('status').textContent === 'Completed' && document.querySelectorAll('#timeline rect.bar.a-completed').length === 1`,
+			chromedp.WithPollingMutation(), chromedp.WithPollingTimeout(0)))
+		require.NoError(t, err, "the page never showed the call completed")
 	})
 
 	t.Run("purge asks first and can be cancelled", func(t *testing.T) {

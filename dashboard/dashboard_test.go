@@ -85,7 +85,7 @@ func TestPagesEmbedded(t *testing.T) {
 		{name: "child links to parent", path: "/instances/child-of-parent", status: 200,
 			contains: []string{`id="parent-link" href="/instances/parent-1"`}},
 		{name: "running instance is live", path: "/instances/waits-1", status: 200,
-			contains: []string{`id="status">Running<`, `data-terminal="false"`, `data-live-url="/instances/waits-1/live.json"`, `&#34;waiting&#34;: &#34;approval&#34;`}},
+			contains: []string{`id="status">Running<`, `data-terminal="false"`, `data-live-url="/instances/waits-1/live.json?attempts=1"`, `&#34;waiting&#34;: &#34;approval&#34;`}},
 		{name: "scheduled start", path: "/instances/later-1", status: 200,
 			contains: []string{`id="status">Pending<`, "0 events", "No activity attempts."}, absent: []string{`class="warn"`}},
 		{name: "history export", path: "/instances/fan-20/history.json", status: 200, contains: []string{`"format": "cloudbutton.history/v1"`}},
@@ -132,7 +132,7 @@ func TestPagesEmbedded(t *testing.T) {
 		assert.Equal(t, 400, get(t, base+"/counts.json"+fmtQuery("status", "x")).Status)
 	})
 	t.Run("live", func(t *testing.T) {
-		r := get(t, base+"/instances/waits-1/live.json")
+		r := get(t, base+"/instances/waits-1/live.json?attempts=1")
 		require.Equal(t, 200, r.Status)
 		var live struct {
 			Status   string `json:"status"`
@@ -144,6 +144,14 @@ func TestPagesEmbedded(t *testing.T) {
 		assert.False(t, live.Terminal)
 		assert.NotEmpty(t, live.Version)
 		assert.Equal(t, 404, get(t, base+"/instances/nope/live.json").Status)
+		// the page's version is live.json's, so an unchanged instance is not refreshed
+		page := get(t, base+"/instances/waits-1").Body
+		assert.Contains(t, page, `data-version="`+live.Version+`"`)
+		var withAttempts, without struct{ Version string }
+		require.NoError(t, json.Unmarshal([]byte(get(t, base+"/instances/fan-20/live.json?attempts=1").Body), &withAttempts))
+		assert.Contains(t, get(t, base+"/instances/fan-20").Body, `data-version="`+withAttempts.Version+`"`)
+		require.NoError(t, json.Unmarshal([]byte(get(t, base+"/instances/fan-20/live.json").Body), &without))
+		assert.True(t, strings.HasPrefix(withAttempts.Version, without.Version+"/"), "%q, %q", withAttempts.Version, without.Version)
 	})
 	t.Run("search redirects to the instance", func(t *testing.T) {
 		assert.Equal(t, "/instances/fan-20", get(t, base+"/"+fmtQuery("id", "fan-20")).Location)

@@ -96,7 +96,12 @@ func (d *dashboard) instance(w http.ResponseWriter, r *http.Request) {
 	body.TimelineNote = note
 	body.Timeline = buildTimeline(timeline, now, d.opts.MaxTimelineBars)
 	body.Histograms, body.MapWhy = histograms(st.Name, hist.Children, timeline)
-	body.Version = version(st)
+	if d.trackAttempts(timeline) && aer == nil {
+		body.LiveURL += "?attempts=1"
+		body.Version = version(st, timeline)
+	} else {
+		body.Version = version(st, nil)
+	}
 	d.render(w, r, http.StatusOK, "instance", d.newPage(id, body))
 }
 
@@ -236,9 +241,25 @@ func fromClient(as []client.ActivityAttempt) []attempt {
 }
 
 // version changes whenever what a live page shows does: the status and
-// the progress (the instance's UpdatedAt moves with every step).
-func version(st *client.Status) string {
-	return fmt.Sprintf("%s/%d/%d/%d", st.RuntimeStatus, st.UpdatedAt.UnixNano(), st.ActivitiesDone, st.ActivitiesTotal)
+// the progress (the instance's UpdatedAt moves with every step), and the
+// states of the attempts when the page tracks them (attempts not nil).
+func version(st *client.Status, attempts []attempt) string {
+	v := fmt.Sprintf("%s/%d/%d/%d", st.RuntimeStatus, st.UpdatedAt.UnixNano(), st.ActivitiesDone, st.ActivitiesTotal)
+	if attempts != nil {
+		n := map[attemptState]int{}
+		for i := range attempts {
+			n[attempts[i].State]++
+		}
+		v += fmt.Sprintf("/%d:%d:%d:%d", len(attempts), n[stateScheduled], n[stateRunning], len(attempts)-n[stateScheduled]-n[stateRunning])
+	}
+	return v
+}
+
+// trackAttempts tells whether a live page follows the attempts' states
+// (an attempt that starts moves no step): those of an instance with few
+// enough attempts to draw one by one, whose listing is cheap.
+func (d *dashboard) trackAttempts(attempts []attempt) bool {
+	return len(attempts) <= d.opts.MaxTimelineBars
 }
 
 // liveJSON is what live.json answers: enough for the page to know whether
@@ -263,6 +284,18 @@ func (d *dashboard) live(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, status, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, liveJSON{Status: st.RuntimeStatus, Terminal: st.RuntimeStatus.Terminal(), Version: version(st),
+	var attempts []attempt
+	if r.URL.Query().Get("attempts") == "1" {
+		as, err := d.c.ActivityAttempts(ctx, id)
+		if err != nil {
+			writeJSONError(w, http.StatusBadGateway, err)
+			return
+		}
+		attempts = fromClient(as)
+		if !d.trackAttempts(attempts) { // the instance grew: the page refreshes, and stops asking
+			attempts = nil
+		}
+	}
+	writeJSON(w, http.StatusOK, liveJSON{Status: st.RuntimeStatus, Terminal: st.RuntimeStatus.Terminal(), Version: version(st, attempts),
 		ActivitiesDone: st.ActivitiesDone, ActivitiesTotal: st.ActivitiesTotal})
 }

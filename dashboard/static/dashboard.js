@@ -82,6 +82,7 @@
         if (next) el.replaceWith(document.importNode(next, true));
       });
       inst.dataset.version = fresh.dataset.version;
+      inst.dataset.liveUrl = fresh.dataset.liveUrl;
       inst.dataset.status = fresh.dataset.status;
       inst.dataset.terminal = fresh.dataset.terminal;
       setButtons(fresh.dataset.status);
