@@ -42,7 +42,10 @@ type Options struct {
 	MaxTimelineBars int
 	// MaxHistoryRows caps the rows of an instance's history table
 	// (default 1,000): the first and last events are shown, with a link to
-	// the whole history.
+	// the whole history. An instance of more than MaxHistoryRows/2
+	// activity attempts has its history on a page of its own
+	// (/instances/{id}/history), which its page loads after it is shown:
+	// the export of a long history does not hold up its timeline.
 	MaxHistoryRows int
 	// Logger receives errors the pages could not show (default
 	// slog.Default()).
