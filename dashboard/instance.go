@@ -55,9 +55,8 @@ func (d *dashboard) instance(w http.ResponseWriter, r *http.Request) {
 		d.engineError(w, r, "status of "+strconv.Quote(id), err)
 		return
 	}
-	now := time.Now()
 	body := &instancePage{
-		S: st, Duration: fmtDuration(elapsed(st, now)),
+		S:     st,
 		Input: viewPayload(st.Input), Output: viewPayload(st.Output), Custom: viewPayload(st.CustomStatus),
 		InstanceURL: d.instanceURL(id), LiveURL: d.instanceURL(id) + "/live.json", Done: doneMessages[r.URL.Query().Get("done")],
 	}
@@ -84,6 +83,8 @@ func (d *dashboard) instance(w http.ResponseWriter, r *http.Request) {
 		}
 		body.H = d.historyPart(hist, herr, all, id)
 	}
+	now := time.Now() // after the reads: no attempt starts after it
+	body.Duration = fmtDuration(elapsed(st, now))
 	timeline, note := fromClient(attempts), ""
 	if aer != nil { // draw what the history records
 		timeline = hist.attempts
