@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/dashboard"
 	"github.com/cloudbutton/cloudbutton/httpapi"
 	"github.com/cloudbutton/cloudbutton/internal/loopback"
 )
@@ -36,6 +37,8 @@ type Options struct {
 	AllowedHosts []string
 	// API configures the HTTP API under /api/v1.
 	API httpapi.Options
+	// Dashboard configures the web dashboard at /.
+	Dashboard dashboard.Options
 	// Logger receives the server's logs (default slog.Default()); it is
 	// also the API's unless API.Logger is set.
 	Logger *slog.Logger
@@ -56,10 +59,7 @@ func New(c client.Client, opts Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(httpapi.Prefix+"/", httpapi.New(c, opts.API))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		httpapi.WriteProblem(w, &httpapi.Problem{Type: httpapi.ProblemTypePrefix + "not-found", Title: "Not Found",
-			Status: http.StatusNotFound, Detail: "no such page: the API is under " + httpapi.Prefix + "/", Instance: r.URL.Path})
-	})
+	mux.Handle("/", dashboard.New(c, opts.Dashboard))
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(httpapi.Forbidden))
 	s := &guard{next: cop.Handler(mux), log: opts.Logger}

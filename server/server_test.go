@@ -194,3 +194,31 @@ func TestServesTheAPI(t *testing.T) {
 	require.Equal(t, http.StatusOK, a.status)
 	assert.Contains(t, a.body, `"openapi": "3.1.0"`)
 }
+
+// TestServesTheDashboard: the pages are the dashboard's, behind the same
+// token as the API, and its actions refuse a cross-site POST.
+func TestServesTheDashboard(t *testing.T) {
+	url, hc := serve(t, server.Options{Token: token})
+	bearer := "Authorization: Bearer " + token
+	a := do(t, hc, "POST", url+"/api/v1/instances", "", `{"name":"nobody-runs-this","id":"d1"}`, bearer)
+	require.Equal(t, http.StatusAccepted, a.status, a.body)
+	tests := []struct {
+		name, method, path string
+		headers            []string
+		status             int
+		contains           string
+	}{
+		{"the list", "GET", "/", []string{bearer}, 200, "d1"},
+		{"an instance page", "GET", "/instances/d1", []string{bearer}, 200, "nobody-runs-this"},
+		{"an unknown instance", "GET", "/instances/nope", []string{bearer}, 404, ""},
+		{"a page without the token", "GET", "/instances/d1", nil, 401, ""},
+		{"a cross-site action", "POST", "/instances/d1/terminate", []string{bearer, "Sec-Fetch-Site: cross-site"}, 403, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := do(t, hc, tt.method, url+tt.path, "", "", tt.headers...)
+			assert.Equal(t, tt.status, a.status, a.body)
+			assert.Contains(t, a.body, tt.contains)
+		})
+	}
+}
