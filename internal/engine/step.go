@@ -41,6 +41,9 @@ func (b *batch) step(g *group) {
 		s.NewInstances = append(s.NewInstances, in)
 		s.Purge = b.replaces[g.id]
 	}
+	if g.rewinds() {
+		b.rewound(g)
+	}
 	l, err := p.load(g.id)
 	if errors.Is(err, errNotHosted) {
 		refuseMarks(g.comps) // left untouched: its messages stay in the inbox
@@ -178,7 +181,7 @@ func (g *group) events(l *live, now time.Time) []replay.Event {
 			}
 		} else {
 			c := g.comps[-o-1]
-			if c.attempt != nil || c.task.generation != l.generation {
+			if c.attempt != nil || c.task.stale(l) {
 				continue // an activity of an earlier run
 			}
 			ev = c.event
@@ -199,7 +202,7 @@ func (b *batch) retryState(l *live, s *store.Step, comps []completion, ended boo
 		switch {
 		case c.attempt == nil:
 			continue
-		case c.task.generation != l.generation || ended:
+		case c.task.stale(l) || ended:
 			refuseMarks([]completion{c}) // a stale run's
 			continue
 		}
