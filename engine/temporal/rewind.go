@@ -17,8 +17,9 @@ import (
 // last workflow task completed before the run's first failure (an
 // activity or child workflow that failed, timed out or was cancelled, a
 // cancellation request — Terminate's — or the workflow's own failure).
-// The workers replay it with the code registered now; signals (raised
-// events) that came after that point are delivered again.
+// That workflow task runs again, on a worker with the code registered
+// now (a fixed bug); signals (raised events) that came after the point
+// are delivered again.
 //
 // What differs from the embedded engine: Temporal keeps no result that
 // was recorded after the reset point. Activities scheduled before it that
@@ -26,8 +27,9 @@ import (
 // after the first failure alike (in a fan-out whose first item failed
 // before the others finished, those others run again too), as does
 // everything scheduled after it; the embedded engine re-runs only the
-// steps that failed or had no result. Sub-orchestrations are not rewound
-// in place: the code starts again those it starts after the reset point.
+// steps that failed or had no result. A failed child workflow is not
+// rewound in place but started again from its beginning: the reset point
+// is then the last workflow task completed before the child was started.
 // Attempts start again at 1 under the new run id, so their idempotency
 // keys are new, as on the embedded engine.
 //
@@ -83,24 +85,55 @@ func (e *Engine) Rewind(ctx context.Context, instanceID, reason string) error {
 
 // resetPoint is the id of the last WorkflowTaskCompleted event before
 // the first failure of a run's history (0 if none): the latest point
-// whose replay keeps every result recorded before the failure, and
-// not the failure itself.
+// whose replay keeps every result recorded before the failure, and not
+// the failure itself. For a failed child workflow it is the last one
+// before the child was initiated: a child started before the reset point
+// stays as it ended (its failure would be delivered again), while one
+// initiated after it is started again.
 func resetPoint(events []*historypb.HistoryEvent) int64 {
-	var last int64
+	var completed []int64 // WorkflowTaskCompleted ids, in order
+	before := func(id int64) int64 {
+		var last int64
+		for _, c := range completed {
+			if c < id {
+				last = c
+			}
+		}
+		return last
+	}
 	for _, ev := range events {
+		if initiated := childInitiated(ev); initiated > 0 {
+			return before(initiated)
+		}
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-			last = ev.GetEventId()
+			completed = append(completed, ev.GetEventId())
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED, enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
 			enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
-			enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED, enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
-			enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED, enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
-			enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED,
 			enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
 			enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
 			enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
-			return last
+			return before(ev.GetEventId())
 		}
 	}
-	return last
+	return before(int64(len(events)) + 1)
+}
+
+// childInitiated is, for an event that says a child workflow failed (or
+// was cancelled, terminated, timed out, or not started), the id of the
+// event that initiated it; 0 for any other event.
+func childInitiated(ev *historypb.HistoryEvent) int64 {
+	switch ev.GetEventType() {
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+		return ev.GetChildWorkflowExecutionFailedEventAttributes().GetInitiatedEventId()
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
+		return ev.GetChildWorkflowExecutionTimedOutEventAttributes().GetInitiatedEventId()
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
+		return ev.GetChildWorkflowExecutionCanceledEventAttributes().GetInitiatedEventId()
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
+		return ev.GetChildWorkflowExecutionTerminatedEventAttributes().GetInitiatedEventId()
+	case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
+		return ev.GetStartChildWorkflowExecutionFailedEventAttributes().GetInitiatedEventId()
+	}
+	return 0
 }
