@@ -189,7 +189,7 @@ type Client interface {
 	// step, keeping the results of the steps that succeeded: the current
 	// code replays the kept history, the failed steps (and a failed
 	// sub-orchestration, rewound too) run again with a fresh attempt
-	// count, and the instance is Running. A Completed or live instance is
+	// count, and the instance is live again. A Completed or live instance is
 	// ErrNotRewindable, an unknown one ErrNotFound; either way nothing
 	// changes. What each engine keeps is in its documentation.
 	Rewind(ctx context.Context, instanceID, reason string) error

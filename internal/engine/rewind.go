@@ -62,7 +62,7 @@ func (e *Engine) Rewind(ctx context.Context, id, reason string) error {
 		return fmt.Errorf("embedded: rewind of %q: %w", id, err)
 	}
 	for _, w := range r.rewrites {
-		_ = e.statusChanged(ctx, w.InstanceID, store.StatusRunning, false)
+		_ = e.statusChanged(ctx, w.InstanceID, store.StatusPending, false)
 	}
 	e.log.Info("embedded: instance rewound", "instance", id, "reason", reason, "instances", len(r.rewrites), "purged", len(r.purge))
 	e.wake()
@@ -134,7 +134,7 @@ func (r *rewind) plan(ctx context.Context, in *store.Instance) error {
 		w.Messages = append(w.Messages, store.Message{VisibleAt: now, Event: plan.Carried[0]})
 	} else {
 		ev := plan.Rewound(r.reason)
-		ev.Time = now
+		ev.Time, ev.RunID = now, plan.History[0].RunID
 		w.Messages = append(w.Messages, store.Message{VisibleAt: now, Event: ev})
 	}
 	for _, t := range plan.Timers {
@@ -192,8 +192,19 @@ func (g *group) rewinds() bool {
 // activities that have no result: from attempt 1, under the new run id.
 func (b *batch) rewound(g *group) {
 	p := b.p
-	if l := p.cache.get(g.id); l != nil && l.pins == 0 {
-		p.cache.remove(g.id)
+	var runID string
+	for i := range g.msgs {
+		if ev := &g.msgs[i].Event; ev.Type == replay.OrchestrationRewound {
+			runID = ev.RunID
+		}
+	}
+	if l := p.cache.get(g.id); l != nil {
+		if l.x.Info().RunID == runID {
+			return // recovered after the rewind: its activities were submitted then
+		}
+		if l.pins == 0 {
+			p.cache.remove(g.id)
+		}
 	}
 	_, pending, err := p.loadWithPending(g.id)
 	if err != nil {

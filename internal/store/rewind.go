@@ -33,7 +33,8 @@ type Rewinder interface {
 	// Rewind applies the rewrites and purges the instances in purge, in
 	// one transaction: each rewritten instance gets its new history and
 	// inbox, loses its retry state, output, failure and completion time,
-	// and is Running. A purged instance must have ended. If any instance
+	// and is Pending (a worker's recovery leaves it to the step that
+	// takes its first message, which makes it Running). A purged instance must have ended. If any instance
 	// is not as expected nothing changes (ErrConflict, or ErrNotFound).
 	// and is Pending (a worker's recovery leaves it to the step that
 	// takes its first message, which makes it Running). A purged instance must have ended. If any instance

@@ -38,7 +38,7 @@ func (s *Store) Rewind(_ context.Context, rewrites []store.Rewrite, purge []stri
 	for _, r := range rewrites {
 		id := r.InstanceID
 		in := s.instances[id]
-		in.Status, in.Output, in.Failure, in.CompletedAt, in.UpdatedAt = store.StatusRunning, nil, nil, time.Time{}, now
+		in.Status, in.Output, in.Failure, in.CompletedAt, in.UpdatedAt = store.StatusPending, nil, nil, time.Time{}, now
 		in.ActivitiesDone, in.ActivitiesTotal = r.Progress.Done, r.Progress.Total
 		s.history[id] = slices.Clone(r.History)
 		delete(s.attempts, id)

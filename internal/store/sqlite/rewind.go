@@ -41,7 +41,7 @@ func (s *Store) Rewind(ctx context.Context, rewrites []store.Rewrite, purge []st
 	for _, r := range rewrites {
 		res, err := tx.ExecContext(ctx, `UPDATE instances SET status = ?, output = NULL, failure = NULL, completed_at = 0,
 			updated_at = ?, activities_done = ?, activities_total = ? WHERE id = ? AND status = ? AND generation = ?`,
-			store.StatusRunning, now, r.Progress.Done, r.Progress.Total, r.InstanceID, r.Status, r.Generation)
+			store.StatusPending, now, r.Progress.Done, r.Progress.Total, r.InstanceID, r.Status, r.Generation)
 		if err != nil {
 			return s.storageFault(fmt.Errorf("sqlite: rewind of %q: %w", r.InstanceID, err))
 		}

@@ -64,7 +64,7 @@ func testRewind(t *testing.T, s store.Store) {
 	require.NoError(t, rw.Rewind(ctx, []store.Rewrite{rewrite("a")}, nil))
 	in, err := s.Instance(ctx, "a")
 	require.NoError(t, err)
-	assert.Equal(t, store.StatusRunning, in.Status)
+	assert.Equal(t, store.StatusPending, in.Status)
 	assert.Nil(t, in.Failure)
 	assert.True(t, in.CompletedAt.IsZero())
 	assert.Equal(t, 1, in.ActivitiesTotal)
@@ -86,4 +86,5 @@ func testRewind(t *testing.T, s store.Store) {
 	assert.Equal(t, []replay.EventType{replay.OrchestrationRewound}, forA, "the old inbox is gone")
 	assert.ErrorIs(t, rw.Rewind(ctx, []store.Rewrite{rewrite("a")}, nil), store.ErrConflict, "it is Running now")
 	assert.ErrorIs(t, rw.Rewind(ctx, []store.Rewrite{rewrite("a")}, nil), store.ErrInstanceChanged, "it is Pending now")
+	assert.ErrorIs(t, rw.Rewind(ctx, []store.Rewrite{rewrite("a")}, nil), store.ErrConflict, "it is Pending now")
 }
