@@ -1,0 +1,38 @@
+package orchestrationtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cloudbutton/cloudbutton/client"
+	"github.com/cloudbutton/cloudbutton/codec"
+	"github.com/cloudbutton/cloudbutton/orchestration"
+)
+
+// Rewind rewinds the root instance of the Env's Run, which ended Failed
+// or Terminated (see client.Client.Rewind), runs it to its end again on
+// virtual time and returns its result as Run does. The steps that
+// succeeded keep their results and are not called again; the failed ones
+// run again, against the activities as they behave now (a mock whose bug
+// a flag fixed). A Completed instance is client.ErrNotRewindable. After
+// the run, every history is replayed from scratch again.
+func Rewind[In, Out any](e *Env, o *orchestration.Orchestrator[In, Out], reason string) (Out, error) {
+	var zero Out
+	if e.eng == nil || e.root == "" {
+		return zero, errors.New("orchestrationtest: Rewind needs a Run first")
+	}
+	ctx := context.Background()
+	if err := e.eng.Rewind(ctx, e.root, reason); err != nil {
+		return zero, err
+	}
+	st, err := e.drive(ctx)
+	if err != nil {
+		return zero, err
+	}
+	e.replayCheck()
+	if st.RuntimeStatus == client.StatusCompleted {
+		return codec.Decode[Out](e.opts.codec, fmt.Sprintf("output of orchestration %q", o.Name()), st.Output)
+	}
+	return zero, failureError(st)
+}
