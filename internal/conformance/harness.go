@@ -122,6 +122,7 @@ func Run(t *testing.T, e Engine) {
 		{"ListPaging", testListPaging},
 		{"RewindChain", testRewindChain},
 		{"RewindFanOut", testRewindFanOut},
+		{"RewindCodeFailure", testRewindCodeFailure},
 		{"RewindSubOrchestration", testRewindSubOrchestration},
 		{"RewindTerminated", testRewindTerminated},
 		{"RewindRefused", testRewindRefused},

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -177,8 +178,29 @@ var rwChild = orchestration.New("rw-child", func(ctx orchestration.Context, in r
 	return sum, nil
 })
 
+// rwStrict fails by itself, its code's bug, until the bug is fixed (new
+// code deployed): at once with Steps 0, else after its first step.
+var rwStrict = orchestration.New("rw-strict", func(ctx orchestration.Context, in rwInput) (int, error) {
+	id := ctx.Info().InstanceID
+	v := 0
+	if in.Steps > 0 {
+		var err error
+		if v, err = rwCallStep(ctx, id, 1, in).Await(ctx); err != nil {
+			return 0, err
+		}
+	}
+	rw.mu.Lock()
+	fixed := rw.fixed[id]
+	rw.mu.Unlock()
+	if !fixed {
+		return 0, errors.New("the code's bug")
+	}
+	w, err := rwCallStep(ctx, id, 2, in).Await(ctx)
+	return v + w, err
+})
+
 func rwRegister(w *worker.Worker) {
-	w.RegisterOrchestrators(rwChain, rwFanOut, rwWaiter, rwParent, rwChild)
+	w.RegisterOrchestrators(rwChain, rwFanOut, rwWaiter, rwParent, rwChild, rwStrict)
 	w.RegisterActivities(rwActivity)
 }
 
@@ -233,6 +255,29 @@ func testRewindFanOut(t *testing.T, e Engine) {
 		} else {
 			assert.Equal(t, 1, runs[i], "step %d succeeded and is not run again", i)
 		}
+	}
+}
+
+// testRewindCodeFailure: an orchestration whose own code failed (no step
+// failed) runs the fixed code from the step that failed: at its start, or
+// after the step whose result it failed on, which is not run again.
+func testRewindCodeFailure(t *testing.T, e Engine) {
+	ctx := testContext(t)
+	c := e.Start(t, rwRegister)
+	for _, tc := range []struct {
+		name  string
+		steps int
+		want  int
+		runs  map[int]int
+	}{
+		{"at once", 0, 2, map[int]int{2: 1}},
+		{"after a step", 1, 3, map[int]int{1: 1, 2: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, got := failThenRewind(t, ctx, c, rwStrict, rwInput{Steps: tc.steps})
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.runs, rw.runs(id))
+		})
 	}
 }
 

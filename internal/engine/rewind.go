@@ -130,13 +130,17 @@ func (r *rewind) plan(ctx context.Context, in *store.Instance) error {
 			return err
 		}
 	}
+	ev := plan.Rewound(r.reason)
 	if plan.Restart {
-		w.Messages = append(w.Messages, store.Message{VisibleAt: now, Event: plan.Carried[0]})
-	} else {
-		ev := plan.Rewound(r.reason)
-		ev.Time, ev.RunID = now, plan.History[0].RunID
-		w.Messages = append(w.Messages, store.Message{VisibleAt: now, Event: ev})
+		// The run starts again (its code failed at once), now; the
+		// rewind is recorded after its start.
+		start := plan.Carried[0]
+		start.Time = now
+		w.Messages = append(w.Messages, store.Message{VisibleAt: now, Event: start})
+		ev.Carried = nil
 	}
+	ev.Time, ev.RunID = now, plan.RunID
+	w.Messages = append(w.Messages, store.Message{VisibleAt: now, Event: ev})
 	for _, t := range plan.Timers {
 		w.Messages = append(w.Messages, store.Message{VisibleAt: t.FireAt,
 			Event: replay.Event{Type: replay.TimerFired, TaskID: t.TaskID, Generation: in.Generation, Time: t.FireAt}})

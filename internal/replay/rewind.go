@@ -56,6 +56,8 @@ type RewindPlan struct {
 	// Done and Total count the activities of History and Carried (the
 	// instance's progress counters).
 	Done, Total int
+	// RunID is the kept run's new id.
+	RunID string
 }
 
 // PlanRewind plans the rewind of a run whose history hist ended failed or
@@ -86,7 +88,7 @@ func PlanRewind(hist []Event, runID string) (*RewindPlan, error) {
 	if cut < 0 {
 		return nil, fmt.Errorf("%w: its history has no end", ErrNotRewindable)
 	}
-	p := &RewindPlan{}
+	p := &RewindPlan{RunID: runID}
 	if cut == 0 {
 		start := hist[0]
 		start.RunID, start.Index = runID, 0
