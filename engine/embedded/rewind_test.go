@@ -161,3 +161,40 @@ func TestRewindWithoutAWorker(t *testing.T) {
 	assert.EqualValues(t, []int64{1, 3, 1}, []int64{calls[0].Load(), calls[1].Load(), calls[2].Load()},
 		"step 0 is not run again; step 1 gets a fresh attempt budget and succeeds")
 }
+
+// TestRewindTerminatedMidActivity: an activity cancelled by Terminate
+// runs again after a rewind (the run's cancellation does not reach the
+// rewound run's attempts).
+func TestRewindTerminatedMidActivity(t *testing.T) {
+	started := make(chan struct{}, 2)
+	var release atomic.Bool
+	var calls atomic.Int64
+	slow := activity.New("tm-slow", func(ctx context.Context, _ int) (int, error) {
+		calls.Add(1)
+		if release.Load() {
+			return 7, nil
+		}
+		started <- struct{}{}
+		<-ctx.Done()
+		return 0, ctx.Err()
+	})
+	orch := orchestration.New("tm-orch", func(ctx orchestration.Context, _ int) (int, error) {
+		return orchestration.Call(ctx, slow, 0).Await(ctx)
+	})
+	eng, _ := start(t, embedded.Options{}, orch, slow)
+	ctx := context.Background()
+	id, err := client.Start(ctx, eng, orch, 0)
+	require.NoError(t, err)
+	<-started
+	require.NoError(t, eng.Terminate(ctx, id, "oops"))
+	st, err := eng.Wait(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, client.StatusTerminated, st.RuntimeStatus)
+
+	release.Store(true)
+	require.NoError(t, eng.Rewind(ctx, id, "not meant"))
+	got, err := client.Result(ctx, eng, orch, id)
+	require.NoError(t, err)
+	assert.Equal(t, 7, got)
+	assert.EqualValues(t, 2, calls.Load())
+}
