@@ -198,3 +198,39 @@ func TestRewindTerminatedMidActivity(t *testing.T) {
 	assert.Equal(t, 7, got)
 	assert.EqualValues(t, 2, calls.Load())
 }
+
+// TestRewindThenSuspend: a rewound instance suspended before or after
+// the worker took its restart runs its failed step once, after Resume
+// or while suspended (as any activity of a suspended instance).
+func TestRewindThenSuspend(t *testing.T) {
+	var fixed atomic.Bool
+	var calls atomic.Int64
+	step := activity.New("rs-step", func(ctx context.Context, i int) (int, error) {
+		calls.Add(1)
+		if !fixed.Load() {
+			return 0, activity.NewNonRetryableError("Bug", "bug")
+		}
+		return i, nil
+	})
+	orch := orchestration.New("rs-orch", func(ctx orchestration.Context, i int) (int, error) {
+		return orchestration.Call(ctx, step, i).Await(ctx)
+	})
+	eng, _ := start(t, embedded.Options{}, orch, step)
+	ctx := context.Background()
+	id, err := client.Start(ctx, eng, orch, 5)
+	require.NoError(t, err)
+	_, err = client.Result(ctx, eng, orch, id)
+	require.Error(t, err)
+
+	fixed.Store(true)
+	require.NoError(t, eng.Rewind(ctx, id, "fixed"))
+	require.NoError(t, eng.Suspend(ctx, id, "hold on"))
+	st, err := eng.Status(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusSuspended, st.RuntimeStatus)
+	require.NoError(t, eng.Resume(ctx, id, "go"))
+	got, err := client.Result(ctx, eng, orch, id)
+	require.NoError(t, err)
+	assert.Equal(t, 5, got)
+	assert.EqualValues(t, 2, calls.Load(), "the failed step ran once more")
+}

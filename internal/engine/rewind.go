@@ -194,33 +194,33 @@ func (g *group) rewinds() bool {
 // rewound loads a rewound instance from its new history (dropping what
 // the cache holds of it) and, once the step is committed, runs again its
 // activities that have no result: from attempt 1, under the new run id.
+// It does so once per run: the restart is read again while the instance
+// is suspended, and the worker's recovery may have submitted them.
 func (b *batch) rewound(g *group) {
 	p := b.p
 	var runID string
+	resolved := map[int64]bool{}
 	for i := range g.msgs {
-		if ev := &g.msgs[i].Event; ev.Type == replay.OrchestrationRewound {
+		ev := &g.msgs[i].Event
+		switch ev.Type {
+		case replay.OrchestrationRewound:
 			runID = ev.RunID
+			for j := range ev.Carried {
+				resolved[ev.Carried[j].TaskID] = true
+			}
+		case replay.ActivityCompleted, replay.ActivityFailed:
+			resolved[ev.TaskID] = true
 		}
 	}
-	if l := p.cache.get(g.id); l != nil {
-		if l.x.Info().RunID == runID {
-			return // recovered after the rewind: its activities were submitted then
-		}
-		if l.pins == 0 {
-			p.cache.remove(g.id)
-		}
+	if p.submitted[g.id] == runID {
+		return
+	}
+	if l := p.cache.get(g.id); l != nil && l.pins == 0 && l.x.Info().RunID != runID {
+		p.cache.remove(g.id)
 	}
 	_, pending, err := p.loadWithPending(g.id)
 	if err != nil {
 		return // the step below sees the error again
-	}
-	resolved := map[int64]bool{}
-	for i := range g.msgs {
-		if ev := &g.msgs[i].Event; ev.Type == replay.OrchestrationRewound {
-			for j := range ev.Carried {
-				resolved[ev.Carried[j].TaskID] = true
-			}
-		}
 	}
 	var run []task
 	for _, t := range pending {
@@ -231,9 +231,12 @@ func (b *batch) rewound(g *group) {
 		t.marked = t.policy() == nil
 		run = append(run, t)
 	}
+	p.submitted[g.id] = runID
 	b.after = append(b.after, func(ok bool) {
-		if ok {
-			p.runner.submit(run...)
+		if !ok {
+			delete(p.submitted, g.id)
+			return
 		}
+		p.runner.submit(run...)
 	})
 }

@@ -413,6 +413,7 @@ func (b *batch) end(l *live, s *store.Step, u *store.Update, ev *replay.Event) {
 	})
 	b.finished = append(b.finished, l.id)
 	b.evict = append(b.evict, l.id)
+	delete(b.p.submitted, l.id)
 	b.terminateChildren(l, s, "parent ended")
 	if l.parentID == "" {
 		return
