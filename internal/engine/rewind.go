@@ -22,7 +22,8 @@ import (
 //     that run again have idempotency keys of their own;
 //   - the activities scheduled before the cut without a result run again,
 //     from attempt 1 (a fresh retry budget); those that succeeded are
-//     results in history and are not called again;
+//     results in history and are not called again, nor are those whose
+//     results came after the run ended (parked in its inbox: see park);
 //   - results recorded after the cut for steps scheduled before it, and
 //     external events, are delivered again, live, by an
 //     OrchestrationRewound event (recorded in history);
@@ -51,7 +52,7 @@ func (e *Engine) Rewind(ctx context.Context, id, reason string) error {
 	if err != nil {
 		return err
 	}
-	r := rewind{e: e, reason: reason, seen: map[string]bool{}}
+	r := rewind{e: e, rw: rw, reason: reason, seen: map[string]bool{}}
 	if err := r.plan(ctx, in); err != nil {
 		return err
 	}
@@ -73,6 +74,7 @@ func (e *Engine) Rewind(ctx context.Context, id, reason string) error {
 // failed descendants'.
 type rewind struct {
 	e        *Engine
+	rw       store.Rewinder
 	reason   string
 	rewrites []store.Rewrite
 	purge    []string
@@ -99,7 +101,11 @@ func (r *rewind) plan(ctx context.Context, in *store.Instance) error {
 	if err != nil {
 		return err
 	}
-	plan, err := replay.PlanRewind(hist, r.e.opts.RunIDs())
+	late, err := r.rw.Parked(ctx, in.ID)
+	if err != nil {
+		return err
+	}
+	plan, err := replay.PlanRewind(hist, late, r.e.opts.RunIDs())
 	if err != nil {
 		return fmt.Errorf("%w: %q: %w", client.ErrNotRewindable, in.ID, err)
 	}
@@ -239,4 +245,56 @@ func (b *batch) rewound(g *group) {
 		}
 		p.runner.submit(run...)
 	})
+}
+
+// park keeps in the inbox, never delivered (store.Parked), the results of
+// activities that came after their run failed or was terminated (status,
+// or the stored one when ""): a rewind carries them to the rewound run
+// instead of running the activities again. A purge or a new run of the
+// id deletes them.
+func (b *batch) park(g *group, s *store.Step, status string) {
+	var late []replay.Event
+	for _, c := range g.comps {
+		if c.attempt == nil && c.event.Type == replay.ActivityCompleted {
+			ev := c.event
+			ev.RunID = c.task.runID
+			late = append(late, ev)
+		}
+	}
+	if len(late) == 0 {
+		return
+	}
+	if _, ok := b.p.st.(store.Rewinder); !ok {
+		return
+	}
+	if status == "" {
+		in, err := b.p.st.Instance(b.p.ctx, g.id)
+		if err != nil {
+			return
+		}
+		status = in.Status
+	}
+	if status != store.StatusFailed && status != store.StatusTerminated {
+		return
+	}
+	for _, ev := range late {
+		s.NewMessages = append(s.NewMessages, store.Message{InstanceID: g.id, VisibleAt: store.Parked, Event: ev})
+	}
+}
+
+// parkUnapplied parks the activity results that came in the step that
+// ended the run of l, after its end (see park).
+func (b *batch) parkUnapplied(l *live, s *store.Step, unapplied []replay.Event) {
+	if l.status != store.StatusFailed && l.status != store.StatusTerminated {
+		return
+	}
+	if _, ok := b.p.st.(store.Rewinder); !ok {
+		return
+	}
+	for _, ev := range unapplied {
+		if ev.Type == replay.ActivityCompleted {
+			ev.RunID = l.x.Info().RunID
+			s.NewMessages = append(s.NewMessages, store.Message{InstanceID: l.id, VisibleAt: store.Parked, Event: ev})
+		}
+	}
 }

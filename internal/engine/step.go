@@ -67,6 +67,9 @@ func (b *batch) step(g *group) {
 		s.Usage = g.usage()
 	}
 	if l == nil { // unknown or ended: the work is dropped
+		if !s.Purge {
+			b.park(g, &s, "")
+		}
 		b.dropped(g)
 		refuseMarks(g.comps)
 		p.runner.release(g.id)
@@ -75,8 +78,12 @@ func (b *batch) step(g *group) {
 	}
 	if l.x.Finished() || (!l.x.Started() && !g.starts()) {
 		refuseMarks(g.comps)
-		if !s.Usage.IsZero() {
-			b.steps = append(b.steps, store.Step{InstanceID: g.id, Usage: s.Usage})
+		late := store.Step{InstanceID: g.id, Usage: s.Usage}
+		if l.x.Finished() {
+			b.park(g, &late, l.status)
+		}
+		if !late.Usage.IsZero() || len(late.NewMessages) > 0 {
+			b.steps = append(b.steps, late)
 		}
 		// The run ended (or continued as new) in a batch not committed
 		// yet, or the instance's start is not visible yet (a delayed
@@ -128,6 +135,9 @@ func (b *batch) step(g *group) {
 	for i := range res.Events {
 		terminated = terminated || res.Events[i].Type == replay.TerminationRequested
 		b.interpret(l, &s, u, &res.Events[i], res.Unapplied)
+	}
+	if res.Done {
+		b.parkUnapplied(l, &s, res.Unapplied)
 	}
 	if !terminated && g.requestsTermination() {
 		// A termination request the run did not record (a repeated one,

@@ -3,6 +3,7 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // OrchestrationRewound is the event that restarts a rewound run (see
@@ -61,8 +62,10 @@ type RewindPlan struct {
 }
 
 // PlanRewind plans the rewind of a run whose history hist ended failed or
-// terminated; the kept run gets runID.
-func PlanRewind(hist []Event, runID string) (*RewindPlan, error) {
+// terminated; the kept run gets runID. Late are the results of the run's
+// activities that came after it ended (their RunID says whose: those of
+// another run are left out); they count as recorded after the end.
+func PlanRewind(hist, late []Event, runID string) (*RewindPlan, error) {
 	if len(hist) == 0 || hist[0].Type != OrchestrationStarted {
 		return nil, fmt.Errorf("%w: its history does not begin with %s", ErrNotRewindable, OrchestrationStarted)
 	}
@@ -108,10 +111,16 @@ func PlanRewind(hist []Event, runID string) (*RewindPlan, error) {
 			resolved[e.TaskID] = true
 		}
 	}
-	for i := cut; i < len(hist); i++ {
-		e := hist[i]
+	tail := slices.Clone(hist[cut:])
+	for _, e := range late {
+		if e.Type == ActivityCompleted && e.RunID == hist[0].RunID {
+			e.RunID = ""
+			tail = append(tail, e)
+		}
+	}
+	for i, e := range tail {
 		switch {
-		case i == cut && carryCut, e.Type == EventRaised:
+		case i == 0 && carryCut, e.Type == EventRaised:
 		case e.Type == ActivityCompleted || e.Type == TimerFired || e.Type == SubOrchestrationCompleted:
 			if scheduled[e.TaskID] == nil || resolved[e.TaskID] {
 				continue // of an action after the cut, or a duplicate

@@ -38,6 +38,7 @@ func TestPlanRewind(t *testing.T) {
 	tests := []struct {
 		name       string
 		hist       []Event
+		late       []Event
 		kept       int // events of History
 		carried    []EventType
 		activities []int64
@@ -65,13 +66,17 @@ func TestPlanRewind(t *testing.T) {
 				e(TerminationRequested, 0), Event{Type: SubOrchestrationScheduled, TaskID: 3, InstanceID: "c3"},
 				e(SubOrchestrationFailed, 2), e(OrchestrationTerminated, 0)),
 			kept: 3, timers: []int64{1}, children: []int64{2}, abandoned: []string{"c3"}},
+		{name: "late results of the run are carried, another run's are not",
+			hist: hist(start, e(ActivityScheduled, 1), e(ActivityScheduled, 2), e(ActivityScheduled, 3), e(ActivityFailed, 1), e(OrchestrationFailed, 0)),
+			late: []Event{{Type: ActivityCompleted, TaskID: 2, RunID: "old"}, {Type: ActivityCompleted, TaskID: 3, RunID: "other"}},
+			kept: 4, carried: []EventType{ActivityCompleted}, activities: []int64{1, 3}, done: 1},
 		{name: "a result of a step scheduled after the cut goes",
 			hist: hist(start, e(ActivityScheduled, 1), e(ActivityFailed, 1), e(ActivityScheduled, 2), e(ActivityCompleted, 2), e(OrchestrationFailed, 0)),
 			kept: 2, activities: []int64{1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := PlanRewind(tt.hist, "new")
+			p, err := PlanRewind(tt.hist, tt.late, "new")
 			require.NoError(t, err)
 			assert.Equal(t, tt.restart, p.Restart)
 			assert.Len(t, p.History, tt.kept)
@@ -100,7 +105,7 @@ func TestPlanRewindRefuses(t *testing.T) {
 		"no start":  hist(e(ActivityScheduled, 1), e(ActivityFailed, 1), e(OrchestrationFailed, 0)),
 		"continued": hist(start, e(OrchestrationContinuedAsNew, 0)),
 	} {
-		_, err := PlanRewind(h, "new")
+		_, err := PlanRewind(h, nil, "new")
 		assert.ErrorIs(t, err, ErrNotRewindable, name)
 	}
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"math"
+	"time"
 
 	"github.com/cloudbutton/cloudbutton/internal/replay"
 )
@@ -40,4 +42,15 @@ type Rewinder interface {
 	// takes its first message, which makes it Running). A purged instance must have ended. If any instance
 	// is not as expected nothing changes (ErrInstanceChanged, or ErrNotFound).
 	Rewind(ctx context.Context, rewrites []Rewrite, purge []string) error
+	// Parked returns the events parked in an instance's inbox (see
+	// Parked), in insertion order.
+	Parked(ctx context.Context, id string) ([]replay.Event, error)
 }
+
+// Parked is the visibility time of a message that is never delivered:
+// the result of an activity that came after its run failed or was
+// terminated, kept in the instance's inbox for a rewind (which carries
+// it to the rewound run, so that the activity does not run again) until
+// a rewind, a purge or a new run of the id deletes it. It is the latest
+// time the stores hold (2262).
+var Parked = time.Unix(0, math.MaxInt64).UTC()

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 )
 
@@ -49,4 +50,19 @@ func (s *Store) Rewind(_ context.Context, rewrites []store.Rewrite, purge []stri
 		}
 	}
 	return nil
+}
+
+// Parked implements store.Rewinder.
+func (s *Store) Parked(_ context.Context, id string) ([]replay.Event, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	var out []replay.Event
+	for _, m := range s.inbox {
+		if m.InstanceID == id && !m.VisibleAt.Before(store.Parked) {
+			out = append(out, m.Event)
+		}
+	}
+	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cloudbutton/cloudbutton/internal/replay"
 	"github.com/cloudbutton/cloudbutton/internal/store"
 )
 
@@ -75,4 +76,26 @@ func (s *Store) Rewind(ctx context.Context, rewrites []store.Rewrite, purge []st
 		return s.storageFault(fmt.Errorf("sqlite: commit: %w", err))
 	}
 	return nil
+}
+
+// Parked implements store.Rewinder.
+func (s *Store) Parked(ctx context.Context, id string) ([]replay.Event, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT event FROM inbox WHERE instance_id = ? AND visible_at >= ? ORDER BY id`, id, nanos(store.Parked))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: parked messages of %q: %w", id, err)
+	}
+	defer rows.Close()
+	var out []replay.Event
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("sqlite: parked messages of %q: %w", id, err)
+		}
+		ev, err := decodeEvent(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: a parked message of %q: %v", store.ErrCorrupt, id, err)
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
 }
