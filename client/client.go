@@ -1,10 +1,10 @@
 // Package client starts, observes and controls orchestrations on any
 // engine: start, wait, status, list, raise event, terminate, suspend,
-// resume, rewind, purge, history export, queries and updates. Application code
-// picks an engine by configuration only; the Client interface is the same
-// on all. Cron and interval schedules that start orchestrations are an
-// upgrade of Client that both engines implement: see SchedulesOf and
-// CreateSchedule.
+// resume, rewind, purge, history export, queries and updates.
+// Application code picks an engine by configuration only; the Client
+// interface is the same on all. Cron and interval schedules that start
+// orchestrations are an upgrade of Client that both engines implement:
+// see SchedulesOf and CreateSchedule.
 package client
 
 import (

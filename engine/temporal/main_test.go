@@ -143,6 +143,7 @@ func (conformanceEngine) AddWorker(t *testing.T, c client.Client, register func(
 func (conformanceEngine) Unsupported(f conformance.Feature) string {
 	if f == conformance.FeatureEveryAttempt {
 		return "Temporal keeps only an activity's last attempt and the failure of the one before"
+	}
 	if f == conformance.FeatureRewindKeepsEveryResult {
 		return "Temporal's reset keeps no result recorded after the reset point: activities that succeeded after the first failure, and a failed child's steps, run again (TestRewindRerunsLateResults)"
 	}

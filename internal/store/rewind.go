@@ -37,7 +37,7 @@ type Rewinder interface {
 	// inbox, loses its retry state, output, failure and completion time,
 	// and is Pending (a worker's recovery leaves it to the step that
 	// takes its first message, which makes it Running). A purged instance must have ended. If any instance
-	// is not as expected nothing changes (ErrConflict, or ErrNotFound).
+	// is not as expected nothing changes (ErrInstanceChanged, or ErrNotFound).
 	// and is Pending (a worker's recovery leaves it to the step that
 	// takes its first message, which makes it Running). A purged instance must have ended. If any instance
 	// is not as expected nothing changes (ErrInstanceChanged, or ErrNotFound).
