@@ -5,8 +5,7 @@
 // program's orchestrators and activities.
 // history, raise, query, update, terminate, suspend, resume, purge,
 // rewind, replay, worker, functions serve, functions deploy, bench, soak)
-// hosting that program's
-// orchestrators and activities.
+// hosting that program's orchestrators and activities.
 //
 //	func main() {
 //		cli.Main(cli.Registrations{
