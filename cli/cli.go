@@ -138,7 +138,6 @@ Exit codes: 0 success, 1 error, 2 bad usage, 3 instance not found,
 		newRaiseCmd(cfg), newQueryCmd(cfg), newUpdateCmd(cfg), newTerminateCmd(cfg), newSuspendCmd(cfg), newResumeCmd(cfg), newPurgeCmd(cfg),
 		newReplayCmd(r), newWorkerCmd(cfg, r), newServeCmd(cfg, r), newBenchCmd(), newSoakCmd(), newFunctionsCmd(r),
 		newRewindCmd(cfg),
-		newReplayCmd(r), newWorkerCmd(cfg, r), newBenchCmd(), newSoakCmd(), newFunctionsCmd(r),
 		newScheduleCmd(cfg),
 	)
 	return root
