@@ -13,8 +13,10 @@ type Info struct {
 	// InstanceID is the orchestration instance that scheduled it.
 	InstanceID string `json:"instanceId"`
 	// RunID identifies the instance's run (orchestration.Info.RunID):
-	// each continue-as-new generation and each reuse of the instance id
-	// has its own.
+	// each continue-as-new generation, each reuse of the instance id and
+	// each rewind (client.Client.Rewind) has its own. So a step that a
+	// rewind runs again has new keys: an API that stored the failed
+	// attempt's answer under its key would give it again.
 	RunID string `json:"runId,omitempty"`
 	// TaskID is the activity's sequence number within the instance.
 	TaskID int64 `json:"taskId"`

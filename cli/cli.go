@@ -137,6 +137,7 @@ Exit codes: 0 success, 1 error, 2 bad usage, 3 instance not found,
 		newStartCmd(cfg), newStatusCmd(cfg), newListCmd(cfg), newWaitCmd(cfg), newHistoryCmd(cfg),
 		newRaiseCmd(cfg), newQueryCmd(cfg), newUpdateCmd(cfg), newTerminateCmd(cfg), newSuspendCmd(cfg), newResumeCmd(cfg), newPurgeCmd(cfg),
 		newReplayCmd(r), newWorkerCmd(cfg, r), newServeCmd(cfg, r), newBenchCmd(), newSoakCmd(), newFunctionsCmd(r),
+		newRewindCmd(cfg),
 		newScheduleCmd(cfg),
 	)
 	return root

@@ -1,8 +1,8 @@
 // Package cli is the CloudButton command line as a library: Main turns a
 // program's own main into the full CLI (start, status, list, wait,
-// history, raise, query, update, terminate, suspend, resume, purge, replay, worker,
-// serve, functions serve, functions deploy, bench, soak) hosting that
-// program's orchestrators and activities.
+// history, raise, query, update, terminate, suspend, resume, purge,
+// rewind, replay, worker, serve, functions serve, functions deploy, bench,
+// soak) hosting that program's orchestrators and activities.
 //
 //	func main() {
 //		cli.Main(cli.Registrations{

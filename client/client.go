@@ -1,10 +1,10 @@
 // Package client starts, observes and controls orchestrations on any
 // engine: start, wait, status, list, raise event, terminate, suspend,
-// resume, purge, history export, queries and updates. Application code
-// picks an engine by configuration only; the Client interface is the same
-// on all. Cron and interval schedules that start orchestrations are an
-// upgrade of Client that both engines implement: see SchedulesOf and
-// CreateSchedule.
+// resume, rewind, purge, history export, queries and updates.
+// Application code picks an engine by configuration only; the Client
+// interface is the same on all. Cron and interval schedules that start
+// orchestrations are an upgrade of Client that both engines implement:
+// see SchedulesOf and CreateSchedule.
 package client
 
 import (
@@ -44,6 +44,10 @@ var (
 	// ErrBadPageToken is a Filter.PageToken that no page of this engine
 	// returned (malformed, truncated, or another engine's).
 	ErrBadPageToken = errors.New("client: malformed page token")
+	// ErrNotRewindable is matched by a Rewind of an instance that did
+	// not end Failed or Terminated (it completed, or still runs), or that
+	// changed while it was being rewound; nothing was changed.
+	ErrNotRewindable = errors.New("client: instance cannot be rewound")
 )
 
 // ReusePolicy says what Start does when the instance id is taken.
@@ -181,6 +185,14 @@ type Client interface {
 	Suspend(ctx context.Context, instanceID, reason string) error
 	// Resume continues a suspended instance.
 	Resume(ctx context.Context, instanceID, reason string) error
+	// Rewind restarts a Failed or Terminated instance from its failed
+	// step, keeping the results of the steps that succeeded: the current
+	// code replays the kept history, the failed steps (and a failed
+	// sub-orchestration, rewound too) run again with a fresh attempt
+	// count, and the instance is live again. A Completed or live instance is
+	// ErrNotRewindable, an unknown one ErrNotFound; either way nothing
+	// changes. What each engine keeps is in its documentation.
+	Rewind(ctx context.Context, instanceID, reason string) error
 	// Purge deletes a finished instance and its history.
 	Purge(ctx context.Context, instanceID string) error
 	// ExportHistory writes the instance's history as JSON, in the format

@@ -39,9 +39,9 @@ type Info struct {
 	ParentInstanceID string
 	// Generation counts continue-as-new restarts, from 0.
 	Generation int
-	// RunID is unique to the run: each continue-as-new generation and each
-	// reuse of the instance id has its own. Activity idempotency keys
-	// include it.
+	// RunID is unique to the run: each continue-as-new generation, each
+	// reuse of the instance id and each rewind has its own (a rewind's
+	// replay sees the new one). Activity idempotency keys include it.
 	RunID string
 }
 

@@ -122,6 +122,17 @@
 // Options.TerminateWait; with no worker running, the instance reads
 // Running until one does.
 //
+// # Rewind
+//
+// Rewind is ResetWorkflowExecution to the last workflow task completed
+// before the run's first failure (before a failed child workflow was
+// started), a new run of the workflow id; signals that came after that
+// point are delivered again, Suspend and Resume included. Unlike the
+// embedded engine, the results recorded after the point are not kept:
+// activities that succeeded after the first failure run again, and a
+// failed child workflow starts again from its beginning (see
+// Engine.Rewind).
+//
 // # Status
 //
 // Status reads a live orchestration's custom status and activity progress

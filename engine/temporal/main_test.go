@@ -144,6 +144,9 @@ func (conformanceEngine) Unsupported(f conformance.Feature) string {
 	if f == conformance.FeatureEveryAttempt {
 		return "Temporal keeps only an activity's last attempt and the failure of the one before"
 	}
+	if f == conformance.FeatureRewindKeepsEveryResult {
+		return "Temporal's reset keeps no result recorded after the reset point: activities that succeeded after the first failure, and a failed child's steps, run again (TestRewindRerunsLateResults)"
+	}
 	if f == conformance.FeatureStartKeys {
 		return "deduplicated and debounced starts are not mapped onto Temporal yet: they are refused with ErrUnsupported (see the engine/temporal package doc)"
 	}

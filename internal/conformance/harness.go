@@ -120,6 +120,12 @@ func Run(t *testing.T, e Engine) {
 		{"ScheduleDelete", testScheduleDelete},
 		{"ScheduleBadInput", testScheduleBadInput},
 		{"ListPaging", testListPaging},
+		{"RewindChain", testRewindChain},
+		{"RewindFanOut", testRewindFanOut},
+		{"RewindCodeFailure", testRewindCodeFailure},
+		{"RewindSubOrchestration", testRewindSubOrchestration},
+		{"RewindTerminated", testRewindTerminated},
+		{"RewindRefused", testRewindRefused},
 	}
 	cases = append(cases, attemptCases...)
 	cases = append(cases, limitCases...)

@@ -156,6 +156,10 @@ type processor struct {
 	// warnedNames are the orchestrator names not hosted here that were
 	// logged.
 	warnedNames sync.Map
+	// submitted is, by instance, the run whose activities without a
+	// result this processor submitted when it loaded them from history
+	// (recovery, a rewind): a rewind's restart does it once per run.
+	submitted map[string]string
 
 	startCh chan *startRequest
 	queryCh chan *queryRequest
@@ -199,6 +203,7 @@ func newProcessor(ctx context.Context, e *Engine, reg *worker.Registry, opts wor
 		stopCh:        make(chan struct{}),
 		exited:        make(chan struct{}),
 		inflight:      map[int64]bool{},
+		submitted:     map[string]string{},
 
 		commitReq:  make(chan *pending, 1),
 		startCh:    make(chan *startRequest, 1024),
@@ -560,6 +565,7 @@ func (p *processor) recover(ctx context.Context) error {
 		if l != nil {
 			p.beginRun(l)
 			p.runner.submit(pending...)
+			p.submitted[in.ID] = l.x.Info().RunID
 			n += len(pending)
 		}
 		p.cache.trim()

@@ -41,6 +41,9 @@ func (b *batch) step(g *group) {
 		s.NewInstances = append(s.NewInstances, in)
 		s.Purge = b.replaces[g.id]
 	}
+	if g.rewinds() {
+		b.rewound(g)
+	}
 	l, err := p.load(g.id)
 	if errors.Is(err, errNotHosted) {
 		refuseMarks(g.comps) // left untouched: its messages stay in the inbox
@@ -64,6 +67,9 @@ func (b *batch) step(g *group) {
 		s.Usage = g.usage()
 	}
 	if l == nil { // unknown or ended: the work is dropped
+		if !s.Purge {
+			b.park(g, &s, "")
+		}
 		b.dropped(g)
 		refuseMarks(g.comps)
 		p.runner.release(g.id)
@@ -72,8 +78,12 @@ func (b *batch) step(g *group) {
 	}
 	if l.x.Finished() || (!l.x.Started() && !g.starts()) {
 		refuseMarks(g.comps)
-		if !s.Usage.IsZero() {
-			b.steps = append(b.steps, store.Step{InstanceID: g.id, Usage: s.Usage})
+		late := store.Step{InstanceID: g.id, Usage: s.Usage}
+		if l.x.Finished() {
+			b.park(g, &late, l.status)
+		}
+		if !late.Usage.IsZero() || len(late.NewMessages) > 0 {
+			b.steps = append(b.steps, late)
 		}
 		// The run ended (or continued as new) in a batch not committed
 		// yet, or the instance's start is not visible yet (a delayed
@@ -125,6 +135,9 @@ func (b *batch) step(g *group) {
 	for i := range res.Events {
 		terminated = terminated || res.Events[i].Type == replay.TerminationRequested
 		b.interpret(l, &s, u, &res.Events[i], res.Unapplied)
+	}
+	if res.Done {
+		b.parkUnapplied(l, &s, res.Unapplied)
 	}
 	if !terminated && g.requestsTermination() {
 		// A termination request the run did not record (a repeated one,
@@ -178,7 +191,7 @@ func (g *group) events(l *live, now time.Time) []replay.Event {
 			}
 		} else {
 			c := g.comps[-o-1]
-			if c.attempt != nil || c.task.generation != l.generation {
+			if c.attempt != nil || c.task.stale(l) {
 				continue // an activity of an earlier run
 			}
 			ev = c.event
@@ -199,7 +212,7 @@ func (b *batch) retryState(l *live, s *store.Step, comps []completion, ended boo
 		switch {
 		case c.attempt == nil:
 			continue
-		case c.task.generation != l.generation || ended:
+		case c.task.stale(l) || ended:
 			refuseMarks([]completion{c}) // a stale run's
 			continue
 		}
@@ -410,6 +423,7 @@ func (b *batch) end(l *live, s *store.Step, u *store.Update, ev *replay.Event) {
 	})
 	b.finished = append(b.finished, l.id)
 	b.evict = append(b.evict, l.id)
+	delete(b.p.submitted, l.id)
 	b.terminateChildren(l, s, "parent ended")
 	if l.parentID == "" {
 		return

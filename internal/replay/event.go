@@ -53,7 +53,7 @@ const (
 func (t EventType) Incoming() bool {
 	switch t {
 	case OrchestrationStarted, ActivityCompleted, ActivityFailed, TimerFired, EventRaised,
-		SubOrchestrationCompleted, SubOrchestrationFailed, TerminationRequested, UpdateAccepted:
+		SubOrchestrationCompleted, SubOrchestrationFailed, TerminationRequested, UpdateAccepted, OrchestrationRewound:
 		return true
 	}
 	return false

@@ -280,6 +280,9 @@ func (x *Instance) deliver(e *Event) {
 			}
 			p.resolve(nil, f)
 		}
+	case OrchestrationRewound:
+		x.deliverRewound(e)
+		return
 	case UpdateAccepted:
 		if !x.acceptUpdate(e) {
 			return // refused: no trace in history

@@ -48,6 +48,7 @@ const (
 	OrchestrationTerminated     = EventType(replay.OrchestrationTerminated)
 	UpdateAccepted              = EventType(replay.UpdateAccepted)
 	UpdateCompleted             = EventType(replay.UpdateCompleted)
+	OrchestrationRewound        = EventType(replay.OrchestrationRewound)
 )
 
 // Event is one history event, for assertions.

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UsageAddsUpWithTheCommit", testUsage},
 		{"Schedules", testSchedules},
 		{"StartKeys", testStartKeys},
+		{"RewindIsAllOrNothing", testRewind},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
