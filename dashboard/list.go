@@ -27,11 +27,11 @@ type listQuery struct {
 	Statuses     []client.RuntimeStatus
 	Name         string
 	CreatedAfter time.Time
-	// Before is the paging cursor: instances created strictly before it.
-	Before time.Time
+	// PageToken continues the listing (client.Filter.PageToken).
+	PageToken string
 }
 
-// maxQueryText bounds a free-text query value.
+// maxQueryText bounds a free-text query value (and a page token).
 const maxQueryText = 1024
 
 // parseListQuery parses the list's query: status (repeated or comma
@@ -66,11 +66,10 @@ func parseListQuery(v url.Values) (listQuery, error) {
 		q.CreatedAfter = t
 	}
 	if s := v.Get("page_token"); s != "" {
-		t, err := parsePageToken(s)
-		if err != nil {
-			return q, badField("page_token", "%v", err)
+		if len(s) > maxQueryText {
+			return q, badField("page_token", "longer than %d bytes: not a token of this dashboard", maxQueryText)
 		}
-		q.Before = t
+		q.PageToken = s // the engine checks it
 	}
 	return q, nil
 }
@@ -103,18 +102,6 @@ func parseTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, errors.New(strconv.Quote(clip(s, 40)) + " is not a time (want RFC 3339, or 2006-01-02T15:04 in UTC)")
-}
-
-// A page token is the creation time (Unix nanoseconds) of the last
-// instance of the previous page: the next page lists older ones.
-func pageToken(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) }
-
-func parsePageToken(s string) (time.Time, error) {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return time.Time{}, errors.New(strconv.Quote(clip(s, 40)) + " is not a page token from this dashboard")
-	}
-	return time.Unix(0, n).UTC(), nil
 }
 
 // values renders q back as a query, with the paging cursor left out.
@@ -176,13 +163,13 @@ func (d *dashboard) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	f := client.Filter{Name: q.Name, Statuses: q.Statuses, CreatedAfter: q.CreatedAfter, CreatedBefore: q.Before, Limit: d.opts.PageSize + 1}
-	var sts []*client.Status
+	f := client.Filter{Name: q.Name, Statuses: q.Statuses, CreatedAfter: q.CreatedAfter, PageToken: q.PageToken, Limit: d.opts.PageSize}
+	var pg *client.Page
 	var counts []statusCount
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
-		sts, err = d.c.List(gctx, f)
+		pg, err = d.c.ListPage(gctx, f)
 		return err
 	})
 	g.Go(func() error {
@@ -191,6 +178,10 @@ func (d *dashboard) list(w http.ResponseWriter, r *http.Request) {
 		return err
 	})
 	if err := g.Wait(); err != nil {
+		if errors.Is(err, client.ErrBadPageToken) {
+			d.badRequest(w, r, &fieldError{Field: "page_token", Err: err})
+			return
+		}
 		d.engineError(w, r, "listing instances", err)
 		return
 	}
@@ -201,17 +192,16 @@ func (d *dashboard) list(w http.ResponseWriter, r *http.Request) {
 	if !q.CreatedAfter.IsZero() {
 		body.CreatedAfter = q.CreatedAfter.Format("2006-01-02T15:04")
 	}
-	if len(sts) > d.opts.PageSize {
-		sts = sts[:d.opts.PageSize]
+	if pg.NextPageToken != "" {
 		nv := q.values()
-		nv.Set("page_token", pageToken(sts[len(sts)-1].CreatedAt))
+		nv.Set("page_token", pg.NextPageToken)
 		body.Next = d.opts.BasePath + "/?" + nv.Encode()
 	}
-	if !q.Before.IsZero() {
+	if q.PageToken != "" {
 		body.First = d.opts.BasePath + "/?" + q.values().Encode()
 	}
 	now := time.Now()
-	for _, s := range sts {
+	for _, s := range pg.Instances {
 		body.Rows = append(body.Rows, listRow{
 			ID: s.InstanceID, Name: s.Name, Status: s.RuntimeStatus, Created: s.CreatedAt, Updated: s.UpdatedAt,
 			Duration: fmtDuration(elapsed(s, now)), Done: s.ActivitiesDone, Total: s.ActivitiesTotal,

@@ -96,6 +96,15 @@ func TestPagesTemporal(t *testing.T) {
 		assert.Contains(t, r.Body, `data-instance="t-fails"`)
 		assert.NotContains(t, r.Body, `data-instance="t-fan-20"`)
 	})
+	t.Run("paging", func(t *testing.T) {
+		ids := walkPages(t, serve(t, eng, dashboard.Options{PageSize: 2})+"/")
+		assert.Subset(t, ids, []string{"t-fan-20", "t-fails", "t-parent", "child-of-parent", "t-waits"})
+		seen := map[string]bool{}
+		for _, id := range ids {
+			assert.False(t, seen[id], "%s twice", id)
+			seen[id] = true
+		}
+	})
 	t.Run("fan-out", func(t *testing.T) {
 		r := get(t, base+"/instances/t-fan-20")
 		require.Equal(t, 200, r.Status, r.Body)

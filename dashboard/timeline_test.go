@@ -240,10 +240,10 @@ func TestParseListQuery(t *testing.T) {
 		{query: "created_after=2026-01-02T03:04:05%2B01:00", check: func(t *testing.T, q listQuery) {
 			assert.Equal(t, time.Date(2026, 1, 2, 2, 4, 5, 0, time.UTC), q.CreatedAfter)
 		}},
-		{query: "page_token=" + pageToken(t0), check: func(t *testing.T, q listQuery) { assert.Equal(t, t0, q.Before) }},
+		{query: "page_token=abc", check: func(t *testing.T, q listQuery) { assert.Equal(t, "abc", q.PageToken) }},
 		{query: "status=asleep", field: "status"},
 		{query: "created_after=soon", field: "created_after"},
-		{query: "page_token=-5", field: "page_token"},
+		{query: "page_token=" + strings.Repeat("t", maxQueryText+1), field: "page_token"},
 		{query: "name=" + strings.Repeat("n", maxQueryText+1), field: "name"},
 	}
 	for _, tc := range tests {
