@@ -128,6 +128,9 @@ func TestServe(t *testing.T) {
 	in := s.startAndWait(t, "f1", 10)
 	assert.Equal(t, "Completed", in["runtimeStatus"])
 	assert.EqualValues(t, 45, in["output"], "sum of 0..9")
+	code, page := s.do(t, "GET", "/instances/f1", "")
+	assert.Equal(t, http.StatusOK, code, "the dashboard's page of the instance")
+	assert.Contains(t, string(page), "f1")
 
 	code, body := s.do(t, "GET", "/api/v1/instances/nope", "")
 	assert.Equal(t, http.StatusNotFound, code, "%s", body)
@@ -256,6 +259,9 @@ func TestServeTemporalDev(t *testing.T) {
 	in := s.startAndWait(t, "td1", 10)
 	assert.Equal(t, "Completed", in["runtimeStatus"])
 	assert.EqualValues(t, 45, in["output"])
+	code, page := s.do(t, "GET", "/", "")
+	assert.Equal(t, http.StatusOK, code, "the dashboard")
+	assert.Contains(t, string(page), "td1")
 	assert.Equal(t, ExitOK, s.stop(), "serve stops the server, the worker and the dev server")
 	s.stopped(t)
 }
