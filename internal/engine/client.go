@@ -335,10 +335,18 @@ func (e *Engine) holdAttempts(id string) (abort func()) {
 // termination ends a suspension, so that the instance steps again, takes
 // the request (its waits return ErrCanceled), and ends.
 func (e *Engine) terminationSent(ctx context.Context, id string) {
-	if err := e.store.SetStatus(ctx, id, []string{store.StatusSuspended}, store.StatusRunning); err == nil {
-		_ = e.statusChanged(ctx, id, store.StatusRunning, false)
-		e.wake()
+	_ = e.unsuspend(ctx, id) // an error: it was not suspended
+}
+
+// unsuspend sets a suspended instance Running and lets the worker of this
+// process step it again (Resume, and a termination).
+func (e *Engine) unsuspend(ctx context.Context, id string) error {
+	if err := e.store.SetStatus(ctx, id, []string{store.StatusSuspended}, store.StatusRunning); err != nil {
+		return err
 	}
+	_ = e.statusChanged(ctx, id, store.StatusRunning, false)
+	e.wake()
+	return nil
 }
 
 // Suspend implements client.Client.
@@ -359,11 +367,9 @@ func (e *Engine) Resume(ctx context.Context, id, reason string) error {
 	if _, err := e.instance(ctx, id); err != nil {
 		return err
 	}
-	if err := e.store.SetStatus(ctx, id, []string{store.StatusSuspended}, store.StatusRunning); err != nil {
+	if err := e.unsuspend(ctx, id); err != nil {
 		return fmt.Errorf("%w: %v", client.ErrNotRunning, err)
 	}
-	_ = e.statusChanged(ctx, id, store.StatusRunning, false)
-	e.wake()
 	return nil
 }
 
